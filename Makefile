@@ -1,0 +1,42 @@
+# Two commands on a fresh machine with Python 3.11: `make demo` and `make test`.
+# Both create .venv with the pinned dependencies first if it is missing or stale.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast bench pins clean
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check pip==26.3 setuptools==84.2.1 wheel==0.48.0
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -c constraints.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# The whole instructor path on the demo class: generate, submit, autograde, feedback, export.
+demo: $(STAMP)
+	$(VENV)/bin/autograder demo
+
+# The whole suite: unit, doctests, end-to-end nbgrader runs and browser tests.
+test: $(STAMP)
+	$(PY) -m pytest
+
+# Unit tests and doctests only (no kernels, no browser): seconds, for the edit loop.
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not e2e and not browser"
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_equivalence.py
+
+# Re-pin: resolve requirements.txt afresh and write the full transitive set.
+pins:
+	rm -rf .pins-venv && $(PYTHON) -m venv .pins-venv
+	.pins-venv/bin/pip install -q -r requirements.txt
+	.pins-venv/bin/pip freeze --exclude-editable > constraints.txt
+	rm -rf .pins-venv
+
+clean:
+	rm -rf $(VENV) .pytest_cache

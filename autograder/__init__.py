@@ -1,0 +1,1 @@
+"""Symbolic auto-grading of chain-rule derivations: parse -> compare -> diagnose -> report."""
