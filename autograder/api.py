@@ -1,0 +1,138 @@
+"""The public checks: each runs the judging pipeline in the bounded worker and always returns a verdict.
+
+>>> check_equivalent("a(1-a)", "a - a^2").status
+'equivalent'
+"""
+
+from __future__ import annotations
+
+from .domain import DomainError
+from .judge import _reference_names, build_target, judge, judge_against, read
+from .limits import BoundExceeded, run_bounded
+from .target import Target
+from .verdict import DerivationVerdict, Verdict, invalid, undecided
+
+MARGIN = 0.5  # seconds beyond ``timeout`` the caller may wait for a worker to be replaced
+
+
+def check_equivalent(answer, reference, *, domain=None, define=None, forbid=(), symbols=None,
+                     require_simplified=False, mistakes=None, hints=None, timeout=2.0) -> Verdict:
+    """Is ``answer`` equivalent to ``reference`` on ``domain``? Never raises for a bad answer.
+
+    >>> v = check_equivalent("(y-a)/(a*(1-a))", "(a-y)/(a*(1-a))", domain={"a": (0, 1), "y": (0, 1)})
+    >>> v.status, v.diagnosis
+    ('not_equivalent', 'sign_error')
+    """
+    early = _precheck(answer)
+    if early is not None:
+        return early
+    kwargs = dict(domain=domain, define=define, forbid=tuple(forbid), symbols=tuple(symbols or ()),
+                  require_simplified=require_simplified, mistakes=mistakes, hints=hints)
+    return _bounded(judge, (answer, reference), kwargs, timeout)
+
+
+def reference_samples(reference, *, domain=None, define=None, symbols=None, mistakes=None,
+                      timeout=10.0) -> dict:
+    """Values of ``reference`` at fixed points, as a JSON-able dict to ship to students (no expression).
+
+    >>> s = reference_samples("a*(1-a)", domain={"a": (0, 1)})
+    >>> check_against_samples("a - a^2", s).accepted, "a*(1-a)" in str(s)
+    (True, False)
+    """
+    kwargs = dict(domain=domain, define=define, symbols=tuple(symbols or ()), mistakes=mistakes, salt="local")
+    return run_bounded(_samples, (reference,), kwargs, timeout=timeout)
+
+
+def _samples(reference, **kwargs) -> dict:
+    return build_target(reference, **kwargs).to_json()
+
+
+def check_against_samples(answer, samples: dict, *, forbid=(), require_simplified=False, hints=None,
+                          timeout=2.0) -> Verdict:
+    """Judge ``answer`` against shipped samples: the same verdicts and diagnoses, without the reference."""
+    early = _precheck(answer)
+    if early is not None:
+        return early
+    kwargs = dict(forbid=tuple(forbid), require_simplified=require_simplified, hints=hints)
+    return _bounded(_judge_samples, (answer, samples), kwargs, timeout)
+
+
+def _judge_samples(answer, samples, **kwargs) -> Verdict:
+    return judge_against(answer, Target.from_json(samples), **kwargs)
+
+
+def check_derivation(steps, *, final=None, start=None, timeout=2.0, **kwargs) -> DerivationVerdict:
+    """Check that each step follows from the one before; ``start``/``final`` may be expressions or samples.
+
+    >>> dv = check_derivation(["-y/a + (1-y)/(1-a)", "(-y*(1-a) + a*(1-y))/(a*(1-a))", "(a-y)/(a*(1-a))"],
+    ...                       domain={"a": (0, 1), "y": (0, 1)})
+    >>> dv.ok, dv.first_invalid
+    (True, None)
+    """
+    steps = list(steps)
+    if not steps:
+        empty = invalid("empty", "The derivation has no lines.")
+        return DerivationVerdict((empty,), 0)
+    forbid = kwargs.pop("forbid", ())
+    require_simplified = kwargs.pop("require_simplified", False)
+    names = set(kwargs.pop("symbols", None) or ())
+    for known in (start, final):
+        if known is not None and not isinstance(known, dict):
+            names |= _reference_names(known)
+    kwargs["symbols"] = tuple(sorted(names))
+    readable = [_bounded(read, (step,), dict(kwargs, forbid=forbid), timeout) for step in steps]
+    verdicts = []
+    for i, step in enumerate(steps):
+        if readable[i].status == "invalid":
+            v = readable[i]
+        elif i == 0:
+            v = _against(step, start, forbid, False, kwargs, timeout) if start is not None else readable[0]
+        elif readable[i - 1].status == "invalid":
+            v = undecided(f"Line {i} cannot be read, so this line cannot be checked against it.")
+        else:
+            v = check_equivalent(step, steps[i - 1], forbid=forbid, timeout=timeout, **kwargs)
+        verdicts.append(_numbered(v, i))
+    first = next((i for i, v in enumerate(verdicts) if not v.equivalent), None)
+    last = (_against(steps[-1], final, forbid, require_simplified, kwargs, timeout)
+            if final is not None else None)
+    return DerivationVerdict(tuple(verdicts), first, last)
+
+
+def _against(step, reference, forbid, require_simplified, kwargs, timeout) -> Verdict:
+    if isinstance(reference, dict) and "format" in reference:
+        return check_against_samples(step, reference, forbid=forbid, require_simplified=require_simplified,
+                                     timeout=timeout)
+    return check_equivalent(step, reference, forbid=forbid, require_simplified=require_simplified,
+                            timeout=timeout, **kwargs)
+
+
+def _numbered(v: Verdict, i: int) -> Verdict:
+    if v.equivalent:
+        return v
+    if v.status == "undecided":
+        return v
+    if v.status == "invalid" or i == 0:
+        feedback = f"Line {i + 1}: {v.feedback}"
+    else:
+        feedback = f"Line {i + 1} does not follow from line {i}: {v.feedback.replace('Your answer', 'this line')}"
+    return Verdict(v.status, v.equivalent, v.diagnosis, feedback, v.method,
+                   v.answer_latex, v.accepted, v.column)
+
+
+def _precheck(answer) -> Verdict | None:
+    """Reject what needs no worker: absurd sizes are refused before they are copied anywhere."""
+    if isinstance(answer, str) and len(answer) > 100_000:
+        return invalid("too_long", f"The answer is {len(answer):,} characters long; the limit is 2,000.")
+    return None
+
+
+def _bounded(func, args, kwargs, timeout) -> Verdict:
+    try:
+        return run_bounded(func, args, kwargs, timeout=timeout)
+    except BoundExceeded as exc:
+        return undecided(f"Could not check this answer: it {exc.reason}. Try writing it more simply.",
+                         "bounded worker")
+    except DomainError:
+        raise  # the instructor's reference or domain is wrong: that must be loud, not a student's zero
+    except Exception as exc:  # an engine bug must not take down a batch or a notebook
+        return undecided(f"Could not check this answer ({type(exc).__name__}).", "error")

@@ -1,0 +1,263 @@
+"""Name what is wrong with an answer that is not equivalent, from its values against the target's.
+
+Each rule looks for one simple relation between answer and reference (a sign,
+a constant or symbolic factor, a reciprocal, one term too many or too few) and
+returns a ``Diagnosis`` or None; ``diagnose`` tries them in order. Rules use
+only values at points, so they work the same in grading and in a student's
+local check, and no message prints the reference.
+
+>>> import sympy
+>>> show(sympy.sympify("a*(1 - a)"))
+'a·(1 − a)'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import mpmath
+import sympy
+
+from .compare import DIGITS, Sampled, close, close_all, sample
+from .target import Target
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    code: str
+    feedback: str
+
+
+@dataclass(frozen=True)
+class Case:
+    """Everything a rule may look at."""
+
+    answer: object  # the parsed sympy answer
+    values: Sampled  # the answer's values at the target's points
+    target: Target
+
+
+Rule = Callable[[Case], "Diagnosis | None"]
+RULES: list[Rule] = []
+
+
+def rule(func: Rule) -> Rule:
+    """Register a diagnosis rule; rules run in the order they are registered."""
+    RULES.append(func)
+    return func
+
+
+def diagnose(answer, values: Sampled, target: Target, hints=None) -> Diagnosis:
+    """The first rule that recognizes the mistake, or a generic diagnosis naming a point where it differs."""
+    case = Case(answer, values, target)
+    with mpmath.workdps(DIGITS):  # the rules' own arithmetic must be as precise as the values
+        for check in RULES:
+            found = check(case)
+            if found is not None:
+                break
+        else:
+            found = _differs(case)
+    extra = (hints or {}).get(found.code)
+    return Diagnosis(found.code, f"{found.feedback} {extra}" if extra else found.feedback)
+
+
+def show(expr) -> str:
+    """A compact, readable form of an expression for a feedback sentence."""
+    return str(expr).replace("**", "^").replace("*", "·").replace(" - ", " − ").replace("-", "−")
+
+
+def _pairs(case: Case):
+    """(answer element, reference element) over all points where both are defined."""
+    for a, r in zip(case.values.values, case.target.values.values):
+        if a is not None and r is not None:
+            yield from zip(a, r)
+
+
+def _constant(values) -> object | None:
+    """The common value of a list of numbers, if they are all equal (and there are enough of them)."""
+    values = list(values)
+    if len(values) < 3 or not all(close(v, values[0]) for v in values):
+        return None
+    return values[0]
+
+
+def _nice(c) -> str:
+    with mpmath.workdps(DIGITS):
+        if abs(mpmath.im(c)) > abs(c) * mpmath.mpf("1e-20"):
+            return mpmath.nstr(c, 6)
+        guess = sympy.nsimplify(float(mpmath.re(c)), [sympy.pi, sympy.E], tolerance=1e-12, rational=False)
+        return show(guess) if len(str(guess)) < 12 else mpmath.nstr(mpmath.re(c), 6)
+
+
+@rule
+def shape_mismatch(case: Case):
+    want, got = case.target.values.shape, case.values.shape
+    if want == got:
+        return None
+
+    def describe(shape):
+        if shape is None:
+            return "a single expression (not a matrix)"
+        rows, cols = shape
+        kind = "row" if rows == 1 and cols > 1 else "column" if cols == 1 and rows > 1 else "matrix"
+        return f"a {rows}×{cols} {kind}"
+
+    transposed = ""
+    if want and got and want == got[::-1] and isinstance(case.answer, sympy.MatrixBase):
+        t = sample(case.answer.T, case.target.points)
+        if all(a is not None and r is not None and close_all(a, r)
+               for a, r in zip(t.values, case.target.values.values)):
+            transposed = " — your answer is the transpose of the right one"
+    return Diagnosis("shape_mismatch", f"Expected {describe(want)}, got {describe(got)}{transposed}.")
+
+
+@rule
+def known_mistake(case: Case):
+    for values, feedback in case.target.mistakes:
+        pairs = [(a, m) for av, mv in zip(case.values.values, values.values)
+                 if av is not None and mv is not None for a, m in zip(av, mv)]
+        if len(pairs) >= 3 and all(close(a, m) for a, m in pairs):
+            return Diagnosis("known_mistake", feedback)
+    return None
+
+
+@rule
+def wrong_variables(case: Case):
+    used = case.target.depends_on(case.answer)
+    extra = sorted(used - case.target.primitives)
+    if not extra:
+        return None
+    return Diagnosis("wrong_variables",
+                     f"Your answer depends on {', '.join(extra)}, which this step's result does not depend on.")
+
+
+@rule
+def constant_factor(case: Case):
+    pairs = list(_pairs(case))
+    if pairs and all(close(a, 0) for a, _ in pairs):
+        return Diagnosis("zero", "Your answer is 0 everywhere; the derivative here is not zero.")
+    ratio = _constant(a / r for a, r in pairs if not close(r, 0))
+    if ratio is None:
+        return None
+    if close(ratio, -1):
+        return Diagnosis("sign_error", "Your answer has the wrong sign: it is the negative of the right result.")
+    return Diagnosis("constant_factor",
+                     f"Your answer is off by a constant factor: it is {_nice(ratio)} times the right result.")
+
+
+@rule
+def reciprocal(case: Case):
+    product = _constant(a * r for a, r in _pairs(case))
+    if product is None:
+        return None
+    if close(product, 1):
+        return Diagnosis("reciprocal", "Your answer is upside down: it is the reciprocal of the right result.")
+    return Diagnosis("reciprocal",
+                     f"Your answer is {_nice(product)} divided by the right result: check which way up the fraction goes.")
+
+
+def _candidate_factors(target: Target):
+    """Simple factors a chain-rule step can miss: s, 1−s, s(1−s), 1/s, s², 1−s², e^(−s), s/t, (1−s)/(1−t), …"""
+    for name in target.names.symbols:
+        s = sympy.Symbol(name)
+        yield from (s, 1 - s, s * (1 - s), 1 / s, 1 / (1 - s), 1 / (s * (1 - s)), s**2, 1 - s**2, 1 + s,
+                    sympy.exp(-s))
+    symbols = [sympy.Symbol(n) for n in target.names.symbols]
+    for s in symbols:  # ratios such as (1−y)/(1−a): one term of a two-term derivative
+        for t in symbols:
+            if s != t:
+                yield from (s / t, (1 - s) / (1 - t), s / (1 - t), (1 - s) / t)
+
+
+def _answer_is_constant(case: Case) -> bool:
+    return _constant(a for a, _ in _pairs(case)) is not None
+
+
+def _triples(case: Case, other: Sampled):
+    """(answer, reference, other) scalar values at the points where all three are defined."""
+    for a, r, x in zip(case.values.values, case.target.values.values, other.values):
+        if a is not None and r is not None and x is not None:
+            yield a[0], r[0], x[0]
+
+
+@rule
+def factor(case: Case):
+    if _answer_is_constant(case) or case.values.shape:
+        return None  # the missing "factor" would be the whole reference: say nothing of it
+    for f in _candidate_factors(case.target):
+        triples = list(_triples(case, sample(f, case.target.points)))
+        if len(triples) < 3:
+            continue
+        if all(close(a * x, r) for a, r, x in triples):
+            return Diagnosis("missing_factor",
+                             f"Your answer is off by a factor of {show(f)}: it is missing that factor "
+                             "— check that every factor of the chain rule is there.")
+        if all(close(a, r * x) for a, r, x in triples):
+            return Diagnosis("extra_factor", f"Your answer has an extra factor of {show(f)}.")
+    return None
+
+
+def _terms(case: Case):
+    if isinstance(case.answer, sympy.MatrixBase):
+        return []
+    terms = sympy.Add.make_args(case.answer)
+    return terms if len(terms) > 1 else []
+
+
+@rule
+def term_sign(case: Case):
+    for t in _terms(case):
+        tv = sample(t, case.target.points)
+        if _agrees_after(case, tv, lambda a, t_: a - 2 * t_):
+            return Diagnosis("sign_error", f"The sign of the term {show(t)} is wrong.")
+    return None
+
+
+@rule
+def extra_term(case: Case):
+    for t in _terms(case):
+        tv = sample(t, case.target.points)
+        if _agrees_after(case, tv, lambda a, t_: a - t_):
+            return Diagnosis("extra_term", f"The term {show(t)} should not be there.")
+    return None
+
+
+@rule
+def missing_term(case: Case):
+    if case.values.shape:
+        return None
+    if _answer_is_constant(case):
+        return None
+    if _constant(r - a for a, r in _pairs(case)) is not None:
+        return Diagnosis("missing_term", "Your answer is missing a constant term.")
+    for f in _candidate_factors(case.target):
+        ratios = [(r - a) / x for a, r, x in _triples(case, sample(f, case.target.points)) if not close(x, 0)]
+        if _constant(ratios) is not None:
+            names = ", ".join(sorted(s.name for s in f.free_symbols))
+            return Diagnosis("missing_term", f"Your answer is missing a term (one involving {names}).")
+    return None
+
+
+def _agrees_after(case: Case, term_values: Sampled, change) -> bool:
+    triples = list(_triples(case, term_values))
+    return len(triples) >= 3 and all(close(change(a, t), r) for a, r, t in triples)
+
+
+def _differs(case: Case) -> Diagnosis:
+    for point, a, r in zip(case.target.points, case.values.values, case.target.values.values):
+        if r is None:
+            continue
+        where = ", ".join(f"{k} = {mpmath.nstr(mpmath.re(v), 3)}" for k, v in sorted(
+            point.items(), key=lambda kv: str(kv[0])) if k.name in case.target.names.symbols)
+        if a is None:
+            return Diagnosis("undefined", f"Your answer is undefined at {where}, where the result is defined.")
+        if not close_all(a, r):
+            return Diagnosis("not_equivalent",
+                             f"Your answer is not equivalent to the right result: at {where} it gives "
+                             f"{_value(a)} but should give {_value(r)}.")
+    return Diagnosis("not_equivalent", "Your answer is not equivalent to the right result.")
+
+
+def _value(v) -> str:
+    return ", ".join(mpmath.nstr(x, 4) for x in v)

@@ -1,0 +1,65 @@
+"""The functions and constants an answer may use, by the names students type.
+
+>>> from sympy import Symbol, latex
+>>> latex(sigmoid(Symbol("z")))
+'\\\\sigma\\\\left(z\\\\right)'
+"""
+
+from __future__ import annotations
+
+import sympy
+
+
+class sigmoid(sympy.Function):
+    """The logistic function σ(x) = 1/(1+e^(−x)), kept unevaluated so answers print as σ(z)."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sigmoid(self.args[0]) * (1 - sigmoid(self.args[0]))
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return 1 / (1 + sympy.exp(-x))
+
+    def _latex(self, printer, exp=None):
+        body = r"\sigma\left(%s\right)" % printer._print(self.args[0])
+        return body if exp is None else r"%s^{%s}" % (body, exp)
+
+
+class relu(sympy.Function):
+    """max(0, x), for activation exercises."""
+
+    nargs = 1
+
+    def _eval_rewrite_as_Piecewise(self, x, **kwargs):
+        return sympy.Piecewise((0, x < 0), (x, True))
+
+    def _latex(self, printer, exp=None):
+        body = r"\operatorname{ReLU}\left(%s\right)" % printer._print(self.args[0])
+        return body if exp is None else r"%s^{%s}" % (body, exp)
+
+
+# Name a student types -> (sympy callable, number of arguments).
+FUNCTIONS: dict[str, tuple[object, int]] = {
+    "exp": (sympy.exp, 1),
+    "log": (sympy.log, 1),
+    "ln": (sympy.log, 1),
+    "sqrt": (sympy.sqrt, 1),
+    "abs": (sympy.Abs, 1),
+    "Abs": (sympy.Abs, 1),
+    "sin": (sympy.sin, 1),
+    "cos": (sympy.cos, 1),
+    "tan": (sympy.tan, 1),
+    "tanh": (sympy.tanh, 1),
+    "cosh": (sympy.cosh, 1),
+    "sinh": (sympy.sinh, 1),
+    "sigma": (sigmoid, 1),
+    "sigmoid": (sigmoid, 1),
+    "relu": (relu, 1),
+    "ReLU": (relu, 1),
+}
+
+CONSTANTS: dict[str, sympy.Basic] = {"pi": sympy.pi, "E": sympy.E, "e": sympy.E}
+
+# sympy classes an expression may be built from (everything else is rejected).
+ALLOWED_FUNCTION_CLASSES = tuple({f for f, _ in FUNCTIONS.values()} | {sympy.Pow})

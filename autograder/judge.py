@@ -1,0 +1,127 @@
+"""The pipeline for one answer: parse → compare → diagnose → verdict (runs inside the bounded worker).
+
+>>> judge("a - a^2", "a*(1-a)", domain={"a": (0, 1)}).status
+'equivalent'
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import sympy
+
+from .compare import agreement, sample
+from .diagnose import diagnose
+from .domain import Domain, DomainError
+from .parse import Names, ParseError, parse_expression
+from .target import Target
+from .verdict import Verdict, invalid, undecided
+
+
+def judge(answer, reference, *, domain=None, define=None, forbid=(), symbols=(), require_simplified=False,
+          mistakes=None, hints=None, salt="grade") -> Verdict:
+    """Judge ``answer`` against a reference expression (the instructor's side)."""
+    target = build_target(reference, domain=domain, define=define, symbols=symbols, mistakes=mistakes,
+                          salt=salt)
+    return judge_against(answer, target, forbid=forbid, require_simplified=require_simplified, hints=hints)
+
+
+def read(answer, *, domain=None, define=None, forbid=(), symbols=(), **_ignored) -> Verdict:
+    """Only parse ``answer`` with the exercise's names: an invalid verdict, or one carrying its LaTeX."""
+    names = Domain.build(domain, define, set(symbols or ())).names
+    try:
+        expr = parse_expression(answer, Names(names.symbols, frozenset(forbid)))
+    except ParseError as exc:
+        return invalid(exc.code, _sentence(exc.message), exc.column)
+    return Verdict("equivalent", True, None, "Readable.", "parse", _latex(expr), accepted=True)
+
+
+def build_target(reference, *, domain=None, define=None, symbols=(), mistakes=None, salt="grade") -> Target:
+    """The reference sampled inside its domain; cached, since one reference meets many answers."""
+    key = json.dumps([_key(reference), _key(domain), _key(define), sorted(symbols or ()),
+                      _key(mistakes), salt], sort_keys=True, default=str)
+    if isinstance(reference, str) or reference is None:
+        return _cached_target(key, reference, domain, define, tuple(symbols or ()), mistakes, salt)
+    return _target(reference, domain, define, tuple(symbols or ()), mistakes, salt)
+
+
+def _key(value):
+    if isinstance(value, dict):
+        return {str(k): _key(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted(map(str, value))
+    if isinstance(value, (list, tuple)):
+        return [_key(v) for v in value]
+    return value if isinstance(value, (str, int, float, type(None))) else sympy.srepr(value)
+
+
+_CACHE: dict = {}
+
+
+def _cached_target(key, reference, domain, define, symbols, mistakes, salt):
+    if key not in _CACHE:
+        if len(_CACHE) > 512:
+            _CACHE.clear()
+        _CACHE[key] = _target(reference, domain, define, symbols, mistakes, salt)
+    return _CACHE[key]
+
+
+def _target(reference, domain, define, symbols, mistakes, salt):
+    declared = set(symbols) | _reference_names(reference)
+    try:
+        dom = Domain.build(domain, define, declared)
+        return Target.from_reference(reference, dom, salt, mistakes or ())
+    except ParseError as exc:
+        raise DomainError(f"the reference does not parse: {exc.message}") from exc
+
+
+def _reference_names(reference) -> set[str]:
+    from .domain import _words
+
+    if isinstance(reference, str):
+        return _words(reference) if "\\" not in reference else set()
+    if isinstance(reference, sympy.MatrixBase):
+        return {s.name for e in reference for s in e.free_symbols}
+    if isinstance(reference, sympy.Basic):
+        return {s.name for s in reference.free_symbols}
+    return set()
+
+
+def judge_against(answer, target: Target, *, forbid=(), require_simplified=False, hints=None) -> Verdict:
+    """Judge ``answer`` against a Target (a sampled reference or shipped samples)."""
+    names = Names(target.names.symbols, frozenset(forbid))
+    try:
+        expr = parse_expression(answer, names)
+    except ParseError as exc:
+        return invalid(exc.code, _sentence(exc.message), exc.column)
+    latex = _latex(expr)
+    values = sample(expr, target.points)
+    if values.shape != target.values.shape:
+        found = diagnose(expr, values, target, hints)
+        return Verdict("not_equivalent", False, found.code, found.feedback, "shape", latex)
+    result = agreement(values, target.values)
+    method = f"numeric: {result.used} points, 40 digits"
+    if result.equivalent is None:
+        return undecided("Could not decide: the answer or the result is undefined at too many test points.",
+                         method)
+    if result.equivalent:
+        if require_simplified and target.size(expr) > target.ops:
+            return Verdict("equivalent", True, "not_simplified",
+                           "Correct, but not in the form this step asks for: simplify it as far as it goes.",
+                           method, latex, accepted=False)
+        return Verdict("equivalent", True, None, "Correct.", method, latex, accepted=True)
+    found = diagnose(expr, values, target, hints)
+    return Verdict("not_equivalent", False, found.code, found.feedback, method, latex)
+
+
+def _latex(expr) -> str | None:
+    try:
+        return sympy.latex(expr)
+    except Exception:  # printing is a courtesy; a verdict never fails on it
+        return None
+
+
+def _sentence(message: str) -> str:
+    message = message[0].upper() + message[1:]
+    return message if message.endswith(".") else message + "."
