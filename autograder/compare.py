@@ -50,9 +50,8 @@ def sample(expr, points) -> Sampled:
 
 
 def close(x, r) -> bool:
-    """Equal to working precision, relative to the size of ``r``."""
-    with mpmath.workdps(DIGITS):
-        return abs(x - r) <= TOLERANCE * max(1, abs(r))
+    """Equal to working precision, relative to the size of ``r`` (call inside ``mpmath.workdps(DIGITS)``)."""
+    return abs(x - r) <= TOLERANCE * max(1, abs(r))
 
 
 def close_all(xs, rs) -> bool:
@@ -71,6 +70,11 @@ class Agreement:
 
 def agreement(answer: Sampled, reference: Sampled) -> Agreement:
     """Compare point by point; points where the reference is undefined (poles) are skipped."""
+    with mpmath.workdps(DIGITS):
+        return _agreement(answer, reference)
+
+
+def _agreement(answer: Sampled, reference: Sampled) -> Agreement:
     used = undefined = 0
     for i, (a, r) in enumerate(zip(answer.values, reference.values)):
         if r is None:

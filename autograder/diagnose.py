@@ -157,13 +157,13 @@ def reciprocal(case: Case):
                      f"Your answer is {_nice(product)} divided by the right result: check which way up the fraction goes.")
 
 
-def _candidate_factors(target: Target):
+def candidate_factors(symbol_names):
     """Simple factors a chain-rule step can miss: s, 1−s, s(1−s), 1/s, s², 1−s², e^(−s), s/t, (1−s)/(1−t), …"""
-    for name in target.names.symbols:
+    for name in symbol_names:
         s = sympy.Symbol(name)
         yield from (s, 1 - s, s * (1 - s), 1 / s, 1 / (1 - s), 1 / (s * (1 - s)), s**2, 1 - s**2, 1 + s,
                     sympy.exp(-s))
-    symbols = [sympy.Symbol(n) for n in target.names.symbols]
+    symbols = [sympy.Symbol(n) for n in symbol_names]
     for s in symbols:  # ratios such as (1−y)/(1−a): one term of a two-term derivative
         for t in symbols:
             if s != t:
@@ -185,8 +185,8 @@ def _triples(case: Case, other: Sampled):
 def factor(case: Case):
     if _answer_is_constant(case) or case.values.shape:
         return None  # the missing "factor" would be the whole reference: say nothing of it
-    for f in _candidate_factors(case.target):
-        triples = list(_triples(case, sample(f, case.target.points)))
+    for f, values in case.target.candidate_factors:
+        triples = list(_triples(case, values))
         if len(triples) < 3:
             continue
         if all(close(a * x, r) for a, r, x in triples):
@@ -231,8 +231,8 @@ def missing_term(case: Case):
         return None
     if _constant(r - a for a, r in _pairs(case)) is not None:
         return Diagnosis("missing_term", "Your answer is missing a constant term.")
-    for f in _candidate_factors(case.target):
-        ratios = [(r - a) / x for a, r, x in _triples(case, sample(f, case.target.points)) if not close(x, 0)]
+    for f, values in case.target.candidate_factors:
+        ratios = [(r - a) / x for a, r, x in _triples(case, values) if not close(x, 0)]
         if _constant(ratios) is not None:
             names = ", ".join(sorted(s.name for s in f.free_symbols))
             return Diagnosis("missing_term", f"Your answer is missing a term (one involving {names}).")

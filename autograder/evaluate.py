@@ -68,7 +68,10 @@ def _eval(e, values):
     if e is sympy.I:
         return mpmath.mpc(0, 1)
     if e.is_Add:
-        return mpmath.fsum(_eval(a, values) for a in e.args)
+        result = mpmath.mpf(0)
+        for a in e.args:
+            result += _eval(a, values)
+        return result
     if e.is_Mul:
         result = mpmath.mpf(1)
         for a in e.args:

@@ -11,11 +11,11 @@ from functools import lru_cache
 
 import sympy
 
-from .compare import agreement, sample
+from .compare import Sampled, agreement, sample
 from .diagnose import diagnose
 from .domain import Domain, DomainError
 from .parse import Names, ParseError, parse_expression
-from .target import Target
+from .target import QUICK, Target
 from .verdict import Verdict, invalid, undecided
 
 
@@ -96,11 +96,15 @@ def judge_against(answer, target: Target, *, forbid=(), require_simplified=False
     except ParseError as exc:
         return invalid(exc.code, _sentence(exc.message), exc.column)
     latex = _latex(expr)
-    values = sample(expr, target.points)
+    head = target.quick
+    values = sample(expr, head.points)
     if values.shape != target.values.shape:
-        found = diagnose(expr, values, target, hints)
+        found = diagnose(expr, values, head, hints)
         return Verdict("not_equivalent", False, found.code, found.feedback, "shape", latex)
-    result = agreement(values, target.values)
+    if agreement(values, head.values).equivalent is not False:  # no difference yet: test every point
+        head = target
+        values = Sampled(values.values + sample(expr, target.points[QUICK:]).values, values.shape)
+    result = agreement(values, head.values)
     method = f"numeric: {result.used} points, 40 digits"
     if result.equivalent is None:
         return undecided("Could not decide: the answer or the result is undefined at too many test points.",
@@ -111,7 +115,7 @@ def judge_against(answer, target: Target, *, forbid=(), require_simplified=False
                            "Correct, but not in the form this step asks for: simplify it as far as it goes.",
                            method, latex, accepted=False)
         return Verdict("equivalent", True, None, "Correct.", method, latex, accepted=True)
-    found = diagnose(expr, values, target, hints)
+    found = diagnose(expr, values, head, hints)
     return Verdict("not_equivalent", False, found.code, found.feedback, method, latex)
 
 

@@ -12,6 +12,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import mpmath
 import sympy
@@ -22,6 +23,7 @@ from .evaluate import DIGITS
 from .parse import Names, parse_expression
 
 POINTS = 16
+QUICK = 6  # points tried first; all POINTS must agree before an answer is called equivalent
 FORMAT_VERSION = 1
 
 
@@ -45,6 +47,24 @@ class Target:
         return cls(domain.names, tuple(points), sample(ref, points),
                    frozenset(s.name for s in _free(domain.expand(ref))), _ops(ref), known,
                    tuple((s.name, body) for s, body in domain.definitions))
+
+    @cached_property
+    def candidate_factors(self) -> tuple:
+        """(factor, its values at the points) for the simple factors diagnosis tries; computed once per target."""
+        from .diagnose import candidate_factors
+
+        return tuple((f, sample(f, self.points)) for f in candidate_factors(self.names.symbols))
+
+    @cached_property
+    def quick(self) -> "Target":
+        """The first QUICK points only: most wrong answers differ at once, and are diagnosed on these."""
+        head = Target(self.names, self.points[:QUICK], Sampled(self.values.values[:QUICK], self.values.shape),
+                      self.primitives, self.ops,
+                      tuple((Sampled(m.values[:QUICK], m.shape), fb) for m, fb in self.mistakes),
+                      self.definitions)
+        head.__dict__["candidate_factors"] = tuple(
+            (f, Sampled(v.values[:QUICK], v.shape)) for f, v in self.candidate_factors)
+        return head
 
     def size(self, expr) -> int:
         """count_ops of ``expr`` written with the defined symbols (σ(z) counts as a, like the reference)."""
