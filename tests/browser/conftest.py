@@ -1,0 +1,104 @@
+"""Fixtures for the browser tests: Debian's headless Chromium via Playwright, a time budget, and artifacts."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+#: Screenshots land here (git-ignored); the README's "Browser tests" section names this folder.
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+INSTALL_HINT = "install with `apt-get install -y chromium chromium-driver`"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+#: Issue 7: each browser test, start to finish (servers, nbgrader runs, browser), ends within this.
+TEST_BUDGET_SECONDS = 120
+#: JupyterLab user settings for the test's fresh HOME.
+LAB_SETTINGS = {
+    # Attach every cell to the DOM, so what the test reads is the whole notebook, not only the cells
+    # that happen to be on screen (JupyterLab's default skips rendering of off-screen cells).
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    # A fresh profile would otherwise pop up "get notified about official Jupyter news?" over the page.
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false"},
+}
+
+
+class BrowserTestTimeout(Exception):
+    """A browser test overran its time budget."""
+
+
+@pytest.fixture(autouse=True)
+def time_budget(request):
+    """Interrupt the test (and so run every cleanup) when it overruns ``TEST_BUDGET_SECONDS``.
+
+    Autouse and function-scoped, so it is set up before, and torn down after, every other
+    function-scoped fixture of the test: the budget covers starting servers and grading too.
+    """
+    def overrun(signum, frame):
+        raise BrowserTestTimeout(f"{request.node.nodeid} ran longer than {TEST_BUDGET_SECONDS} s")
+
+    previous = signal.signal(signal.SIGALRM, overrun)
+    signal.setitimer(signal.ITIMER_REAL, TEST_BUDGET_SECONDS)
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        elapsed = time.monotonic() - started
+        request.node.user_properties.append(("browser_test_seconds", round(elapsed, 1)))
+        print(f"\n{request.node.name}: {elapsed:.1f} s")
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> Path:
+    """Debian's Chromium; the test fails (never skips) with the install command when it is missing."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: {INSTALL_HINT}", pytrace=False)
+    return CHROMIUM
+
+
+@pytest.fixture
+def page(chromium_executable, tmp_path):
+    """A page in a fresh headless Chromium profile; the browser is closed even when the test fails."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=str(chromium_executable),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 1000},
+        )
+        try:
+            context.set_default_timeout(30_000)
+            yield context.pages[0] if context.pages else context.new_page()
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def lab_home(tmp_path) -> Path:
+    """A throwaway HOME for ``jupyter lab`` with the JupyterLab user settings above."""
+    home = tmp_path / "home"
+    settings_dir = home / ".jupyter" / "lab" / "user-settings"
+    for plugin, values in LAB_SETTINGS.items():
+        path = settings_dir / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    return home
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    """``test-artifacts/screenshots/`` in the repository (each test overwrites its own named files)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
