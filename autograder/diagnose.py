@@ -138,7 +138,7 @@ def constant_factor(case: Case):
     if pairs and all(close(a, 0) for a, _ in pairs):
         return Diagnosis("zero", "Your answer is 0 everywhere; the derivative here is not zero.")
     ratio = _constant(a / r for a, r in pairs if not close(r, 0))
-    if ratio is None:
+    if ratio is None or close(ratio, 0):
         return None
     if close(ratio, -1):
         return Diagnosis("sign_error", "Your answer has the wrong sign: it is the negative of the right result.")

@@ -1,0 +1,66 @@
+"""Bounded: every check returns within its timeout plus a margin, whatever the input, and the caller survives."""
+
+import os
+import time
+
+import pytest
+
+from autograder import check_equivalent
+from autograder.limits import BoundExceeded, run_bounded
+
+PATHOLOGICAL = [
+    "x**(10**10)",
+    "2**(10**10)",
+    "factorial(10**9)",
+    "(" * 100_000 + "a" + ")" * 100_000,
+    "a" * 1_000_000,
+    "a+" * 500_000 + "a",
+    "exp(exp(exp(exp(exp(x)))))",
+    "x**x**x**x**x**x**x**x",
+    "9" * 5000,
+    "sin(" * 40 + "x" + ")" * 40,
+    "аbс",  # Cyrillic look-alikes
+    "\\frac{" * 200 + "x" + "}{2}" * 200,
+    "\\sigma" * 1000,
+]
+
+
+@pytest.mark.parametrize("answer", PATHOLOGICAL, ids=lambda s: s[:20])
+def test_pathological_inputs_return(answer):
+    start = time.monotonic()
+    v = check_equivalent(answer, "x", symbols=["x"], timeout=2.0)
+    elapsed = time.monotonic() - start
+    assert v.status in ("invalid", "undecided", "not_equivalent")
+    assert v.equivalent is not True
+    assert elapsed < 2.0 + 3.0, elapsed  # loose: the point is that it returns
+
+
+def _spin():
+    while True:
+        pass
+
+
+def _die():
+    os._exit(9)
+
+
+def test_a_hung_worker_is_killed_and_replaced():
+    with pytest.raises(BoundExceeded, match="longer than"):
+        run_bounded(_spin, timeout=0.5)
+    assert check_equivalent("a - a^2", "a*(1-a)").accepted  # the next call gets a fresh worker
+
+
+def test_a_dying_worker_does_not_kill_the_caller():
+    with pytest.raises(BoundExceeded, match="died"):
+        run_bounded(_die, timeout=5)
+    assert check_equivalent("a", "a").accepted
+
+
+def _allocate():
+    return len(bytearray(8 * 1024**3))
+
+
+def test_memory_is_bounded():
+    with pytest.raises((BoundExceeded, MemoryError)):
+        run_bounded(_allocate, timeout=10)
+    assert check_equivalent("a", "a").accepted
