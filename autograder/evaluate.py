@@ -39,14 +39,16 @@ _FUNCS = {
 
 def evaluate(expr, values: dict):
     """The value (mpf or mpc) of ``expr`` at ``values`` (Symbol → mpmath number); raises NotNumeric."""
-    with mpmath.workdps(DIGITS):
-        try:
-            result = _eval(expr, values)
-        except (ZeroDivisionError, OverflowError, ValueError, TypeError) as exc:
-            raise NotNumeric(str(exc)) from exc
-        if not mpmath.isfinite(result):
-            raise NotNumeric("not finite")
-        return result
+    if mpmath.mp.dps < DIGITS:
+        with mpmath.workdps(DIGITS):
+            return evaluate(expr, values)
+    try:
+        result = _eval(expr, values)
+    except (ZeroDivisionError, OverflowError, ValueError, TypeError) as exc:
+        raise NotNumeric(str(exc)) from exc
+    if not mpmath.isfinite(result):
+        raise NotNumeric("not finite")
+    return result
 
 
 def _eval(e, values):

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
+import mpmath
 import sympy
 
 from .compare import Sampled, agreement, sample
 from .diagnose import diagnose
+from .evaluate import DIGITS
 from .domain import Domain, DomainError
 from .parse import Names, ParseError, parse_expression
 from .target import QUICK, Target
@@ -90,12 +92,19 @@ def _reference_names(reference) -> set[str]:
 
 def judge_against(answer, target: Target, *, forbid=(), require_simplified=False, hints=None) -> Verdict:
     """Judge ``answer`` against a Target (a sampled reference or shipped samples)."""
+    with mpmath.workdps(DIGITS):  # once here rather than per evaluation
+        return _judge_against(answer, target, forbid, require_simplified, hints)
+
+
+def _judge_against(answer, target: Target, forbid, require_simplified, hints) -> Verdict:
     names = Names(target.names.symbols, frozenset(forbid))
     try:
         expr = parse_expression(answer, names)
     except ParseError as exc:
         return invalid(exc.code, _sentence(exc.message), exc.column)
     latex = _latex(expr)
+    if target.canonical is not None and target.expand(expr) == target.canonical:
+        return _equivalent(expr, target, require_simplified, "symbolic: identical canonical forms", latex)
     head = target.quick
     values = sample(expr, head.points)
     if values.shape != target.values.shape:
@@ -110,13 +119,17 @@ def judge_against(answer, target: Target, *, forbid=(), require_simplified=False
         return undecided("Could not decide: the answer or the result is undefined at too many test points.",
                          method)
     if result.equivalent:
-        if require_simplified and target.size(expr) > target.ops:
-            return Verdict("equivalent", True, "not_simplified",
-                           "Correct, but not in the form this step asks for: simplify it as far as it goes.",
-                           method, latex, accepted=False)
-        return Verdict("equivalent", True, None, "Correct.", method, latex, accepted=True)
+        return _equivalent(expr, target, require_simplified, method, latex)
     found = diagnose(expr, values, head, hints)
     return Verdict("not_equivalent", False, found.code, found.feedback, method, latex)
+
+
+def _equivalent(expr, target: Target, require_simplified: bool, method: str, latex) -> Verdict:
+    if require_simplified and target.size(expr) > target.ops:
+        return Verdict("equivalent", True, "not_simplified",
+                       "Correct, but not in the form this step asks for: simplify it as far as it goes.",
+                       method, latex, accepted=False)
+    return Verdict("equivalent", True, None, "Correct.", method, latex, accepted=True)
 
 
 def _latex(expr) -> str | None:

@@ -36,6 +36,7 @@ class Target:
     ops: int  # sympy.count_ops of the reference: the size of the "simplified" form
     mistakes: tuple = ()  # ((Sampled, feedback sentence), ...)
     definitions: tuple = ()  # ((name, expr), ...) to find which primitives an answer depends on
+    canonical: object = None  # the reference in sympy's canonical form, when it is known (not for samples)
 
     @classmethod
     def from_reference(cls, reference, domain: Domain, salt: str, mistakes=(), count: int = POINTS):
@@ -46,7 +47,7 @@ class Target:
                       for m, fb in (mistakes or ()))
         return cls(domain.names, tuple(points), sample(ref, points),
                    frozenset(s.name for s in _free(domain.expand(ref))), _ops(ref), known,
-                   tuple((s.name, body) for s, body in domain.definitions))
+                   tuple((s.name, body) for s, body in domain.definitions), domain.expand(ref))
 
     @cached_property
     def candidate_factors(self) -> tuple:
@@ -61,7 +62,7 @@ class Target:
         head = Target(self.names, self.points[:QUICK], Sampled(self.values.values[:QUICK], self.values.shape),
                       self.primitives, self.ops,
                       tuple((Sampled(m.values[:QUICK], m.shape), fb) for m, fb in self.mistakes),
-                      self.definitions)
+                      self.definitions, self.canonical)
         head.__dict__["candidate_factors"] = tuple(
             (f, Sampled(v.values[:QUICK], v.shape)) for f, v in self.candidate_factors)
         return head
@@ -76,11 +77,15 @@ class Target:
             expr = expr.xreplace({body: sympy.Symbol(name)})
         return _ops(expr)
 
-    def depends_on(self, expr) -> frozenset:
-        """The primitive symbols ``expr`` depends on once definitions are substituted."""
+    def expand(self, expr):
+        """``expr`` with the defined symbols replaced by their definitions."""
         for name, body in reversed(self.definitions):
             expr = expr.xreplace({sympy.Symbol(name): body})
-        return frozenset(s.name for s in _free(expr))
+        return expr
+
+    def depends_on(self, expr) -> frozenset:
+        """The primitive symbols ``expr`` depends on once definitions are substituted."""
+        return frozenset(s.name for s in _free(self.expand(expr)))
 
     def to_json(self) -> dict:
         """A plain dict of strings and numbers: values at points, no expression."""
