@@ -7,6 +7,7 @@ import signal
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,9 +71,10 @@ def page(chromium_executable, tmp_path):
     """A page in a fresh headless Chromium profile; the browser is closed even when the test fails."""
     from playwright.sync_api import sync_playwright
 
+    profile = tmp_path / "chromium-profile"
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
+            str(profile),
             executable_path=str(chromium_executable),
             headless=True,
             args=CHROMIUM_ARGS,
@@ -83,6 +85,22 @@ def page(chromium_executable, tmp_path):
             yield context.pages[0] if context.pages else context.new_page()
         finally:
             context.close()
+    leftovers = processes_using(profile)
+    assert not leftovers, f"Chromium processes outlived the test: {leftovers}"
+
+
+def processes_using(profile: Path, grace: float = 5.0) -> list[int]:
+    """PIDs of live processes whose command line names ``profile``, after waiting ``grace`` s for them to end."""
+    deadline = time.monotonic() + grace
+    while True:
+        pids = []
+        for proc in psutil.process_iter(["cmdline", "status"]):
+            cmdline = proc.info["cmdline"] or []
+            if proc.info["status"] != psutil.STATUS_ZOMBIE and any(str(profile) in arg for arg in cmdline):
+                pids.append(proc.pid)
+        if not pids or time.monotonic() > deadline:
+            return pids
+        time.sleep(0.2)
 
 
 @pytest.fixture
