@@ -90,6 +90,86 @@ def _serve(conn: Connection) -> None:
             conn.send_bytes(pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}"))))
 
 
+def run_isolated(func, args=(), *, timeout: float, memory: int | None = None):
+    """``func(*args)`` in a one-off child in its own process group; past ``timeout`` the whole group is killed.
+
+    For work that starts processes of its own (a Jupyter kernel), which must die
+    with it. Raises BoundExceeded on timeout or a crash; re-raises func's exception.
+
+    >>> run_isolated(sum, ([1, 2, 3],), timeout=5)
+    6
+    """
+    parent, child = Pipe()
+    pid = os.fork()
+    if pid == 0:
+        parent.close()
+        os.setsid()  # own process group: Ctrl-C in the terminal does not reach it; kill_isolated does
+        if memory:
+            try:
+                resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+            except (ValueError, OSError):
+                pass
+        try:
+            reply = (True, func(*args))
+        except BaseException as exc:  # noqa: BLE001 - everything goes back to the caller
+            reply = (False, exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}"))
+        try:
+            child.send_bytes(pickle.dumps(reply))
+        finally:
+            os._exit(0)
+    child.close()
+    _ISOLATED.add(pid)
+    try:
+        if not parent.poll(timeout):
+            raise BoundExceeded(f"took longer than {timeout:g} s")
+        try:
+            ok, value = pickle.loads(parent.recv_bytes())
+        except (EOFError, OSError):
+            raise BoundExceeded("the process died (out of memory or killed)") from None
+    finally:
+        _ISOLATED.discard(pid)
+        _kill_group(pid)
+        parent.close()
+    if ok:
+        return value
+    raise value
+
+
+_ISOLATED: set[int] = set()  # children of run_isolated still running
+
+
+def kill_isolated() -> int:
+    """Kill every running run_isolated child and its group (on Ctrl-C); returns how many there were."""
+    pids = list(_ISOLATED)
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    return len(pids)
+
+
+def _picklable(exc) -> bool:
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return True
+    except Exception:
+        return False
+
+
+def _kill_group(pid: int) -> None:
+    """Kill a child's whole process group (its kernels too) and reap it."""
+    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        try:
+            target()
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
 _LOCK = threading.Lock()
 _WORKER: dict[int, _Worker] = {}  # keyed by our pid, so a forked caller never reuses its parent's worker
 

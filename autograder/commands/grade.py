@@ -1,0 +1,99 @@
+"""``autograder grade ASSIGNMENT``: autograde every submission in parallel, resumably, with progress."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+HELP = "autograde every submission of ASSIGNMENT with nbgrader, in parallel and resumable"
+EXAMPLES = """examples:
+  autograder grade ps1                      # all of submitted/*/ps1 on 2 local processes
+  autograder grade ps1 --jobs 4 --students alice bob
+  autograder grade ps1 --db-url postgresql://grader@127.0.0.1:5432/gradebook
+  autograder grade ps1 --scheduler tcp://127.0.0.1:8786   # on a Dask cluster sharing this folder
+Interrupted (Ctrl-C, a crash), run the same command again: what was graded stays graded.
+"""
+
+
+def register(parser) -> None:
+    parser.epilog = EXAMPLES
+    parser.add_argument("assignment")
+    parser.add_argument("--jobs", "-j", type=int, default=min(2, os.cpu_count() or 1),
+                        help="local processes (default: 2 or the number of cores)")
+    parser.add_argument("--students", nargs="+", metavar="ID", help="only these students")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler to run the gradings on")
+    parser.add_argument("--db-url", help="nbgrader gradebook URL (default: the course's, SQLite)")
+    parser.add_argument("--course", default=".", help="course folder (default: the current one)")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per submission (default 600)")
+    parser.add_argument("--memory", type=int, default=4096, help="MiB per submission (default 4096)")
+    parser.add_argument("--cell-timeout", type=int, help="seconds per cell (nbgrader's ExecutePreprocessor.timeout)")
+    parser.add_argument("--force", action="store_true", help="grade again what is already graded")
+
+
+def run(args) -> int:
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
+    from rich.table import Table
+
+    from autograder.grading.batch import Limits, plan, previous_results, run_batch
+
+    console = Console()
+    course = os.path.abspath(args.course)
+    try:
+        todo, done = plan(course, args.assignment, args.students, args.force)
+    except FileNotFoundError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
+    if not todo and not done:
+        console.print(f"[red]error:[/] no submissions of {args.assignment} in {course}/submitted/<student>/")
+        return 2
+    overrides = {}
+    if args.db_url:
+        overrides["CourseDirectory.db_url"] = args.db_url
+    if args.cell_timeout:
+        overrides["ExecutePreprocessor.timeout"] = args.cell_timeout
+    where = f"Dask at {args.scheduler}" if args.scheduler else f"{args.jobs} local process(es)"
+    console.print(f"{args.assignment}: {len(todo)} to grade, {len(done)} already graded (kept) — on {where}")
+
+    failures = 0
+    started = time.monotonic()
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("[red]{task.fields[failed]} failed"), TextColumn("{task.fields[rate]}/min"),
+               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("grading", total=len(todo), failed=0, rate="–")
+
+        def on_result(result):
+            nonlocal failures
+            failures += result["status"] != "graded"
+            elapsed = time.monotonic() - started
+            count = progress.tasks[0].completed + 1
+            progress.update(task, advance=1, failed=failures, rate=f"{60 * count / elapsed:.1f}")
+
+        try:
+            results = run_batch(course, todo, jobs=args.jobs, scheduler=args.scheduler, overrides=overrides,
+                                limits=Limits(args.timeout, args.memory), on_result=on_result)
+        except KeyboardInterrupt:
+            console.print("[yellow]interrupted:[/] run the same command again to grade the rest")
+            return 130
+
+    elapsed = time.monotonic() - started
+    table = Table(title=f"{args.assignment}: graded in {elapsed:.1f} s")
+    for col in ("student", "status", "score", "seconds", "peak MB", "message"):
+        table.add_column(col, justify="right" if col in ("score", "seconds", "peak MB") else "left")
+    for r in sorted(results + previous_results(course, done), key=lambda r: r["student"]):
+        score = f"{r['score']:g} / {r['max_score']:g}" if "score" in r else "–"
+        style = {"graded": "green", "kept": "dim", "failed": "red"}[r["status"]]
+        table.add_row(r["student"], f"[{style}]{r['status']}[/]", score, f"{r.get('seconds', 0):.1f}",
+                      f"{r.get('peak_rss_mb', 0):.0f}", r.get("error", ""))
+    console.print(table)
+    if results:
+        console.print(f"this run: {len(results) - failures} graded, {failures} failed, "
+                      f"{60 * len(results) / elapsed:.1f} submissions/min")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(None))

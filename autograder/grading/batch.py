@@ -1,0 +1,116 @@
+"""Run many gradings: on N local processes or on a Dask cluster, with the same task either way.
+
+Each task grades one submission in an isolated child (own process group, time
+and memory limit) and returns a plain dict; a failure is a result, never an
+exception, so one bad submission cannot stop the batch.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ..limits import BoundExceeded, kill_isolated, run_isolated
+from .grade_one import grade_submission
+from .submissions import Submission, find_submissions, is_graded, read_mark
+
+
+@dataclass(frozen=True)
+class Limits:
+    seconds: float = 600.0  # wall time per submission, kernel included
+    memory_mb: int = 4096  # address space per submission (grading process and its kernel)
+
+
+@dataclass
+class BatchResult:
+    results: list = field(default_factory=list)  # one dict per submission handled in this run
+    skipped: list = field(default_factory=list)  # already graded (kept as they were)
+
+    @property
+    def failed(self) -> list:
+        return [r for r in self.results if r["status"] != "graded"]
+
+
+def grade_task(root: str, sub: Submission, overrides: dict, limits: Limits) -> dict:
+    """Grade one submission in an isolated child; always returns a result dict with a ``status``."""
+    started = time.monotonic()
+    base = {"student": sub.student, "assignment": sub.assignment}
+    try:
+        result = run_isolated(grade_submission, (root, sub, overrides), timeout=limits.seconds,
+                              memory=limits.memory_mb * 1024 * 1024)
+        return {**result, "status": "graded"}
+    except BoundExceeded as exc:
+        _cleanup(root, sub, overrides)
+        return {**base, "status": "failed", "error": f"grading {exc.reason}",
+                "seconds": round(time.monotonic() - started, 3)}
+    except Exception as exc:  # nbgrader's own failure, reported, not raised
+        _cleanup(root, sub, overrides)
+        return {**base, "status": "failed", "error": str(exc) or type(exc).__name__,
+                "seconds": round(time.monotonic() - started, 3)}
+
+
+def _cleanup(root, sub, overrides):
+    from nbgrader.apps import NbGraderAPI
+
+    from .grade_one import clear_partial, load_course_config
+
+    try:
+        clear_partial(root, sub, NbGraderAPI(config=load_course_config(root, overrides)).coursedir)
+    except Exception:
+        pass  # nothing to clean, or the gradebook is unreachable: the next run clears it
+
+
+def plan(root, assignment: str, students=None, force: bool = False):
+    """(to grade, already graded) for this run."""
+    subs = find_submissions(root, assignment, students)
+    if force:
+        return subs, []
+    todo = [s for s in subs if not is_graded(root, s)]
+    done = [s for s in subs if is_graded(root, s)]
+    return todo, done
+
+
+def run_batch(root, todo: Iterable[Submission], *, jobs: int = 1, scheduler: str | None = None,
+              overrides: dict | None = None, limits: Limits = Limits(),
+              on_result: Callable[[dict], None] = lambda r: None) -> list[dict]:
+    """Grade ``todo`` on ``jobs`` local processes, or on the Dask cluster at ``scheduler``."""
+    root, overrides, todo = str(Path(root).resolve()), dict(overrides or {}), list(todo)
+    results = []
+    if scheduler:
+        from distributed import Client, as_completed as dask_completed
+
+        run = f"{time.time_ns():x}"
+        with Client(scheduler, timeout="30s") as client:
+            futures = [client.submit(grade_task, root, sub, overrides, limits, pure=False,
+                                     key=f"grade-{sub.key}-{run}") for sub in todo]
+            for future in dask_completed(futures):
+                result = future.result()
+                results.append(result)
+                on_result(result)
+        return results
+    import nbgrader.api  # noqa: F401 - imported before the threads fork, so no child inherits an import lock
+    import nbgrader.apps  # noqa: F401
+
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
+        futures = [pool.submit(grade_task, root, sub, overrides, limits) for sub in todo]
+        for future in as_completed(futures):
+            result = future.result()
+            results.append(result)
+            on_result(result)
+    except KeyboardInterrupt:
+        # stop what runs (their partial output is cleared by grade_task), start nothing new
+        pool.shutdown(wait=False, cancel_futures=True)
+        kill_isolated()
+        pool.shutdown(wait=True)
+        raise
+    pool.shutdown(wait=True)
+    return results
+
+
+def previous_results(root, done: Iterable[Submission]) -> list[dict]:
+    return [{**(read_mark(root, s) or {"student": s.student, "assignment": s.assignment}), "status": "kept"}
+            for s in done]

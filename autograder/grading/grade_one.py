@@ -1,0 +1,101 @@
+"""Grade one submission with nbgrader's own autograde (NbGraderAPI), then record its score.
+
+Runs in an isolated child process (see ``autograder.limits.run_isolated``): the
+course's nbgrader_config.py is loaded as the nbgrader command would load it, with
+overrides (the gradebook URL, the execution timeout) on top.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+from .submissions import Submission, write_mark
+
+
+def load_course_config(root, overrides: dict | None = None):
+    """The course's nbgrader config plus ``overrides`` ({"Section.trait": value})."""
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    root = str(Path(root).resolve())
+    config = Config()
+    if os.path.exists(os.path.join(root, "nbgrader_config.py")):
+        config.merge(PyFileConfigLoader("nbgrader_config.py", path=root).load_config())
+    config.CourseDirectory.root = root
+    for dotted, value in (overrides or {}).items():
+        section, trait = dotted.rsplit(".", 1)
+        config[section][trait] = value
+    return config
+
+
+def clear_partial(root, sub: Submission, coursedir) -> None:
+    """Remove what an interrupted run left: the autograded folder and the submission's gradebook rows."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    shutil.rmtree(sub.autograded_dir(root), ignore_errors=True)
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        try:
+            gb.remove_submission(sub.assignment, sub.student)
+        except MissingEntry:
+            pass
+
+
+def grade_submission(root, sub: Submission, overrides: dict | None = None) -> dict:
+    """Autograde ``sub`` (forcing a fresh run) and return its result; raise if nbgrader failed."""
+    from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGraderAPI
+
+    import resource
+
+    started = time.monotonic()
+    root = str(Path(root).resolve())
+    os.chdir(root)
+    _quiet()
+    api = NbGraderAPI(config=load_course_config(root, overrides))
+    clear_partial(root, sub, api.coursedir)
+    outcome = api.autograde(sub.assignment, sub.student, force=True, create=True)
+    if not outcome.get("success"):
+        clear_partial(root, sub, api.coursedir)
+        raise GradingFailed(_last_error(outcome))
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        submission = gb.find_submission(sub.assignment, sub.student)
+        result = {
+            "student": sub.student, "assignment": sub.assignment,
+            "score": float(submission.score), "max_score": float(submission.max_score),
+            "seconds": round(time.monotonic() - started, 3),
+            "peak_rss_mb": round(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                                     resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024, 1),
+        }
+    write_mark(root, sub, result)
+    return result
+
+
+def _quiet() -> None:
+    """Send this child's own stdout/stderr (kernel warnings, SQLAlchemy chatter) to /dev/null.
+
+    nbgrader's log is captured by the API and the useful line is returned in the result.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
+class GradingFailed(RuntimeError):
+    """nbgrader could not autograde a submission (its message says why)."""
+
+
+def _last_error(outcome: dict) -> str:
+    """The line that says what went wrong, e.g. 'DeadKernelError: Kernel died', from nbgrader's log."""
+    import re
+
+    text = "\n".join(filter(None, (outcome.get("log"), outcome.get("error"))))
+    causes = [m.group(0).strip() for m in re.finditer(r"^\s*[\w.]*(?:Error|Exception)\b:?.*$", text, re.M)
+              if "Please see the" not in m.group(0) and "Traceback" not in m.group(0)]
+    if causes:
+        return causes[-1].split("NbGraderException: ")[-1][-300:]
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return lines[-1][-300:] if lines else "nbgrader autograde failed"
