@@ -37,9 +37,9 @@ def run(args) -> int:
                                TimeRemainingColumn)
     from rich.table import Table
 
-    from autograder.grading.batch import Limits, plan, previous_results, run_batch
+    from autograder.grading.batch import Limits, NotReleased, check_gradebook, plan, previous_results, run_batch
 
-    console = Console()
+    console = Console(soft_wrap=True)  # messages carry commands and paths to copy: never wrap them
     course = os.path.abspath(args.course)
     try:
         todo, done = plan(course, args.assignment, args.students, args.force)
@@ -54,6 +54,11 @@ def run(args) -> int:
         overrides["CourseDirectory.db_url"] = args.db_url
     if args.cell_timeout:
         overrides["ExecutePreprocessor.timeout"] = args.cell_timeout
+    try:
+        check_gradebook(course, args.assignment, overrides)
+    except NotReleased as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
     where = f"Dask at {args.scheduler}" if args.scheduler else f"{args.jobs} local process(es)"
     console.print(f"{args.assignment}: {len(todo)} to grade, {len(done)} already graded (kept) — on {where}")
 
@@ -89,6 +94,9 @@ def run(args) -> int:
         table.add_row(r["student"], f"[{style}]{r['status']}[/]", score, f"{r.get('seconds', 0):.1f}",
                       f"{r.get('peak_rss_mb', 0):.0f}", r.get("error", ""))
     console.print(table)
+    for r in sorted(results, key=lambda r: r["student"]):
+        if r["status"] == "failed":  # in full, unwrapped: the table cell may be cut short
+            console.print(f"[red]failed[/] {r['student']}: {r.get('error', '')}", soft_wrap=True)
     if results:
         console.print(f"this run: {len(results) - failures} graded, {failures} failed, "
                       f"{60 * len(results) / elapsed:.1f} submissions/min")

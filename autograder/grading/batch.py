@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..limits import BoundExceeded, kill_isolated, run_isolated
-from .grade_one import grade_submission
+from .grade_one import grade_submission, load_course_config
 from .submissions import Submission, find_submissions, is_graded, read_mark
 
 
@@ -34,8 +34,15 @@ class BatchResult:
         return [r for r in self.results if r["status"] != "graded"]
 
 
+def _preload() -> None:
+    """Import nbgrader before any fork, so no child inherits an import lock held by another thread."""
+    import nbgrader.api  # noqa: F401
+    import nbgrader.apps  # noqa: F401
+
+
 def grade_task(root: str, sub: Submission, overrides: dict, limits: Limits) -> dict:
     """Grade one submission in an isolated child; always returns a result dict with a ``status``."""
+    _preload()
     started = time.monotonic()
     base = {"student": sub.student, "assignment": sub.assignment}
     try:
@@ -61,6 +68,27 @@ def _cleanup(root, sub, overrides):
         clear_partial(root, sub, NbGraderAPI(config=load_course_config(root, overrides)).coursedir)
     except Exception:
         pass  # nothing to clean, or the gradebook is unreachable: the next run clears it
+
+
+class NotReleased(RuntimeError):
+    """The gradebook does not know the assignment yet (nbgrader generate_assignment was not run on it)."""
+
+
+def check_gradebook(root, assignment: str, overrides: dict | None = None) -> None:
+    """Fail early, with the command that fixes it, when the gradebook has no notebooks for ``assignment``."""
+    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.apps import NbGraderAPI
+
+    coursedir = NbGraderAPI(config=load_course_config(root, overrides)).coursedir
+    try:
+        with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+            if gb.find_assignment(assignment).notebooks:
+                return
+    except MissingEntry:
+        pass
+    db = f" --db {coursedir.db_url}" if (overrides or {}).get("CourseDirectory.db_url") else ""
+    raise NotReleased(f"the gradebook has no notebooks for {assignment}: run "
+                      f"`nbgrader generate_assignment {assignment}{db}` first")
 
 
 def plan(root, assignment: str, students=None, force: bool = False):
@@ -91,9 +119,7 @@ def run_batch(root, todo: Iterable[Submission], *, jobs: int = 1, scheduler: str
                 results.append(result)
                 on_result(result)
         return results
-    import nbgrader.api  # noqa: F401 - imported before the threads fork, so no child inherits an import lock
-    import nbgrader.apps  # noqa: F401
-
+    _preload()
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
         futures = [pool.submit(grade_task, root, sub, overrides, limits) for sub in todo]

@@ -1,0 +1,98 @@
+"""`autograder grade`: the same scores as `nbgrader autograde`, in parallel, isolated, resumable."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from .conftest import BIN, ENV, STUDENTS, autograder, gradebook_scores, nbgrader, submit
+
+pytestmark = pytest.mark.e2e
+EXPECTED = {s: float(points) for s, (_, points) in STUDENTS.items()}
+
+
+def test_same_scores_as_serial_nbgrader_autograde(course, tmp_path):
+    serial = tmp_path / "serial"
+    import shutil
+
+    shutil.copytree(course, serial)
+    nbgrader(serial, "autograde", "hw")
+    assert gradebook_scores(serial) == EXPECTED
+
+    r = autograder(course, "grade", "hw", "--jobs", "2")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert gradebook_scores(course) == EXPECTED == gradebook_scores(serial)
+    assert "6 graded, 0 failed" in r.stdout
+
+
+def test_bad_submissions_fail_alone(course):
+    submit(course, "zed", "    import os; os._exit(1)")  # the kernel dies
+    (course / "submitted" / "yan" / "hw").mkdir(parents=True)
+    (course / "submitted" / "yan" / "hw" / "hw.ipynb").write_text("{ not json")
+    r = autograder(course, "grade", "hw", "--jobs", "2")
+    assert r.returncode == 1
+    scores = gradebook_scores(course)
+    assert {s: scores[s] for s in EXPECTED} == EXPECTED  # nobody else's grade moved
+    assert "zed" not in scores and "yan" not in scores  # no half-written rows for the failures
+    assert "DeadKernelError" in r.stdout and "yan" in r.stdout
+    assert not (course / "autograded" / "zed").exists() or not any((course / "autograded" / "zed").rglob("*.ipynb"))
+
+
+def test_interrupted_run_resumes_without_grading_twice(course):
+    proc = subprocess.Popen([str(BIN / "autograder"), "grade", "hw", "--jobs", "1"], cwd=course, env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    marks = lambda: sorted((course / "autograded").glob("*/hw/.autograder-graded.json"))  # noqa: E731
+    deadline = time.monotonic() + 120
+    while len(marks()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out
+    first = {m.parent.parent.name: m.stat().st_mtime_ns for m in marks()}
+    assert 2 <= len(first) < len(STUDENTS)
+    # what the gradebook holds now is only finished gradings
+    assert set(gradebook_scores(course)) >= set(first)
+    for student, score in gradebook_scores(course).items():
+        if student not in first:
+            assert not (course / "autograded" / student / "hw" / "hw.ipynb").exists() or score is not None
+
+    r = autograder(course, "grade", "hw", "--jobs", "2")
+    assert r.returncode == 0, r.stdout
+    assert f"{len(first)} already graded (kept)" in r.stdout
+    assert gradebook_scores(course) == EXPECTED
+    after = {m.parent.parent.name: m.stat().st_mtime_ns for m in marks()}
+    assert all(after[s] == t for s, t in first.items())  # graded once, kept
+
+
+def test_postgresql_gradebook(course):
+    from .postgres import postgres_server
+
+    with postgres_server() as url:
+        nbgrader(course, "generate_assignment", "hw", "--force", f"--CourseDirectory.db_url={url}")
+        r = autograder(course, "grade", "hw", "--jobs", "2", "--db-url", url)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert gradebook_scores(course, url) == EXPECTED
+        assert not (course / "gradebook.db").exists() or "ada" not in gradebook_scores(course)
+
+
+def test_dask_cluster_gives_identical_results(course):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      host="127.0.0.1") as cluster:
+        r = autograder(course, "grade", "hw", "--scheduler", cluster.scheduler_address)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "Dask at" in r.stdout
+    assert gradebook_scores(course) == EXPECTED
+
+
+def test_unknown_student_and_unreleased_assignment_are_clear(course):
+    r = autograder(course, "grade", "hw", "--students", "nobody")
+    assert r.returncode == 2 and "nobody" in r.stdout
+    r = autograder(course, "grade", "hw", "--db-url", f"sqlite:///{course / 'other.db'}")
+    assert r.returncode == 2 and "generate_assignment hw" in r.stdout
