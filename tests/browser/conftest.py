@@ -67,26 +67,53 @@ def chromium_executable() -> Path:
 
 
 @pytest.fixture
-def page(chromium_executable, tmp_path):
-    """A page in a fresh headless Chromium profile; the browser is closed even when the test fails."""
-    from playwright.sync_api import sync_playwright
+def browser(chromium_executable, tmp_path):
+    """Opens pages in a fresh headless Chromium profile, started on first use; closed even when the test fails.
 
-    profile = tmp_path / "chromium-profile"
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(chromium_executable),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 1000},
-        )
-        try:
-            context.set_default_timeout(30_000)
-            yield context.pages[0] if context.pages else context.new_page()
-        finally:
-            context.close()
-    leftovers = processes_using(profile)
+    Start the browser only after the test's in-process work that forks (the answer engine's bounded
+    worker, nbgrader runs): a child forked while Playwright runs inherits the pipe to Playwright's
+    driver, which then never sees end-of-file and the browser can never be shut down.
+    """
+    session = BrowserSession(chromium_executable, tmp_path / "chromium-profile")
+    try:
+        yield session
+    finally:
+        session.close()
+    leftovers = processes_using(session.profile)
     assert not leftovers, f"Chromium processes outlived the test: {leftovers}"
+
+
+class BrowserSession:
+    """A Playwright-driven Chromium with one persistent profile, launched lazily by ``new_page``."""
+
+    def __init__(self, executable: Path, profile: Path):
+        self.executable, self.profile = executable, profile
+        self._playwright = self._context = None
+
+    def new_page(self, width: int = 1280, height: int = 1000):
+        """A new tab; the first call starts Playwright and Chromium."""
+        if self._context is None:
+            from playwright.sync_api import sync_playwright
+
+            self._playwright = sync_playwright().start()
+            self._context = self._playwright.chromium.launch_persistent_context(
+                str(self.profile), executable_path=str(self.executable), headless=True,
+                args=CHROMIUM_ARGS, viewport={"width": width, "height": height},
+            )
+            self._context.set_default_timeout(30_000)
+            if self._context.pages:
+                return self._context.pages[0]
+        return self._context.new_page()
+
+    def close(self) -> None:
+        """Close Chromium and stop Playwright's driver (each step runs even if the one before fails)."""
+        try:
+            if self._context is not None:
+                self._context.close()
+        finally:
+            if self._playwright is not None:
+                self._playwright.stop()
+            self._context = self._playwright = None
 
 
 def processes_using(profile: Path, grace: float = 5.0) -> list[int]:

@@ -22,6 +22,13 @@ ALL_CELLS_RAN = """() => {
         && indicator !== null && indicator.dataset.status === 'idle';
 }"""
 
+#: True once every code cell of the notebook has its CodeMirror editor (they are attached lazily).
+EDITORS_READY = """() => {
+    const cells = [...document.querySelectorAll(
+        '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-CodeCell')];
+    return cells.length > 0 && cells.every(c => c.querySelector('.cm-content .cm-line') !== null);
+}"""
+
 #: Unicode that MathJax's accessible text and sympy's pretty forms use for ASCII operators.
 _OPERATORS = str.maketrans({"\u2212": "-", "\u22c5": "*", "\u00b7": "*", "\u00d7": "*", "\u2061": ""})
 
@@ -35,16 +42,54 @@ def math_plain(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).translate(_OPERATORS))
 
 
-def latex_glyphs(latex: str) -> str:
-    """The characters MathJax draws for simple LaTeX, in reading order (commands and braces dropped).
+#: Each typeset formula on the page, written back as LaTeX-like text from MathJax's accessible MathML:
+#: fractions, powers and roots keep their braces, so two adjacent fractions cannot run together into
+#: text that neither contains (the drawn glyphs of 1-y over 1-a, minus y over a, read "1-y1-a-ya").
+MATH_ON_PAGE = """(root) => {
+    const write = node => {
+        if (node.nodeType === Node.TEXT_NODE) return node.textContent;
+        const parts = [...node.childNodes].map(write);
+        switch (node.localName) {
+            case 'mfrac': return '\\\\frac{' + parts[0] + '}{' + parts[1] + '}';
+            case 'msup': return parts[0] + '^{' + parts[1] + '}';
+            case 'msub': return parts[0] + '_{' + parts[1] + '}';
+            case 'msqrt': return '\\\\sqrt{' + parts.join('') + '}';
+            default: return parts.join('');
+        }
+    };
+    return [...(root || document).querySelectorAll('mjx-container mjx-assistive-mml > math')].map(write);
+}"""
 
-    A fraction reads numerator then denominator, so this is what ``math_plain`` makes of the
-    page text of the rendered formula.
+#: All text in the page's body (hidden parts too) except typeset formulas, which MATH_ON_PAGE reads.
+TEXT_WITHOUT_MATH = """() => {
+    const body = document.body.cloneNode(true);
+    body.querySelectorAll('mjx-container, script, style').forEach(e => e.remove());
+    return body.textContent;
+}"""
 
-    >>> latex_glyphs(r"\\frac{a - y}{a \\left(1 - a\\right)}")
-    'a-ya(1-a)'
+
+#: The page body's HTML (attributes included) without style sheets and scripts, whose CSS class names
+#: and code are the page's machinery, not something shown to the student.
+BODY_HTML = """() => {
+    const body = document.body.cloneNode(true);
+    body.querySelectorAll('script, style, link').forEach(e => e.remove());
+    return body.outerHTML;
+}"""
+
+
+def latex_structure(latex: str) -> str:
+    """Fold LaTeX to what ``MATH_ON_PAGE`` writes for the same formula once MathJax has typeset it.
+
+    >>> latex_structure(r"\\frac{a - y}{a \\left(1 - a\\right)}")
+    '\\\\frac{a-y}{a(1-a)}'
+    >>> latex_structure(r"\\log{\\left(a \\right)} + e^{- z}")
+    'log(a)+e^{-z}'
     """
-    return math_plain(re.sub(r"\\[A-Za-z]+|[{}]", "", latex))
+    text = re.sub(r"\\left|\\right|\\operatorname|\\,|\\!|\\;", "", latex)
+    text = re.sub(r"\\(log|ln|exp|sin|cos|tan|tanh)\b", r"\1", text)
+    text = re.sub(r"\b(log|ln|exp|sin|cos|tan|tanh)\{(\(.*?\))\}", r"\1\2", text)  # \log{(a)} -> log(a)
+    text = re.sub(r"\\(cdot|times)\b", "", text)  # MathML writes products by juxtaposition too
+    return math_plain(text)
 
 
 def open_notebook(page: Page, url: str) -> Locator:
@@ -54,6 +99,7 @@ def open_notebook(page: Page, url: str) -> Locator:
     page.locator(
         ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status='idle']"
     ).wait_for(timeout=60_000)
+    page.wait_for_function(EDITORS_READY)
     return page.locator(f"{NOTEBOOK} .jp-Cell")
 
 
@@ -89,6 +135,22 @@ def run_all_cells(page: Page, timeout_ms: int = 90_000) -> None:
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
     page.wait_for_function(ALL_CELLS_RAN, timeout=timeout_ms)
+
+
+def math_on_page(page: Page, within: Locator | None = None) -> list[str]:
+    """Every typeset formula on the page (or ``within`` an element), each folded like ``latex_structure``."""
+    found = within.evaluate(MATH_ON_PAGE) if within is not None else page.evaluate(MATH_ON_PAGE)
+    return [math_plain(text) for text in found]
+
+
+def text_without_math(page: Page) -> str:
+    """The page body's text outside typeset formulas, folded by ``math_plain``."""
+    return math_plain(page.evaluate(TEXT_WITHOUT_MATH))
+
+
+def body_html(page: Page) -> str:
+    """The body's HTML without style sheets and scripts, folded by ``math_plain``."""
+    return math_plain(page.evaluate(BODY_HTML))
 
 
 def output_area(cell: Locator) -> Locator:

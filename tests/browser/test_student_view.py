@@ -1,0 +1,91 @@
+"""A student answers ps1 in JupyterLab: feedback, rendered math and no reference answer on the page."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from reference_forms import REPO
+from lab_server import JupyterLab
+from notebook_page import (
+    body_html, find_code_cell, latex_structure, math_on_page, math_plain, open_notebook, output_area, run_all_cells,
+    text_without_math, type_into_cell,
+)
+from reference_forms import load_ps1_steps, reference_forms, verdict_for
+
+pytestmark = pytest.mark.browser
+
+#: What the student types. A correct form that is *not* the printed reference, and a sign error
+#: that does not contain the reference as a substring, so any reference text on the page is a leak.
+CORRECT = ("dL_da", "(1-y)/(1-a) - y/a")
+SIGN_ERROR = ("da_dz", "a*(a-1)")
+
+
+@pytest.fixture
+def student_home(tmp_path) -> Path:
+    """A student's folder holding ps1 exactly as released (what ``nbgrader fetch_assignment`` gives them)."""
+    home = tmp_path / "student"
+    shutil.copytree(REPO / "release" / "ps1", home / "ps1")
+    return home
+
+
+def scroll_to_top(cell) -> None:
+    """Put a cell at the top of the notebook's scroll area, so a screenshot shows it and what follows."""
+    cell.evaluate("e => e.scrollIntoView({block: 'start'})")
+
+
+def test_student_sees_pass_sign_error_and_math_but_no_reference(
+    browser, lab_home, student_home, screenshot_dir
+):
+    # The engine runs (and forks its worker) here, before the browser starts: see the `browser` fixture.
+    steps = load_ps1_steps()
+    expected = {var: verdict_for(steps[var], answer) for var, answer in (CORRECT, SIGN_ERROR)}
+    # The inputs must be what this test claims they are, judged by the engine itself.
+    assert expected[CORRECT[0]].status == "equivalent"
+    assert expected[SIGN_ERROR[0]].diagnosis == "sign_error"
+    text_leaks, math_leaks = set(), set()
+    for var, step in steps.items():
+        text_forms, typeset_forms = reference_forms(step)
+        text_leaks |= {(var, form) for form in text_forms}
+        math_leaks |= {(var, form) for form in typeset_forms}
+    # Guard against a vacuous check: nothing the student typed (or sees typeset of it) holds a reference.
+    typed = [math_plain(answer) for _, answer in (CORRECT, SIGN_ERROR)]
+    typeset = [latex_structure(verdict.answer_latex) for verdict in expected.values()]
+    self_inflicted = {(v, f) for v, f in text_leaks if any(f in t for t in typed)}
+    self_inflicted |= {(v, f) for v, f in math_leaks if any(f in t for t in typeset)}
+    assert not self_inflicted, f"the typed answers hold reference forms: {self_inflicted}"
+
+    with JupyterLab(root_dir=student_home, home=lab_home) as lab:
+        started = time.monotonic()
+        page = browser.new_page()
+        cells = open_notebook(page, lab.url("/lab/tree/ps1/ps1.ipynb"))
+        answer_cells = {}
+        for var, answer in (CORRECT, SIGN_ERROR):
+            index = find_code_cell(cells, rf"^\s*{var}\s*=")
+            type_into_cell(page, cells.nth(index), f"{var} = {answer}")
+            answer_cells[var] = index
+        run_all_cells(page)
+        print(f"opened, typed and ran the notebook in {time.monotonic() - started:.1f} s")
+
+        for var, index in answer_cells.items():
+            check = output_area(cells.nth(index + 1))
+            math = check.locator("mjx-container")
+            math.first.wait_for()
+            text = math_plain(check.inner_text())
+            typeset = math_on_page(page, within=check)
+            assert latex_structure(expected[var].answer_latex) in typeset, (var, typeset)
+            assert math_plain(expected[var].feedback) in text, (var, text)
+            scroll_to_top(cells.nth(index))
+            page.screenshot(path=str(screenshot_dir / f"student-{var}-{expected[var].status}.png"))
+
+        text, html, formulas = text_without_math(page), body_html(page), math_on_page(page)
+        found = {(v, f) for v, f in text_leaks if f in text or f in html}
+        found |= {(v, f) for v, f in math_leaks if any(f in formula for formula in formulas)}
+        found = sorted(found)
+        assert not found, f"reference answers appear on the page: {found}" + "".join(
+            f"\n  {form!r}: ...{where[max(0, where.find(form) - 60):where.find(form) + 60]}..."
+            for _, form in found for where in (text, html, *formulas) if form in where
+        )
