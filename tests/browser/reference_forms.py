@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import sympy
@@ -14,25 +13,19 @@ REPO = Path(__file__).resolve().parents[2]
 SPEC = REPO / "source" / "ps1" / "ps1.spec.toml"
 
 
-def load_ps1_steps(spec_path: Path = SPEC) -> dict[str, dict]:
-    """ps1's steps by the variable the student assigns, each with the spec's symbols, domain and definitions."""
-    spec = tomllib.loads(spec_path.read_text())
-    shared = {key: spec[key] for key in ("symbols", "domain", "define") if key in spec}
-    return {step["variable"]: {**shared, **step} for step in spec["steps"]}
+def load_ps1_spec(spec_path: Path = SPEC):
+    """ps1's spec, read by the course's own spec reader."""
+    from autograder.authoring.spec import Spec
+
+    return Spec.from_file(spec_path)
 
 
-def step_references(step: dict) -> list[str]:
-    """Every reference string of a step: its answer, or each line of a reference derivation."""
-    reference = step["reference"]
-    return list(reference) if isinstance(reference, (list, tuple)) else [reference]
+def step_references(step) -> list[str]:
+    """Every reference string of a step: its answer, and each line of the instructor's own derivation."""
+    return [text for text in (step.reference, *step.lines) if text]
 
 
-def step_symbols(step: dict) -> list[str]:
-    """The symbol names a step's expressions may use (the spec's ``symbols``, a list or a table)."""
-    return list(step.get("symbols", ()))
-
-
-def reference_forms(step: dict, shortest: int = 3) -> tuple[set[str], set[str]]:
+def reference_forms(step, symbols, shortest: int = 3) -> tuple[set[str], set[str]]:
     """A step's reference in each form a page could show it: ``(text forms, typeset forms)``.
 
     A student never sees the reference: not as the author wrote it, nor sympy's ``str`` of it
@@ -41,12 +34,13 @@ def reference_forms(step: dict, shortest: int = 3) -> tuple[set[str], set[str]]:
     LaTeX, folded by ``latex_structure``. Forms shorter than ``shortest`` characters would match
     anywhere and are left out.
 
-    >>> text, typeset = reference_forms({"reference": "a*(1 - a)", "symbols": ["a"]})
+    >>> from autograder.authoring.spec import Step
+    >>> text, typeset = reference_forms(Step(id="s", variable="s", points=1, reference="a*(1 - a)"), ["a"])
     >>> sorted(text), sorted(typeset)
     (['a(1-a)', 'a*(1-a)', 'a\\\\left(1-a\\\\right)'], ['a(1-a)'])
     """
     text_forms, typeset_forms = set(), set()
-    names = Names.of(step_symbols(step))
+    names = Names.of(symbols)
     for written in step_references(step):
         expr = parse_expression(written, names)  # the engine's own parser: no eval of any string
         latex = sympy.latex(expr)
@@ -61,17 +55,26 @@ def reference_forms(step: dict, shortest: int = 3) -> tuple[set[str], set[str]]:
     )
 
 
-def verdict_for(step: dict, answer: str):
-    """The engine's verdict on ``answer`` for a step, computed here (outside the page) to compare with it.
+def verdict_for(spec, step, answer: str):
+    """The engine's verdict on ``answer`` for a step, with the options the course's checks use.
 
-    >>> verdict_for({"reference": "a*(1-a)", "symbols": ["a"], "domain": {"a": [0, 1]}}, "a*(a-1)").diagnosis
+    >>> from autograder.authoring.spec import Spec
+    >>> spec = Spec.from_string('''
+    ... title = "T"
+    ... [symbols.a]
+    ... domain = [0, 1]
+    ... [[steps]]
+    ... id = "da"
+    ... variable = "da"
+    ... reference = "a*(1-a)"
+    ... points = 2
+    ... ''')
+    >>> verdict_for(spec, spec.steps[0], "a*(a-1)").diagnosis
     'sign_error'
     """
     from autograder import check_equivalent
 
-    domain = {name: tuple(bounds) if isinstance(bounds, list) else bounds
-              for name, bounds in step.get("domain", {}).items()}
     return check_equivalent(
-        answer, step_references(step)[-1], domain=domain or None, define=step.get("define") or None,
-        symbols=step_symbols(step) or None,
+        answer, step.reference, forbid=step.forbid, require_simplified=step.require_simplified,
+        mistakes=list(step.mistakes) or None, **spec.engine_kwargs(),
     )

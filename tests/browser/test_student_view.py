@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from reference_forms import REPO
 from lab_server import JupyterLab
 from notebook_page import (
     body_html, find_code_cell, latex_structure, math_on_page, math_plain, open_notebook, output_area, run_all_cells,
     text_without_math, type_into_cell,
 )
-from reference_forms import load_ps1_steps, reference_forms, verdict_for
+from reference_forms import REPO, load_ps1_spec, reference_forms, verdict_for
 
 pytestmark = pytest.mark.browser
 
@@ -41,14 +40,18 @@ def test_student_sees_pass_sign_error_and_math_but_no_reference(
     browser, lab_home, student_home, screenshot_dir
 ):
     # The engine runs (and forks its worker) here, before the browser starts: see the `browser` fixture.
-    steps = load_ps1_steps()
-    expected = {var: verdict_for(steps[var], answer) for var, answer in (CORRECT, SIGN_ERROR)}
-    # The inputs must be what this test claims they are, judged by the engine itself.
+    spec = load_ps1_spec()
+    steps = {step.variable: step for step in spec.steps}
+    expected = {var: verdict_for(spec, steps[var], answer) for var, answer in (CORRECT, SIGN_ERROR)}
+    # The inputs must be what this test claims they are, judged by the engine itself: one right,
+    # one exactly the negative of the right result.
     assert expected[CORRECT[0]].status == "equivalent"
-    assert expected[SIGN_ERROR[0]].diagnosis == "sign_error"
+    assert expected[SIGN_ERROR[0]].status == "not_equivalent"
+    negated = verdict_for(spec, steps[SIGN_ERROR[0]], f"-({SIGN_ERROR[1]})")
+    assert negated.status == "equivalent", negated
     text_leaks, math_leaks = set(), set()
     for var, step in steps.items():
-        text_forms, typeset_forms = reference_forms(step)
+        text_forms, typeset_forms = reference_forms(step, spec.symbols)
         text_leaks |= {(var, form) for form in text_forms}
         math_leaks |= {(var, form) for form in typeset_forms}
     # Guard against a vacuous check: nothing the student typed (or sees typeset of it) holds a reference.
@@ -78,7 +81,7 @@ def test_student_sees_pass_sign_error_and_math_but_no_reference(
             typeset = math_on_page(page, within=check)
             assert latex_structure(expected[var].answer_latex) in typeset, (var, typeset)
             assert math_plain(expected[var].feedback) in text, (var, text)
-            scroll_to_top(cells.nth(index))
+            scroll_to_top(cells.nth(max(index - 1, 0)))  # the prompt, the answer, its feedback
             page.screenshot(path=str(screenshot_dir / f"student-{var}-{expected[var].status}.png"))
 
         text, html, formulas = text_without_math(page), body_html(page), math_on_page(page)
