@@ -75,11 +75,15 @@ def _pairs(case: Case):
 
 
 def _constant(values) -> object | None:
-    """The common value of a list of numbers, if they are all equal (and there are enough of them)."""
-    values = list(values)
-    if len(values) < 3 or not all(close(v, values[0]) for v in values):
-        return None
-    return values[0]
+    """The common value of numbers that are all equal (at least three of them); stops at the first that differs."""
+    first, count = None, 0
+    for v in values:
+        if count == 0:
+            first = v
+        elif not close(v, first):
+            return None
+        count += 1
+    return first if count >= 3 else None
 
 
 def _nice(c) -> str:
@@ -232,7 +236,7 @@ def missing_term(case: Case):
     if _constant(r - a for a, r in _pairs(case)) is not None:
         return Diagnosis("missing_term", "Your answer is missing a constant term.")
     for f, values in case.target.candidate_factors:
-        ratios = [(r - a) / x for a, r, x in _triples(case, values) if not close(x, 0)]
+        ratios = ((r - a) / x for a, r, x in _triples(case, values) if not close(x, 0))
         if _constant(ratios) is not None:
             names = ", ".join(sorted(s.name for s in f.free_symbols))
             return Diagnosis("missing_term", f"Your answer is missing a term (one involving {names}).")
