@@ -15,7 +15,7 @@ from .verdict import DerivationVerdict, Verdict, invalid, undecided
 MARGIN = 0.5  # seconds beyond ``timeout`` the caller may wait for a worker to be replaced
 
 
-def check_equivalent(answer, reference, *, domain=None, define=None, forbid=(), symbols=None,
+def check_equivalent(answer, reference, *, domain=None, define=None, forbid=(), symbols=None, matrices=None,
                      require_simplified=False, mistakes=None, hints=None, timeout=2.0) -> Verdict:
     """Is ``answer`` equivalent to ``reference`` on ``domain``? Never raises for a bad answer.
 
@@ -27,11 +27,11 @@ def check_equivalent(answer, reference, *, domain=None, define=None, forbid=(), 
     if early is not None:
         return early
     kwargs = dict(domain=domain, define=define, forbid=tuple(forbid), symbols=tuple(symbols or ()),
-                  require_simplified=require_simplified, mistakes=mistakes, hints=hints)
+                  matrices=matrices, require_simplified=require_simplified, mistakes=mistakes, hints=hints)
     return _bounded(judge, (answer, reference), kwargs, timeout)
 
 
-def reference_samples(reference, *, domain=None, define=None, symbols=None, mistakes=None,
+def reference_samples(reference, *, domain=None, define=None, symbols=None, matrices=None, mistakes=None,
                       timeout=10.0) -> dict:
     """Values of ``reference`` at fixed points, as a JSON-able dict to ship to students (no expression).
 
@@ -39,7 +39,8 @@ def reference_samples(reference, *, domain=None, define=None, symbols=None, mist
     >>> check_against_samples("a - a^2", s).accepted, "a*(1-a)" in str(s)
     (True, False)
     """
-    kwargs = dict(domain=domain, define=define, symbols=tuple(symbols or ()), mistakes=mistakes, salt="local")
+    kwargs = dict(domain=domain, define=define, symbols=tuple(symbols or ()), matrices=matrices,
+                  mistakes=mistakes, salt="local")
     return run_bounded(_samples, (reference,), kwargs, timeout=timeout)
 
 

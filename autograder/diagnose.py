@@ -249,14 +249,23 @@ def _agrees_after(case: Case, term_values: Sampled, change) -> bool:
 
 
 def _differs(case: Case) -> Diagnosis:
+    shown = set(case.target.names.scalars)
     for point, a, r in zip(case.target.points, case.values.values, case.target.values.values):
         if r is None:
             continue
         where = ", ".join(f"{k} = {mpmath.nstr(mpmath.re(v), 3)}" for k, v in sorted(
-            point.items(), key=lambda kv: str(kv[0])) if k.name in case.target.names.symbols)
+            point.items(), key=lambda kv: str(kv[0])) if k.name in shown) or "a test point"
         if a is None:
             return Diagnosis("undefined", f"Your answer is undefined at {where}, where the result is defined.")
-        if not close_all(a, r):
+        if case.values.shape:
+            wrong = [i for i, (x, y) in enumerate(zip(a, r)) if not close(x, y)]
+            if wrong:
+                cols = case.values.shape[1]
+                cells = ", ".join(f"({i // cols + 1}, {i % cols + 1})" for i in wrong[:4])
+                more = "" if len(wrong) <= 4 else f" and {len(wrong) - 4} more"
+                return Diagnosis("not_equivalent", f"Your matrix differs from the right one in element(s) "
+                                 f"{cells}{more} (row, column).")
+        elif not close_all(a, r):
             return Diagnosis("not_equivalent",
                              f"Your answer is not equivalent to the right result: at {where} it gives "
                              f"{_value(a)} but should give {_value(r)}.")

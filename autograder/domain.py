@@ -18,6 +18,7 @@ import mpmath
 import sympy
 
 from .evaluate import DIGITS, NotNumeric, evaluate
+from .matrices import element_names
 from .parse import Names, ParseError, parse_expression
 
 
@@ -32,13 +33,18 @@ class Domain:
     definitions: tuple  # ((Symbol, expr), ...) in an order where each uses only earlier ones
 
     @classmethod
-    def build(cls, domain=None, define=None, symbols=(), forbid=()) -> "Domain":
-        domain, define = dict(domain or {}), dict(define or {})
+    def build(cls, domain=None, define=None, symbols=(), forbid=(), matrices=None) -> "Domain":
+        """``matrices`` maps a name to its (rows, cols); a domain or definition of a matrix name holds
+        for each of its elements (``define={"A": "sigmoid(Z)"}`` means A_i_j = σ(Z_i_j))."""
+        domain, define, matrices = dict(domain or {}), dict(define or {}), dict(matrices or {})
         declared = set(symbols) | set(domain) | set(define)
         for text in define.values():  # symbols a definition uses are declared too
             declared |= _words(text) if isinstance(text, str) else {s.name for s in sympy.sympify(text).free_symbols}
-        names = Names.of(declared, forbid)
-        plain = Names.of(declared)
+        names = Names.of(declared, forbid, matrices)
+        plain = names.without_forbid()
+        for name in [n for n in domain if n in matrices]:
+            rng = domain.pop(name)
+            domain.update({e: rng for e in element_names(name, *matrices[name])})
         ranges = []
         for name, rng in sorted(domain.items()):
             if isinstance(rng, (set, frozenset, list)) and not _is_interval(rng):
@@ -51,9 +57,16 @@ class Domain:
         parsed = {}
         for name, text in define.items():
             try:
-                parsed[sympy.Symbol(name)] = parse_expression(text, plain)
+                body = parse_expression(text, plain)
             except ParseError as exc:
                 raise DomainError(f"definition of {name}: {exc.message}") from exc
+            if name in matrices:
+                if getattr(body, "shape", None) != tuple(matrices[name]):
+                    raise DomainError(f"definition of {name}: it should be a {matrices[name][0]}×"
+                                      f"{matrices[name][1]} matrix")
+                parsed.update({sympy.Symbol(e): v for e, v in zip(element_names(name, *matrices[name]), body)})
+            else:
+                parsed[sympy.Symbol(name)] = body
         return cls(names, tuple(ranges), _ordered(parsed))
 
     @property
@@ -130,4 +143,7 @@ def _words(text: str) -> set[str]:
     import re
 
     from .functions import CONSTANTS, FUNCTIONS
-    return {w for w in re.findall(r"[A-Za-z_][A-Za-z_0-9]*", text) if w not in FUNCTIONS and w not in CONSTANTS}
+    from .matrices import MATRIX_FUNCTIONS
+
+    return {w for w in re.findall(r"(?<![.A-Za-z_0-9])[A-Za-z_][A-Za-z_0-9]*", text)
+            if w not in FUNCTIONS and w not in CONSTANTS and w not in MATRIX_FUNCTIONS and w != "Matrix"}

@@ -21,31 +21,33 @@ from .target import QUICK, Target
 from .verdict import Verdict, invalid, undecided
 
 
-def judge(answer, reference, *, domain=None, define=None, forbid=(), symbols=(), require_simplified=False,
-          mistakes=None, hints=None, salt="grade") -> Verdict:
+def judge(answer, reference, *, domain=None, define=None, forbid=(), symbols=(), matrices=None,
+          require_simplified=False, mistakes=None, hints=None, salt="grade") -> Verdict:
     """Judge ``answer`` against a reference expression (the instructor's side)."""
-    target = build_target(reference, domain=domain, define=define, symbols=symbols, mistakes=mistakes,
-                          salt=salt)
+    target = build_target(reference, domain=domain, define=define, symbols=symbols, matrices=matrices,
+                          mistakes=mistakes, salt=salt)
     return judge_against(answer, target, forbid=forbid, require_simplified=require_simplified, hints=hints)
 
 
-def read(answer, *, domain=None, define=None, forbid=(), symbols=(), **_ignored) -> Verdict:
+def read(answer, *, domain=None, define=None, forbid=(), symbols=(), matrices=None, **_ignored) -> Verdict:
     """Only parse ``answer`` with the exercise's names: an invalid verdict, or one carrying its LaTeX."""
-    names = Domain.build(domain, define, set(symbols or ())).names
+    names = Domain.build(domain, define, set(symbols or ()), matrices=matrices).names
     try:
-        expr = parse_expression(answer, Names(names.symbols, frozenset(forbid)))
+        expr = parse_expression(answer, names.with_forbid(forbid))
     except ParseError as exc:
         return invalid(exc.code, _sentence(exc.message), exc.column)
     return Verdict("equivalent", True, None, "Readable.", "parse", _latex(expr), accepted=True)
 
 
-def build_target(reference, *, domain=None, define=None, symbols=(), mistakes=None, salt="grade") -> Target:
+def build_target(reference, *, domain=None, define=None, symbols=(), matrices=None, mistakes=None,
+                 salt="grade") -> Target:
     """The reference sampled inside its domain; cached, since one reference meets many answers."""
-    key = json.dumps([_key(reference), _key(domain), _key(define), sorted(symbols or ()),
+    key = json.dumps([_key(reference), _key(domain), _key(define), sorted(symbols or ()), _key(matrices),
                       _key(mistakes), salt], sort_keys=True, default=str)
+    args = (reference, domain, define, tuple(symbols or ()), matrices, mistakes, salt)
     if isinstance(reference, str) or reference is None:
-        return _cached_target(key, reference, domain, define, tuple(symbols or ()), mistakes, salt)
-    return _target(reference, domain, define, tuple(symbols or ()), mistakes, salt)
+        return _cached_target(key, *args)
+    return _target(*args)
 
 
 def _key(value):
@@ -61,18 +63,18 @@ def _key(value):
 _CACHE: dict = {}
 
 
-def _cached_target(key, reference, domain, define, symbols, mistakes, salt):
+def _cached_target(key, *args):
     if key not in _CACHE:
         if len(_CACHE) > 512:
             _CACHE.clear()
-        _CACHE[key] = _target(reference, domain, define, symbols, mistakes, salt)
+        _CACHE[key] = _target(*args)
     return _CACHE[key]
 
 
-def _target(reference, domain, define, symbols, mistakes, salt):
+def _target(reference, domain, define, symbols, matrices, mistakes, salt):
     declared = set(symbols) | _reference_names(reference)
     try:
-        dom = Domain.build(domain, define, declared)
+        dom = Domain.build(domain, define, declared, matrices=matrices)
         return Target.from_reference(reference, dom, salt, mistakes or ())
     except ParseError as exc:
         raise DomainError(f"the reference does not parse: {exc.message}") from exc
@@ -97,11 +99,13 @@ def judge_against(answer, target: Target, *, forbid=(), require_simplified=False
 
 
 def _judge_against(answer, target: Target, forbid, require_simplified, hints) -> Verdict:
-    names = Names(target.names.symbols, frozenset(forbid))
+    names = target.names.with_forbid(forbid)
     try:
         expr = parse_expression(answer, names)
     except ParseError as exc:
         return invalid(exc.code, _sentence(exc.message), exc.column)
+    if target.values.shape is None and getattr(expr, "shape", None) == (1, 1):
+        expr = expr[0, 0]  # a 1×1 matrix is the number it holds (np.sum(..., keepdims=True))
     latex = _latex(expr)
     if target.canonical is not None and target.expand(expr) == target.canonical:
         return _equivalent(expr, target, require_simplified, "symbolic: identical canonical forms", latex)
@@ -141,4 +145,4 @@ def _latex(expr) -> str | None:
 
 def _sentence(message: str) -> str:
     message = message[0].upper() + message[1:]
-    return message if message.endswith(".") else message + "."
+    return message if message.endswith((".", "?", "!")) else message + "."

@@ -28,6 +28,7 @@ from sympy.parsing.sympy_parser import (
 )
 
 from .functions import CONSTANTS, FUNCTIONS
+from .matrices import MATRIX_FUNCTIONS, ShapeMismatch, combine, element_matrix, element_names, elementwise
 
 MAX_LENGTH = 2000  # characters; a chain-rule step is a line, not a page
 MAX_DEPTH = 60  # nested brackets
@@ -55,19 +56,33 @@ class ParseError(ValueError):
 class Names:
     """The names an answer may use: declared symbols, plus the built-in functions and constants."""
 
-    symbols: tuple[str, ...]
+    symbols: tuple[str, ...]  # every scalar symbol, matrix elements (X_0_1) included
     forbid: frozenset[str] = frozenset()
+    matrices: tuple = ()  # ((name, rows, cols), ...): names that stand for matrices of element symbols
 
     @classmethod
-    def of(cls, symbols, forbid=()) -> "Names":
-        for s in symbols:
-            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", s) or s in FUNCTIONS:
+    def of(cls, symbols, forbid=(), matrices=None) -> "Names":
+        matrices = tuple(sorted((n, int(r), int(c)) for n, (r, c) in dict(matrices or {}).items()))
+        names = set(symbols) - {m for m, _, _ in matrices}
+        for m, r, c in matrices:
+            names |= set(element_names(m, r, c))
+        for s in names | {m for m, _, _ in matrices}:
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", s) or s in FUNCTIONS or s in MATRIX_FUNCTIONS:
                 raise ValueError(f"{s!r} cannot be a symbol name")
-        return cls(tuple(sorted(set(symbols))), frozenset(forbid))
+        return cls(tuple(sorted(names)), frozenset(forbid), matrices)
 
     def without_forbid(self) -> "Names":
         """The same names with nothing forbidden (for the instructor's reference)."""
-        return Names(self.symbols)
+        return Names(self.symbols, frozenset(), self.matrices)
+
+    def with_forbid(self, forbid) -> "Names":
+        return Names(self.symbols, frozenset(forbid), self.matrices)
+
+    @property
+    def scalars(self) -> tuple[str, ...]:
+        """The declared scalar symbols, without matrix elements."""
+        elements = {e for m, r, c in self.matrices for e in element_names(m, r, c)}
+        return tuple(s for s in self.symbols if s not in elements)
 
     def symbol(self, name: str) -> sympy.Symbol:
         return sympy.Symbol(name)
@@ -78,11 +93,16 @@ class Names:
             table.setdefault(n, c)
         for n, (f, _) in FUNCTIONS.items():
             table[n] = f
+        for n, (f, _) in MATRIX_FUNCTIONS.items():
+            table[n] = f
+        for m, r, c in self.matrices:
+            table[m] = element_matrix(m, r, c)
         table["Matrix"] = sympy.Matrix
         return table
 
     def listing(self) -> str:
-        return ", ".join(self.symbols) if self.symbols else "no symbols"
+        shown = list(self.scalars) + [m for m, _, _ in self.matrices]
+        return ", ".join(shown) if shown else "no symbols"
 
 
 def parse_expression(answer, names: Names):
@@ -98,6 +118,8 @@ def parse_expression(answer, names: Names):
     if isinstance(answer, (int, float)):
         return sympy.sympify(answer)
     if isinstance(answer, sympy.MatrixBase):
+        if answer.shape[0] * answer.shape[1] > MAX_NODES:
+            raise ParseError("too_long", f"a {answer.shape[0]}×{answer.shape[1]} matrix is too large")
         return sympy.ImmutableMatrix(answer.shape[0], answer.shape[1],
                                      [_checked_tree(e, names) for e in answer])
     if isinstance(answer, sympy.Basic):
@@ -188,7 +210,11 @@ def _parse_plain(text: str, names: Names):
 def _check_words(text: str, table: dict) -> None:
     """Name unknown words whole ("factorial", not "f"), before implicit multiplication splits them."""
     singles = {n for n, v in table.items() if len(n) == 1 and not callable(v)}
-    for m in re.finditer(r"(?<![0-9.])[A-Za-z_][A-Za-z_0-9]*", text):
+    for m in re.finditer(r"\.\s*([A-Za-z_]\w*)", text):
+        if m.group(1) != "T":
+            raise ParseError("syntax_error", f"'.{m.group(1)}' at column {m.start() + 1}: attribute access is not "
+                             "allowed in an answer, except A.T for the transpose of a matrix", m.start() + 1)
+    for m in re.finditer(r"(?<![0-9.A-Za-z_])[A-Za-z_][A-Za-z_0-9]*", text):
         word = m.group()
         if word in table:
             continue
@@ -252,18 +278,20 @@ class _Builder:
         raise ParseError("syntax_error", f"operator {_describe(node.op)} is not allowed")
 
     def _matrix_binop(self, op, left, right):
+        symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "^"}.get(type(op))
+        if symbol is None:
+            raise ParseError("syntax_error", f"operator {_describe(op)} is not allowed on matrices")
         try:
-            if isinstance(op, ast.Add):
-                return sympy.ImmutableMatrix(left + right)
-            if isinstance(op, ast.Sub):
-                return sympy.ImmutableMatrix(left - right)
-            if isinstance(op, ast.Mult):
-                return sympy.ImmutableMatrix(left * right)
-            if isinstance(op, ast.Div) and not isinstance(right, sympy.MatrixBase):
-                return sympy.ImmutableMatrix(left / right)
-        except (sympy.ShapeError, TypeError, ValueError) as exc:
+            return combine(symbol, left, right)
+        except ShapeMismatch as exc:
             raise ParseError("shape_error", f"matrix shapes do not fit: {exc}") from exc
-        raise ParseError("syntax_error", f"operator {_describe(op)} is not allowed on matrices")
+
+    def _Attribute(self, node):
+        value = self.build(node.value)
+        if node.attr == "T" and isinstance(value, sympy.MatrixBase):
+            return sympy.ImmutableMatrix(value.T)
+        raise ParseError("syntax_error", "'.' (attribute access) is not allowed in an answer, except A.T "
+                         "for the transpose of a matrix")
 
     def _UnaryOp(self, node):
         value = self.build(node.operand)
@@ -321,9 +349,18 @@ class _Builder:
                 raise ParseError("syntax_error", f"{fname} takes {nargs} argument(s), got {len(args)}",
                                  _column_of(self.text, fname))
             values = [self.build(a) for a in args]
-            if any(isinstance(v, (list, sympy.MatrixBase)) for v in values):
-                raise ParseError("syntax_error", f"{fname} applies to numbers, not matrices")
+            if nargs == 1:  # on a matrix, element by element (as numpy does)
+                return elementwise(func, values[0])
             return func(*values)
+        if fname in MATRIX_FUNCTIONS:
+            func, nargs = MATRIX_FUNCTIONS[fname]
+            if len(args) != nargs:
+                raise ParseError("syntax_error", f"{fname} takes {nargs} argument(s), got {len(args)}",
+                                 _column_of(self.text, fname))
+            try:
+                return func(*[self.build(a) for a in args])
+            except ShapeMismatch as exc:
+                raise ParseError("shape_error", str(exc), _column_of(self.text, fname)) from exc
         if fname in self.table and not callable(self.table[fname]):
             # "a(1-a)" left as a call when implicit multiplication did not apply
             return self.table[fname] * self._product(args)

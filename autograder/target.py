@@ -54,7 +54,7 @@ class Target:
         """(factor, its values at the points) for the simple factors diagnosis tries; computed once per target."""
         from .diagnose import candidate_factors
 
-        return tuple((f, sample(f, self.points)) for f in candidate_factors(self.names.symbols))
+        return tuple((f, sample(f, self.points)) for f in candidate_factors(self.names.scalars))
 
     @cached_property
     def quick(self) -> "Target":
@@ -91,7 +91,8 @@ class Target:
         """A plain dict of strings and numbers: values at points, no expression."""
         return {
             "format": FORMAT_VERSION,
-            "symbols": list(self.names.symbols),
+            "symbols": list(self.names.scalars),
+            "matrices": {m: [r, c] for m, r, c in self.names.matrices},
             "points": [{str(k): _num(v) for k, v in p.items()} for p in self.points],
             "values": _values_json(self.values),
             "shape": list(self.values.shape) if self.values.shape else None,
@@ -105,7 +106,7 @@ class Target:
     def from_json(cls, data: dict) -> "Target":
         if data.get("format") != FORMAT_VERSION:
             raise ValueError(f"samples of format {data.get('format')!r}; this autograder reads {FORMAT_VERSION}")
-        names = Names.of(data["symbols"])
+        names = Names.of(data["symbols"], matrices=data.get("matrices"))
         shape = tuple(data["shape"]) if data.get("shape") else None
         defs = tuple((n, parse_expression(t, names)) for n, t in data.get("definitions", {}).items())
         return cls(

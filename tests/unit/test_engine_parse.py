@@ -55,7 +55,7 @@ def test_sympy_objects_are_mapped_onto_the_exercise_symbols():
     ("dL_da = a - y", "syntax_error", 7, ["write only the expression"]),
     ("a = 3", "syntax_error", 3, ["'='"]),
     ("[1, 2]", "syntax_error", None, ["list"]),
-    ("a.b", "syntax_error", None, ["attribute"]),
+    ("a.b", "syntax_error", 2, ["attribute"]),
     ("exp", "syntax_error", 1, ["function"]),
     ("log(a, 2)", "syntax_error", 1, ["argument"]),
 ])

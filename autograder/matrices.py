@@ -1,0 +1,105 @@
+"""Matrix answers with numpy's meaning of the operators students know from vectorized code.
+
+``A*B`` is the matrix product (``np.dot``), ``hadamard(A, B)`` the element-wise one;
+functions (exp, tanh, sigma, …) and powers apply element by element; a scalar
+added to a matrix is added to every element; ``A.T`` transposes; ``sum(A)`` adds
+all elements, ``rowsum(A)``/``colsum(A)`` keep the dimensions (``axis=1/0, keepdims=True``).
+
+>>> X = element_matrix("X", 2, 1)
+>>> combine("*", X.T, X)
+Matrix([[X_0_0**2 + X_1_0**2]])
+"""
+
+from __future__ import annotations
+
+import sympy
+
+
+class ShapeMismatch(ValueError):
+    """Two matrices whose shapes do not fit the operation."""
+
+
+def element_matrix(name: str, rows: int, cols: int) -> sympy.ImmutableMatrix:
+    """A matrix of element symbols ``name_i_j``, the way each exercise matrix is represented."""
+    return sympy.ImmutableMatrix(rows, cols, [sympy.Symbol(f"{name}_{i}_{j}") for i in range(rows) for j in range(cols)])
+
+
+def element_names(name: str, rows: int, cols: int) -> list[str]:
+    return [f"{name}_{i}_{j}" for i in range(rows) for j in range(cols)]
+
+
+def is_matrix(value) -> bool:
+    return isinstance(value, sympy.MatrixBase)
+
+
+def shape_text(value) -> str:
+    return "×".join(map(str, value.shape)) if is_matrix(value) else "a scalar"
+
+
+def elementwise(func, value):
+    """``func`` applied to each element of a matrix, or to a scalar."""
+    if is_matrix(value):
+        return sympy.ImmutableMatrix(value.shape[0], value.shape[1], [func(v) for v in value])
+    return func(value)
+
+
+def combine(op: str, left, right):
+    """``left op right`` for op in + - * / ^ with the rules in the module docstring."""
+    lm, rm = is_matrix(left), is_matrix(right)
+    if op in "+-/" or op == "^":
+        if lm and rm and left.shape != right.shape:
+            raise ShapeMismatch(f"cannot apply '{op}' to a {shape_text(left)} and a {shape_text(right)} matrix")
+        fn = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "/": lambda a, b: a / b,
+              "^": lambda a, b: a**b}[op]
+        if lm and rm:
+            return sympy.ImmutableMatrix(left.shape[0], left.shape[1], [fn(a, b) for a, b in zip(left, right)])
+        if lm:
+            return elementwise(lambda a: fn(a, right), left)
+        return elementwise(lambda b: fn(left, b), right)
+    if op == "*":
+        if lm and rm:
+            if left.shape[1] != right.shape[0]:
+                hint = " — for an element-wise product use hadamard(A, B)" if left.shape == right.shape else \
+                    " — is a transpose (.T) missing?"
+                raise ShapeMismatch(f"cannot multiply a {shape_text(left)} by a {shape_text(right)} matrix{hint}")
+            return sympy.ImmutableMatrix(left * right)
+        return elementwise(lambda v: v * (right if lm else left), left if lm else right)
+    raise ValueError(f"unknown operator {op!r}")
+
+
+def hadamard(left, right):
+    if not (is_matrix(left) and is_matrix(right)) or left.shape != right.shape:
+        raise ShapeMismatch(f"hadamard needs two matrices of one shape, got {shape_text(left)} and {shape_text(right)}")
+    return sympy.ImmutableMatrix(left.shape[0], left.shape[1], [a * b for a, b in zip(left, right)])
+
+
+def transpose(value):
+    return sympy.ImmutableMatrix(value.T) if is_matrix(value) else value
+
+
+def total(value):
+    return sympy.Add(*value) if is_matrix(value) else value
+
+
+def rowsum(value):
+    """Sum over each row, kept as a column (np.sum(A, axis=1, keepdims=True))."""
+    if not is_matrix(value):
+        return value
+    return sympy.ImmutableMatrix(value.shape[0], 1, [sympy.Add(*value.row(i)) for i in range(value.shape[0])])
+
+
+def colsum(value):
+    """Sum over each column, kept as a row (np.sum(A, axis=0, keepdims=True))."""
+    if not is_matrix(value):
+        return value
+    return sympy.ImmutableMatrix(1, value.shape[1], [sympy.Add(*value.col(j)) for j in range(value.shape[1])])
+
+
+# Name a student types -> (function, number of arguments); these take matrices.
+MATRIX_FUNCTIONS = {
+    "transpose": (transpose, 1),
+    "hadamard": (hadamard, 2),
+    "sum": (total, 1),
+    "rowsum": (rowsum, 1),
+    "colsum": (colsum, 1),
+}

@@ -1,0 +1,60 @@
+"""Vectorized answers: matrices of element symbols, numpy's operator meanings, shape diagnoses."""
+
+import pytest
+import sympy
+
+from autograder import check_against_samples, check_equivalent, reference_samples
+from autograder.parse import Names, ParseError, parse_expression
+
+# logistic regression on m = 3 examples with n_x = 2 features
+M = {"X": (2, 3), "Y": (1, 3), "A": (1, 3), "Z": (1, 3), "w": (2, 1)}
+KW = dict(matrices=M, symbols=["b"], define={"A": "sigmoid(Z)", "Z": "w.T*X + b"}, domain={"Y": (0, 1)})
+DW = "(1/3)*X*(A-Y).T"
+
+
+@pytest.mark.parametrize("answer", ["X*(A-Y).T/3", "X*transpose(A - Y)/3", "(X*A.T - X*Y.T)/3",
+                                    "X*(sigmoid(w.T*X + b) - Y).T/3"])
+def test_vectorized_gradient_forms(answer):
+    assert check_equivalent(answer, DW, **KW).accepted
+
+
+@pytest.mark.parametrize("answer, code, words", [
+    ("(A-Y)*X.T/3", "shape_mismatch", ["2×1 column", "1×2 row", "transpose"]),
+    ("X*(A-Y).T", "constant_factor", ["3 times"]),  # forgot 1/m
+    ("X*(Y-A).T/3", "sign_error", ["wrong sign"]),
+])
+def test_matrix_mistakes_are_diagnosed(answer, code, words):
+    v = check_equivalent(answer, DW, **KW)
+    assert v.diagnosis == code
+    assert all(w in v.feedback for w in words), v.feedback
+
+
+def test_shapes_that_do_not_multiply_say_so():
+    v = check_equivalent("X*(A-Y)", DW, **KW)
+    assert v.status == "invalid" and "transpose" in v.feedback
+
+
+def test_sums_and_elementwise_operations():
+    assert check_equivalent("sum(A-Y)/3", "sum(A - Y)/3", **KW).accepted
+    assert check_equivalent("rowsum(A-Y)/3", "sum(A - Y)/3", **KW).accepted  # 1×1 is the number
+    assert check_equivalent("hadamard(A, A)", "A^2", **KW).accepted  # powers are element-wise
+    assert check_equivalent("1 - hadamard(A, A)", "1 - A^2", **KW).accepted  # scalars broadcast
+    assert check_equivalent("tanh(Z)", "Matrix([[tanh(Z_0_0), tanh(Z_0_1), tanh(Z_0_2)]])", **KW).accepted
+
+
+def test_element_differences_are_located():
+    v = check_equivalent("Matrix([[A_0_0 - Y_0_0, A_0_1 + Y_0_1, A_0_2 - Y_0_2]])", "A - Y", **KW)
+    assert v.diagnosis == "not_equivalent" and "(1, 2)" in v.feedback
+
+
+def test_local_samples_work_for_matrices():
+    s = reference_samples(DW, **KW)
+    assert check_against_samples("X*(A-Y).T/3", s).accepted
+    assert check_against_samples("X*(A-Y).T", s).diagnosis == "constant_factor"
+
+
+def test_only_transpose_attribute_is_allowed():
+    names = Names.of([], matrices={"X": (2, 2)})
+    assert parse_expression("X.T", names) == sympy.ImmutableMatrix(parse_expression("X", names).T)
+    with pytest.raises(ParseError, match="attribute"):
+        parse_expression("X.inv()", names)
