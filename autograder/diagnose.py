@@ -202,6 +202,24 @@ def factor(case: Case):
     return None
 
 
+@rule
+def elementwise_factor(case: Case):
+    """A matrix answer missing (or with an extra) element-wise factor such as g'(Z) = 1 − A²."""
+    if not case.values.shape:
+        return None
+    for label, values in case.target.matrix_factors:
+        triples = [(a, r, x) for av, rv, xv in zip(case.values.values, case.target.values.values, values.values)
+                   if av is not None and rv is not None and xv is not None for a, r, x in zip(av, rv, xv)]
+        if len(triples) < 3:
+            continue
+        if all(close(a * x, r) for a, r, x in triples):
+            return Diagnosis("missing_factor", f"Your matrix is missing the element-wise factor {label}: "
+                             "multiply with hadamard(…, …), element by element.")
+        if all(close(a, r * x) for a, r, x in triples):
+            return Diagnosis("extra_factor", f"Your matrix has an extra element-wise factor {label}.")
+    return None
+
+
 def _terms(case: Case):
     if isinstance(case.answer, sympy.MatrixBase):
         return []

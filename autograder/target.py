@@ -57,6 +57,23 @@ class Target:
         return tuple((f, sample(f, self.points)) for f in candidate_factors(self.names.scalars))
 
     @cached_property
+    def matrix_factors(self) -> tuple:
+        """(label, values) of element-wise factors of the target's shape: M, 1−M, M∘(1−M), 1−M∘M per matrix."""
+        from .matrices import element_matrix, elementwise
+
+        if not self.values.shape:
+            return ()
+        found = []
+        for name, rows, cols in self.names.matrices:
+            if (rows, cols) != tuple(self.values.shape):
+                continue
+            m = element_matrix(name, rows, cols)
+            for label, f in ((name, lambda v: v), (f"1 − {name}", lambda v: 1 - v),
+                             (f"{name}∘(1 − {name})", lambda v: v * (1 - v)), (f"1 − {name}²", lambda v: 1 - v**2)):
+                found.append((label, sample(elementwise(f, m), self.points)))
+        return tuple(found)
+
+    @cached_property
     def quick(self) -> "Target":
         """The first QUICK points only: most wrong answers differ at once, and are diagnosed on these."""
         head = Target(self.names, self.points[:QUICK], Sampled(self.values.values[:QUICK], self.values.shape),
@@ -65,6 +82,8 @@ class Target:
                       self.definitions, self.canonical)
         head.__dict__["candidate_factors"] = tuple(
             (f, Sampled(v.values[:QUICK], v.shape)) for f, v in self.candidate_factors)
+        head.__dict__["matrix_factors"] = tuple(
+            (f, Sampled(v.values[:QUICK], v.shape)) for f, v in self.matrix_factors)
         return head
 
     def size(self, expr) -> int:

@@ -58,3 +58,17 @@ def test_only_transpose_attribute_is_allowed():
     assert parse_expression("X.T", names) == sympy.ImmutableMatrix(parse_expression("X", names).T)
     with pytest.raises(ParseError, match="attribute"):
         parse_expression("X.inv()", names)
+
+
+# two-layer network, 2 features, 3 hidden units, 4 examples (shapes chosen non-square on purpose)
+NET = dict(matrices={"X": (2, 4), "A1": (3, 4), "Z1": (3, 4), "W2": (1, 3), "dZ2": (1, 4), "W1": (3, 2)},
+           define={"A1": "tanh(Z1)", "Z1": "W1*X"})
+DZ1 = "hadamard(W2.T*dZ2, 1 - A1^2)"
+
+
+def test_backprop_hidden_layer():
+    assert check_equivalent("hadamard(W2.T*dZ2, 1 - tanh(Z1)^2)", DZ1, **NET).accepted
+    v = check_equivalent("W2.T*dZ2", DZ1, **NET)
+    assert v.diagnosis == "missing_factor" and "element-wise factor 1 − A1²" in v.feedback
+    v = check_equivalent("(W2.T*dZ2)*(1 - A1^2)", DZ1, **NET)  # a matrix product where hadamard belongs
+    assert v.status == "invalid" and "hadamard" in v.feedback
