@@ -10,8 +10,8 @@ import pytest
 
 from lab_server import JupyterLab
 from notebook_page import (
-    body_html, find_code_cell, latex_structure, math_on_page, math_plain, open_notebook, output_area, run_all_cells,
-    text_without_math, type_into_cell,
+    NOTEBOOK, body_html, find_code_cell, latex_structure, math_on_page, math_plain, open_notebook,
+    run_all_cells, text_without_math, type_into_cell,
 )
 from reference_forms import REPO, load_ps1_spec, reference_forms, verdict_for
 
@@ -74,15 +74,29 @@ def test_student_sees_pass_sign_error_and_math_but_no_reference(
         print(f"opened, typed and ran the notebook in {time.monotonic() - started:.1f} s")
 
         for var, index in answer_cells.items():
-            check = output_area(cells.nth(index + 1))
-            math = check.locator("mjx-container")
-            math.first.wait_for()
-            text = math_plain(check.inner_text())
-            typeset = math_on_page(page, within=check)
-            assert latex_structure(expected[var].answer_latex) in typeset, (var, typeset)
-            assert math_plain(expected[var].feedback) in text, (var, text)
+            step, verdict = steps[var], expected[var]
+            # The check cell's rich display for this step (autograder.notebook.result_html).
+            result = page.locator(f"table.autograder-result[data-step='{step.id}']")
+            assert result.count() == 1, f"{result.count()} result tables for step {step.id}"
+            result.locator("mjx-container").first.wait_for()
+            typeset = math_on_page(page, within=result)
+            assert latex_structure(verdict.answer_latex) in typeset, (var, typeset)
+            feedback = math_plain(result.locator(".autograder-feedback").inner_text())
+            assert math_plain(verdict.feedback) in feedback, (var, feedback)
+            points = math_plain(result.locator("tbody td").nth(3).inner_text())
+            if verdict.status == "equivalent":
+                assert "passed" in result.locator(".autograder-pass").inner_text()
+                assert points == f"{step.points:g}/{step.points:g}", points
+            else:
+                assert result.locator(".autograder-pass").count() == 0
+                assert "not yet" in result.locator(".autograder-fail").inner_text()
+                assert points == f"0/{step.points:g}", points
             scroll_to_top(cells.nth(max(index - 1, 0)))  # the prompt, the answer, its feedback
-            page.screenshot(path=str(screenshot_dir / f"student-{var}-{expected[var].status}.png"))
+            page.screenshot(path=str(screenshot_dir / f"student-{var}-{verdict.status}.png"))
+
+        # Feedback, not tracebacks: no cell of the notebook printed an error or anything to stderr.
+        errors = page.locator(f"{NOTEBOOK} [data-mime-type='application/vnd.jupyter.stderr']")
+        assert errors.count() == 0, errors.all_inner_texts()
 
         text, html, formulas = text_without_math(page), body_html(page), math_on_page(page)
         found = {(v, f) for v, f in text_leaks if f in text or f in html}
