@@ -17,9 +17,10 @@ from reference_forms import REPO, load_ps1_spec, reference_forms, verdict_for
 
 pytestmark = pytest.mark.browser
 
-#: What the student types. A correct form that is *not* the printed reference, and a sign error
-#: that does not contain the reference as a substring, so any reference text on the page is a leak.
-CORRECT = ("dL_da", "(1-y)/(1-a) - y/a")
+#: What the student types. A correct form that is neither the reference nor a line of the
+#: instructor's derivation, and a sign error that does not contain the reference, so any
+#: reference text on the page is a leak (the test checks this precondition itself).
+CORRECT = ("dL_da", "(y - a)/(a**2 - a)")
 SIGN_ERROR = ("da_dz", "a*(a-1)")
 
 
