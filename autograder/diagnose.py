@@ -153,7 +153,7 @@ def constant_factor(case: Case):
 @rule
 def reciprocal(case: Case):
     product = _constant(a * r for a, r in _pairs(case))
-    if product is None:
+    if product is None or close(product, 0):
         return None
     if close(product, 1):
         return Diagnosis("reciprocal", "Your answer is upside down: it is the reciprocal of the right result.")

@@ -146,4 +146,4 @@ def _words(text: str) -> set[str]:
     from .matrices import MATRIX_FUNCTIONS
 
     return {w for w in re.findall(r"(?<![.A-Za-z_0-9])[A-Za-z_][A-Za-z_0-9]*", text)
-            if w not in FUNCTIONS and w not in CONSTANTS and w not in MATRIX_FUNCTIONS and w != "Matrix"}
+            if w not in FUNCTIONS and w not in CONSTANTS and w not in MATRIX_FUNCTIONS and w not in ("Matrix", "where")}

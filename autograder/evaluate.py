@@ -51,6 +51,23 @@ def evaluate(expr, values: dict):
     return result
 
 
+def _real(x):
+    if mpmath.im(x) != 0:
+        raise NotNumeric("a comparison of complex numbers")
+    return mpmath.re(x)
+
+
+_RELATIONS = {sympy.StrictGreaterThan: lambda a, b: a > b, sympy.StrictLessThan: lambda a, b: a < b,
+              sympy.GreaterThan: lambda a, b: a >= b, sympy.LessThan: lambda a, b: a <= b}
+
+
+def _holds(cond, values) -> bool:
+    test = _RELATIONS.get(type(cond))
+    if test is None:
+        raise NotNumeric(f"cannot evaluate the condition {cond}")
+    return test(_real(_eval(cond.args[0], values)), _real(_eval(cond.args[1], values)))
+
+
 def _eval(e, values):
     if e.is_Symbol:
         try:
@@ -87,6 +104,17 @@ def _eval(e, values):
         if b == 0 and mpmath.re(_eval(exp, values)) <= 0:
             raise NotNumeric("0 to a non-positive power")
         return mpmath.power(b, _eval(exp, values))
+    if e.func in (sympy.Max, sympy.Min):
+        xs = [_real(_eval(a, values)) for a in e.args]
+        return max(xs) if e.func is sympy.Max else min(xs)
+    if e.func is sympy.Heaviside:
+        x = _real(_eval(e.args[0], values))
+        return mpmath.mpf(1) if x > 0 else mpmath.mpf(0) if x < 0 else mpmath.mpf(1) / 2
+    if isinstance(e, sympy.Piecewise):
+        for expr, cond in e.args:
+            if cond is sympy.true or _holds(cond, values):
+                return _eval(expr, values)
+        raise NotNumeric("no case of the piecewise expression applies")
     func = _FUNCS.get(e.func)
     if func is not None and len(e.args) == 1:
         x = _eval(e.args[0], values)

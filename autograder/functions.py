@@ -57,6 +57,12 @@ FUNCTIONS: dict[str, tuple[object, int]] = {
     "sigmoid": (sigmoid, 1),
     "relu": (relu, 1),
     "ReLU": (relu, 1),
+    "step": (sympy.Heaviside, 1),
+    "Heaviside": (sympy.Heaviside, 1),
+    "max": (sympy.Max, 2),
+    "Max": (sympy.Max, 2),
+    "min": (sympy.Min, 2),
+    "Min": (sympy.Min, 2),
 }
 
 CONSTANTS: dict[str, sympy.Basic] = {"pi": sympy.pi, "E": sympy.E, "e": sympy.E}

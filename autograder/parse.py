@@ -98,6 +98,7 @@ class Names:
         for m, r, c in self.matrices:
             table[m] = element_matrix(m, r, c)
         table["Matrix"] = sympy.Matrix
+        table["where"] = sympy.Piecewise  # built by _Builder._where, never called as given
         return table
 
     def listing(self) -> str:
@@ -188,7 +189,7 @@ _TRANSFORMS = (auto_symbol, auto_number, convert_xor, implicit_multiplication_ap
 
 
 def _parse_plain(text: str, names: Names):
-    if re.search(r"(?<![<>=!])=(?!=)", text):
+    if re.search(r"(?<![<>=!])=(?!=)", text) and not re.search(r"[<>]=", text):
         raise ParseError("syntax_error",
                          f"'=' at column {text.index('=') + 1}: write only the expression, not an equation",
                          text.index("=") + 1)
@@ -352,6 +353,8 @@ class _Builder:
             if nargs == 1:  # on a matrix, element by element (as numpy does)
                 return elementwise(func, values[0])
             return func(*values)
+        if fname == "where":
+            return self._where(args)
         if fname in MATRIX_FUNCTIONS:
             func, nargs = MATRIX_FUNCTIONS[fname]
             if len(args) != nargs:
@@ -365,6 +368,23 @@ class _Builder:
             # "a(1-a)" left as a call when implicit multiplication did not apply
             return self.table[fname] * self._product(args)
         self.fail_name(fname, "function")
+
+    _COMPARISONS = {ast.Gt: sympy.StrictGreaterThan, ast.Lt: sympy.StrictLessThan, ast.GtE: sympy.GreaterThan,
+                    ast.LtE: sympy.LessThan}
+
+    def _where(self, args):
+        """where(condition, if_true, if_false) as in numpy; a comparison is allowed only as the condition."""
+        if len(args) != 3:
+            raise ParseError("syntax_error", "where takes 3 arguments: where(z > 0, value_if_true, value_if_false)",
+                             _column_of(self.text, "where"))
+        cond = args[0]
+        if not (isinstance(cond, ast.Compare) and len(cond.ops) == 1 and type(cond.ops[0]) in self._COMPARISONS):
+            raise ParseError("syntax_error", "the first argument of where must be one comparison such as z > 0",
+                             _column_of(self.text, "where"))
+        left, right = self.build(cond.left), self.build(cond.comparators[0])
+        relation = sympy.Rel(left, right, {ast.Gt: ">", ast.Lt: "<", ast.GtE: ">=", ast.LtE: "<="}[type(cond.ops[0])],
+                             evaluate=False)
+        return sympy.Piecewise((self.build(args[1]), relation), (self.build(args[2]), True))
 
     def _product(self, args):
         if len(args) != 1:
