@@ -119,6 +119,14 @@ def find_code_cell(cells: Locator, pattern: str) -> int:
     raise AssertionError(f"no code cell matches {pattern!r}")
 
 
+def previous_code_cell(cells: Locator, index: int) -> int:
+    """Index of the nearest code cell above cell ``index``."""
+    for above in range(index - 1, -1, -1):
+        if "jp-CodeCell" in (cells.nth(above).get_attribute("class") or ""):
+            return above
+    raise AssertionError(f"no code cell above cell {index}")
+
+
 def type_into_cell(page: Page, cell: Locator, source: str) -> None:
     """Replace a cell's source by typing, as a student does: click the editor, select all, type."""
     cell.locator(".cm-content").click()

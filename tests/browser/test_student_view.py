@@ -11,7 +11,7 @@ import pytest
 from lab_server import JupyterLab
 from notebook_page import (
     NOTEBOOK, body_html, find_code_cell, latex_structure, math_on_page, math_plain, open_notebook,
-    run_all_cells, text_without_math, type_into_cell,
+    previous_code_cell, run_all_cells, text_without_math, type_into_cell,
 )
 from reference_forms import REPO, load_ps1_spec, reference_forms, verdict_for
 
@@ -68,7 +68,9 @@ def test_student_sees_pass_sign_error_and_math_but_no_reference(
         cells = open_notebook(page, lab.url("/lab/tree/ps1/ps1.ipynb"))
         answer_cells = {}
         for var, answer in (CORRECT, SIGN_ERROR):
-            index = find_code_cell(cells, rf"^\s*{var}\s*=")
+            # The blank is the code cell just above the step's check cell, whatever its stub says.
+            check_index = find_code_cell(cells, rf"check_step\(\s*[\"']{steps[var].id}[\"']")
+            index = previous_code_cell(cells, check_index)
             type_into_cell(page, cells.nth(index), f"{var} = {answer}")
             answer_cells[var] = index
         run_all_cells(page)
