@@ -1,0 +1,178 @@
+"""The exercise spec: what an instructor writes in ``<assignment>.spec.toml``, read into plain dataclasses.
+
+>>> spec = Spec.from_string('''
+... title = "T"
+... [symbols.a]
+... domain = [0, 1]
+... [[steps]]
+... id = "da"
+... variable = "da"
+... reference = "a*(1-a)"
+... points = 2
+... ''')
+>>> spec.steps[0].points, spec.engine_kwargs()["domain"]
+(2.0, {'a': (0.0, 1.0)})
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+KINDS = ("expression", "derivation")
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class SpecError(ValueError):
+    """A spec that cannot be turned into an assignment; the message names the file, step and key."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One graded blank: the student assigns ``variable``; the grader compares it with ``reference``.
+
+    ``kind = "derivation"``: the variable is a list of lines; the first must equal step ``start``'s
+    reference, each must follow from the one before, the last must equal it in simplified form.
+    ``lines`` is the instructor's own derivation (validated at build time, never released).
+    ``chain``: this step's reference must equal the product of these steps' references.
+    ``same_as``: this step's reference must equal that step's reference.
+    """
+
+    id: str
+    variable: str
+    points: float
+    title: str = ""
+    prompt: str = ""
+    kind: str = "expression"
+    reference: str = ""
+    lines: tuple[str, ...] = ()
+    start: str = ""
+    require_simplified: bool = False
+    forbid: tuple[str, ...] = ()
+    hint: str = ""
+    mistakes: tuple[tuple[str, str], ...] = ()
+    chain: tuple[str, ...] = ()
+    same_as: str = ""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A whole assignment: intro, symbols (with domains), definitions and steps, in order."""
+
+    title: str
+    steps: tuple[Step, ...]
+    intro: str = ""
+    symbols: dict = field(default_factory=dict)  # name -> {"domain": (lo, hi) | None, "meaning": str}
+    define: dict = field(default_factory=dict)  # name -> expression string
+    forbid: tuple[str, ...] = ()
+    source: str = "<string>"
+
+    @classmethod
+    def from_file(cls, path) -> "Spec":
+        """Read a spec file; a TOML syntax error or a bad key raises SpecError naming the file."""
+        path = Path(path)
+        try:
+            return cls.from_string(path.read_text(encoding="utf-8"), source=str(path))
+        except OSError as exc:
+            raise SpecError(f"{path}: cannot read the spec ({exc.strerror})") from exc
+
+    @classmethod
+    def from_string(cls, text: str, source: str = "<string>") -> "Spec":
+        """Read a spec from TOML text (see the module example)."""
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise SpecError(f"{source}: not valid TOML: {exc}") from exc
+        return _spec_from_data(data, source)
+
+    def step(self, step_id: str) -> Step:
+        """The step with this id; KeyError names the known ids."""
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(f"no step {step_id!r}; the steps are {', '.join(s.id for s in self.steps)}")
+
+    def engine_kwargs(self) -> dict:
+        """The keyword arguments every engine call for this assignment shares (domain, define, symbols)."""
+        domain = {n: tuple(s["domain"]) for n, s in self.symbols.items() if s.get("domain") is not None}
+        return {"domain": domain, "define": dict(self.define) or None, "symbols": tuple(self.symbols)}
+
+    @property
+    def total_points(self) -> float:
+        return sum(s.points for s in self.steps)
+
+
+_TOP_KEYS = {"title", "intro", "symbols", "define", "forbid", "steps"}
+_STEP_KEYS = {"id", "variable", "points", "title", "prompt", "kind", "reference", "lines", "start",
+              "require_simplified", "forbid", "hint", "mistakes", "chain", "same_as"}
+
+
+def _spec_from_data(data: dict, source: str) -> Spec:
+    _no_unknown_keys(data, _TOP_KEYS, f"{source}")
+    if not isinstance(data.get("title"), str) or not data["title"].strip():
+        raise SpecError(f"{source}: `title` (a non-empty string) is required")
+    symbols = {}
+    for name, info in (data.get("symbols") or {}).items():
+        where = f"{source}: [symbols.{name}]"
+        if not IDENTIFIER.fullmatch(name):
+            raise SpecError(f"{where}: not a valid symbol name")
+        info = info or {}
+        _no_unknown_keys(info, {"domain", "meaning"}, where)
+        domain = info.get("domain")
+        if domain is not None:
+            if not (isinstance(domain, list) and len(domain) == 2 and all(isinstance(v, (int, float)) for v in domain)
+                    and domain[0] < domain[1]):
+                raise SpecError(f"{where}: domain must be [low, high] with low < high, got {domain!r}")
+            domain = (float(domain[0]), float(domain[1]))
+        symbols[name] = {"domain": domain, "meaning": str(info.get("meaning", ""))}
+    steps_data = data.get("steps") or []
+    if not steps_data:
+        raise SpecError(f"{source}: no [[steps]]: an assignment needs at least one step")
+    forbid = tuple(data.get("forbid", ()))
+    steps = tuple(_step_from_data(d, i, source, forbid) for i, d in enumerate(steps_data))
+    seen = set()
+    for s in steps:
+        for value, what in ((s.id, "id"), (s.variable, "variable")):
+            if (what, value) in seen:
+                raise SpecError(f"{source}: step {s.id!r}: {what} {value!r} is used by two steps")
+            seen.add((what, value))
+    return Spec(title=data["title"], steps=steps, intro=str(data.get("intro", "")), symbols=symbols,
+                define=dict(data.get("define") or {}), forbid=forbid, source=source)
+
+
+def _step_from_data(d: dict, index: int, source: str, default_forbid: tuple) -> Step:
+    where = f"{source}: step {d.get('id', index + 1)!r}"
+    _no_unknown_keys(d, _STEP_KEYS, where)
+    for key in ("id", "variable"):
+        if not isinstance(d.get(key), str) or not IDENTIFIER.fullmatch(d[key]):
+            raise SpecError(f"{where}: `{key}` must be a Python identifier, got {d.get(key)!r}")
+    points = d.get("points")
+    if not isinstance(points, (int, float)) or isinstance(points, bool) or points <= 0:
+        raise SpecError(f"{where}: `points` must be a positive number, got {points!r}")
+    kind = d.get("kind", "expression")
+    if kind not in KINDS:
+        raise SpecError(f"{where}: `kind` must be one of {', '.join(KINDS)}, got {kind!r}")
+    if kind == "expression" and not d.get("reference"):
+        raise SpecError(f"{where}: an expression step needs a `reference`")
+    if kind == "derivation" and not (d.get("lines") and d.get("start")):
+        raise SpecError(f"{where}: a derivation step needs `lines` (your own derivation) and `start` "
+                        f"(the step whose result the derivation simplifies)")
+    mistakes = []
+    for m in d.get("mistakes", ()):
+        if not (isinstance(m, dict) and set(m) == {"answer", "feedback"}):
+            raise SpecError(f"{where}: each mistake is {{answer = \"...\", feedback = \"...\"}}, got {m!r}")
+        mistakes.append((m["answer"], m["feedback"]))
+    return Step(id=d["id"], variable=d["variable"], points=float(points), title=d.get("title", d["id"]),
+                prompt=d.get("prompt", ""), kind=kind, reference=d.get("reference", ""),
+                lines=tuple(d.get("lines", ())), start=d.get("start", ""),
+                require_simplified=bool(d.get("require_simplified", False)),
+                forbid=tuple(d.get("forbid", default_forbid)), hint=d.get("hint", ""),
+                mistakes=tuple(mistakes), chain=tuple(d.get("chain", ())), same_as=d.get("same_as", ""))
+
+
+def _no_unknown_keys(data: dict, known: set, where: str) -> None:
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise SpecError(f"{where}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")

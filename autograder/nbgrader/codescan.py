@@ -1,0 +1,71 @@
+"""Static checks of the code a student wrote: derivative helpers used where a step asks for a derivation,
+and constructs that reach outside the answer (imports, dunders, eval, file access).
+
+Only the cell source is read (with ``ast``); nothing is executed.
+
+>>> find_uses("dL_da = sympy.diff(L, a)", {"diff"})
+[('diff', 1)]
+>>> find_unsafe("import os\\nx = 1")
+[('import os', 1)]
+"""
+
+from __future__ import annotations
+
+import ast
+
+# Names a student's cell has no business calling: they escape the answer or read files.
+UNSAFE_NAMES = frozenset({"eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "globals",
+                          "locals", "vars", "breakpoint", "input", "get_ipython", "exit", "quit", "__import__",
+                          "sympify", "parse_expr", "lambdify"})
+
+
+def parse_cell(source: str) -> ast.Module | None:
+    """Parse a cell as IPython would run it (magics and ``!`` lines become calls); None if it is not Python."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        source = TransformerManager().transform_cell(source)
+    except Exception:  # IPython's transformer refuses some broken cells: parse the raw text instead
+        pass
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None  # the kernel cannot run it either, so it cannot have done anything
+
+
+def find_uses(source: str, names) -> list[tuple[str, int]]:
+    """Where the cell uses any of ``names`` as a name, an attribute (``x.diff``) or an imported name."""
+    tree = parse_cell(source)
+    if tree is None:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        name = None
+        if isinstance(node, ast.Name):
+            name = node.id
+        elif isinstance(node, ast.Attribute):
+            name = node.attr
+        elif isinstance(node, ast.alias):
+            name = node.name.split(".")[-1]
+        if name in names:
+            found.append((name, getattr(node, "lineno", 0)))
+    return sorted(set(found), key=lambda f: (f[1], f[0]))
+
+
+def find_unsafe(source: str) -> list[tuple[str, int]]:
+    """Imports, dunder names or attributes, and calls in UNSAFE_NAMES, with their line numbers."""
+    tree = parse_cell(source)
+    if tree is None:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+            found.append((f"import {module}", node.lineno))
+        elif isinstance(node, ast.Name) and (node.id in UNSAFE_NAMES or node.id.startswith("__")):
+            found.append((node.id, node.lineno))
+        elif isinstance(node, ast.Attribute) and (node.attr in UNSAFE_NAMES or node.attr.startswith("__")):
+            found.append(("." + node.attr, node.lineno))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "__" in node.value:
+            found.append(("a string containing '__'", node.lineno))
+    return sorted(set(found), key=lambda f: (f[1], f[0]))

@@ -1,0 +1,148 @@
+"""The grading step that counts: judge each recorded answer outside the student's kernel.
+
+Runs in nbgrader's own process after ``Execute``. For every graded test cell whose (instructor-restored)
+source calls ``record_answer("<step>", ...)`` it takes the recorded answer from that cell's outputs,
+judges it against the reference in the instructor's spec (``source/<assignment>/*.spec.toml``, never
+shipped and never sent to the kernel), and replaces the cell's outputs with the verdict in the form
+nbgrader's ``determine_grade`` scores: full marks → text only, partial → a bare float, zero → an error
+whose message is the feedback. Whatever the student's code printed or patched is discarded.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+from pathlib import Path
+
+from nbformat.v4 import new_output
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+from autograder.authoring.build import grading_step
+from autograder.authoring.spec import Spec
+from autograder.notebook import ANSWER_MIME, caret_lines, result_html
+
+from .codescan import find_unsafe, find_uses
+from .scoring import StepResult, no_answer, score_answer
+
+METADATA_KEY = "autograder"  # cell.metadata[METADATA_KEY] holds the verdict for formgrader and tests
+
+
+class JudgeAnswers(NbGraderPreprocessor):
+    """Replace each answer-recording test cell's outputs with the verdict computed here."""
+
+    spec_glob = Unicode(
+        "*.spec.toml",
+        help="File pattern, inside source/<assignment>/, of the spec holding the references the judge uses.",
+    ).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        assignment = resources["nbgrader"]["assignment"]
+        spec = self._load_spec(assignment)
+        tampering = _tampering(nb)
+        answer_cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
+                        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+        for cell in nb.cells:
+            step_id = recorded_step(cell)
+            if step_id is None:
+                continue
+            try:
+                step = spec.step(step_id)
+            except KeyError as exc:
+                raise ValueError(f"{assignment}: test cell records step {step_id!r} but {spec.source} "
+                                 f"has no such step") from exc
+            info, reference = grading_step(spec, step)
+            result = self._judge(info, reference, spec, cell, answer_cells.get(f"{step_id}-answer"), tampering)
+            _write_verdict(cell, result)
+        return nb, resources
+
+    def _load_spec(self, assignment: str) -> Spec:
+        coursedir = CourseDirectory(config=self.config)
+        folder = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
+        specs = sorted(folder.glob(self.spec_glob))
+        if len(specs) != 1:
+            raise FileNotFoundError(f"expected one {self.spec_glob} in {folder}, found {len(specs)}")
+        return Spec.from_file(specs[0])
+
+    def _judge(self, info, reference, spec, cell, answer_cell, tampering) -> StepResult:
+        if tampering:
+            return no_answer(info, f"Not graded: {tampering}. Answer cells may only hold your answer.")
+        if answer_cell is not None:
+            uses = find_uses(answer_cell.source, set(info["forbid"]))
+            if uses:
+                name = uses[0][0]
+                return no_answer(info, f"This step asks you to derive it yourself; {name} was used "
+                                       f"(line {uses[0][1]} of your answer cell).")
+        recorded = [o for o in cell.get("outputs", []) if o.get("output_type") == "display_data"
+                    and o.get("data", {}).get(ANSWER_MIME, {}).get("step") == info["id"]]
+        if not recorded:
+            return no_answer(info, "No answer recorded: the cell did not run, raised an error, or the kernel "
+                                   "died or timed out" + _error_note(cell) + ".")
+        answer = recorded[-1]["data"][ANSWER_MIME].get("answer")
+        return score_answer(info, answer, reference=reference, engine=spec.engine_kwargs())
+
+
+def recorded_step(cell) -> str | None:
+    """The step id of a graded code cell whose source calls ``record_answer("<id>", ...)``, else None.
+
+    >>> from nbformat.v4 import new_code_cell
+    >>> c = new_code_cell('check_step("s", s)\\nrecord_answer("s", s)')
+    >>> c.metadata["nbgrader"] = {"grade": True, "solution": False}
+    >>> recorded_step(c)
+    's'
+    """
+    meta = cell.metadata.get("nbgrader", {})
+    if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+        return None
+    try:
+        tree = ast.parse(cell.source)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "record_answer"
+                and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            return node.args[0].value
+    return None
+
+
+def _tampering(nb) -> str | None:
+    """The first construct in a student-written code cell that reaches outside the answer, described."""
+    for number, cell in enumerate(nb.cells, 1):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or (meta and not meta.get("solution")):
+            continue  # instructor cells (restored by nbgrader) are trusted; answer and added cells are not
+        found = find_unsafe(cell.source)
+        if found:
+            what, line = found[0]
+            where = meta.get("grade_id", f"cell {number}") if meta else f"cell {number} (a cell you added)"
+            return f"{what} is used in {where}, line {line}"
+    return None
+
+
+def _error_note(cell) -> str:
+    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    if not errors:
+        return ""
+    return f" ({errors[-1].get('ename', 'Error')}: {str(errors[-1].get('evalue', ''))[:200]})"
+
+
+def _write_verdict(cell, result: StepResult) -> None:
+    """Outputs nbgrader scores correctly, plus an HTML view with the answer as math for the feedback page."""
+    outputs = [new_output("display_data", data={"text/html": result_html(result), "text/plain": _summary(result)})]
+    if result.passed:
+        outputs.append(new_output("stream", name="stdout", text=f"✓ {_summary(result)}\n"))
+    elif result.points > 0:
+        outputs.append(new_output("execute_result", data={"text/plain": repr(float(result.points))},
+                                  execution_count=cell.get("execution_count")))
+    else:
+        shown = (f"\n{caret_lines(result.answer_text, result.column)}"
+                 if result.column and result.answer_text else "")
+        outputs.append(new_output("error", ename="Not correct", evalue=result.feedback,
+                                  traceback=[f"{result.title}: {html.unescape(result.feedback)}{shown}"]))
+    cell.outputs = outputs
+    cell.metadata[METADATA_KEY] = result.to_dict()
+
+
+def _summary(r: StepResult) -> str:
+    return f"{r.title}: {r.points:g}/{r.max_points:g} points. {r.feedback}"

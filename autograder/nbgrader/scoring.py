@@ -1,0 +1,134 @@
+"""How one step's answer earns points: the same rules for the student's local check and for grading.
+
+The local check judges against shipped samples (no reference); grading judges against the reference.
+Both end in a :class:`StepResult` so the student sees locally exactly the feedback grading gives.
+
+>>> r = score_answer({"id": "da", "points": 2, "forbid": []}, "a(1-a)",
+...                  reference="a*(1-a)", engine={"domain": {"a": (0, 1)}})
+>>> r.points, r.feedback
+(2.0, 'Correct.')
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+from autograder import check_against_samples, check_derivation, check_equivalent
+
+MAX_ANSWER_CHARS = 20_000  # a recorded answer longer than this is refused, not judged
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """The outcome of one step: points out of ``max_points``, one feedback sentence, the answer as LaTeX.
+
+    ``lines`` (derivation steps only) holds one dict per line: text, latex, ok, feedback.
+    ``column`` is the 1-based column a parse message points at, for a caret under ``answer_text``.
+    """
+
+    step: str
+    title: str
+    points: float
+    max_points: float
+    feedback: str
+    answer_text: str | None = None
+    answer_latex: str | None = None
+    column: int | None = None
+    diagnosis: str | None = None
+    lines: list = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.points >= self.max_points
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "StepResult":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def no_answer(step: dict, feedback: str) -> StepResult:
+    """Zero points with a reason (nothing recorded, still None, wrong type, forbidden code...).
+
+    >>> no_answer({"id": "da", "points": 2}, "No answer yet.").points
+    0.0
+    """
+    return StepResult(step["id"], step.get("title") or step["id"], 0.0, float(step["points"]), feedback)
+
+
+def score_answer(step: dict, answer, *, reference=None, samples=None, engine=None, timeout=5.0) -> StepResult:
+    """Judge ``answer`` for ``step`` against ``reference`` (grading) or ``samples`` (local check).
+
+    ``step`` is a plain dict: id, title, points, kind ("expression"/"derivation"), forbid,
+    require_simplified, mistakes, min_lines. ``engine`` carries domain/define/symbols.
+    """
+    engine = dict(engine or {})
+    problem = _unusable(step, answer)
+    if problem:
+        return no_answer(step, problem)
+    if step.get("kind", "expression") == "derivation":
+        return _score_derivation(step, list(answer), reference if samples is None else samples, engine, timeout)
+    forbid = tuple(step.get("forbid", ()))
+    if samples is not None:
+        v = check_against_samples(answer, samples, forbid=forbid,
+                                  require_simplified=step.get("require_simplified", False), timeout=timeout)
+    else:
+        mistakes = [tuple(m) for m in step.get("mistakes", ())] or None
+        v = check_equivalent(answer, reference, forbid=forbid, require_simplified=step.get("require_simplified", False),
+                             mistakes=mistakes, timeout=timeout, **engine)
+    points = float(step["points"]) if v.accepted else 0.0
+    return StepResult(step["id"], step.get("title") or step["id"], points, float(step["points"]), v.feedback,
+                      _text(answer), v.answer_latex, v.column, v.diagnosis)
+
+
+def _unusable(step: dict, answer) -> str | None:
+    """Why an answer cannot be judged at all, or None."""
+    if answer is None:
+        return f"No answer yet: `{step.get('variable', step['id'])}` is still None."
+    if step.get("kind", "expression") == "derivation":
+        if not isinstance(answer, (list, tuple)) or not all(isinstance(s, str) for s in answer):
+            return "Write the derivation as a list of strings, one line of math per string."
+        if not answer:
+            return "The derivation has no lines."
+        if sum(len(s) for s in answer) > MAX_ANSWER_CHARS:
+            return f"The derivation is longer than {MAX_ANSWER_CHARS:,} characters."
+    elif isinstance(answer, str) and len(answer) > MAX_ANSWER_CHARS:
+        return f"The answer is longer than {MAX_ANSWER_CHARS:,} characters."
+    return None
+
+
+def _score_derivation(step: dict, lines: list, known, engine: dict, timeout: float) -> StepResult:
+    """Credit: one unit per line up to the first that does not follow, one for a simplified last line.
+
+    Fewer lines than ``min_lines`` still count as ``min_lines`` units, so a bare final answer is not
+    a full derivation.
+    """
+    dv = check_derivation(lines, start=known, final=known, require_simplified=True,
+                          forbid=tuple(step.get("forbid", ())), timeout=timeout, **engine)
+    n = len(lines)
+    good = n if dv.first_invalid is None else dv.first_invalid
+    units = max(n, int(step.get("min_lines", 1))) + 1
+    earned = good + (1 if dv.first_invalid is None and dv.final is not None and dv.final.accepted else 0)
+    points = round(float(step["points"]) * earned / units, 2)
+    if dv.first_invalid is not None:
+        feedback = dv.steps[dv.first_invalid].feedback
+        if dv.first_invalid == 0 and dv.steps[0].status != "invalid":
+            feedback = "Line 1 must be the derivative you found for this step, before simplifying: " + \
+                dv.steps[0].feedback.removeprefix("Line 1: ")
+    elif not dv.final.accepted:
+        feedback = "Every line follows, but the last line is not the simplified result: " + dv.final.feedback
+    elif n + 1 < units:
+        feedback = f"Correct, but show the intermediate lines: at least {units - 1} lines."
+    else:
+        feedback = "Correct: every line follows from the one before and the last one is simplified."
+    per_line = [{"text": text, "latex": v.answer_latex, "ok": bool(v.equivalent), "feedback": v.feedback,
+                 "column": v.column} for text, v in zip(lines, dv.steps)]
+    return StepResult(step["id"], step.get("title") or step["id"], points, float(step["points"]), feedback,
+                      "\n".join(lines), None, None, None if dv.ok else "derivation", per_line)
+
+
+def _text(answer) -> str:
+    return answer if isinstance(answer, str) else str(answer)

@@ -1,0 +1,166 @@
+"""What a student's notebook imports: the symbols, ``check_step`` for local feedback, ``record_answer`` for grading.
+
+Nothing here decides a grade. ``check_step`` shows feedback computed from sample values shipped with
+the assignment (never the reference); ``record_answer`` only writes the answer into the cell's output,
+and the grader judges it later, outside this kernel.
+
+>>> from sympy import latex
+>>> latex(a * (1 - a))
+'a \\\\left(1 - a\\\\right)'
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import sympy
+from sympy import E, exp, log, pi, sqrt  # noqa: F401  (names the student may use)
+
+from autograder.functions import sigmoid
+from autograder.nbgrader.scoring import StepResult, no_answer, score_answer
+
+ANSWER_MIME = "application/vnd.autograder.answer+json"  # what record_answer emits; the judge reads it
+RESULT_MIME = "application/vnd.autograder.result+json"  # what check_step emits; `autograder check` reads it
+CHECKS_SUFFIX = ".checks.json"  # the per-notebook file of sample values, shipped in the release
+
+a, y, z = sympy.symbols("a y z")
+sigma = sigmoid
+ln = log
+
+__all__ = ["a", "y", "z", "sigma", "sigmoid", "exp", "log", "ln", "sqrt", "pi", "E",
+           "check_step", "record_answer", "expr"]
+
+
+def expr(text: str):
+    """Read plain math text into a sympy expression with the assignment's symbols (safely; no eval).
+
+    >>> expr("a(1-a)")
+    a*(1 - a)
+    """
+    from autograder.parse import Names, parse_expression
+
+    return parse_expression(text, Names.of(["a", "y", "z"]))
+
+
+def record_answer(step_id: str, answer) -> None:
+    """Put the answer in this cell's output for the grader (hidden test cells call this).
+
+    >>> record_answer("da_dz", a * (1 - a))  # doctest: +SKIP
+    """
+    from IPython.display import display
+
+    display({ANSWER_MIME: {"step": step_id, "answer": answer_payload(answer)},
+             "text/plain": f"answer for step {step_id} recorded"}, raw=True)
+
+
+def answer_payload(answer):
+    """The JSON form of an answer: a string, a list of strings (derivations), or None.
+
+    >>> answer_payload(a * (1 - a)), answer_payload(["a", a]), answer_payload(None)
+    ('a*(1 - a)', ['a', 'a'], None)
+    """
+    if answer is None or isinstance(answer, str):
+        return answer
+    if isinstance(answer, (list, tuple)):
+        return [item if isinstance(item, str) else str(item) for item in answer]
+    return str(answer)
+
+
+def check_step(step_id: str, answer, *, folder=".") -> None:
+    """Show how ``answer`` does on step ``step_id``: the same feedback grading gives, from sample values.
+
+    Displays a table (HTML with the answer as math; plain text elsewhere) and returns None, so a
+    graded cell never ends in a value nbgrader would read as a score.
+    """
+    from IPython.display import display
+
+    result = local_result(step_id, answer, folder=folder)
+    display({"text/html": result_html(result), "text/plain": result_text(result),
+             RESULT_MIME: result.to_dict()}, raw=True)
+
+
+def local_result(step_id: str, answer, *, folder=".") -> StepResult:
+    """Judge ``answer`` against the shipped samples of ``step_id`` (found in ``*.checks.json`` in ``folder``)."""
+    found = _load_checks(step_id, Path(folder))
+    if isinstance(found, str):
+        return no_answer({"id": step_id, "points": 0}, found)
+    engine, step = found
+    return score_answer(step, answer_payload(answer), samples=step["samples"], engine=engine)
+
+
+def _load_checks(step_id: str, folder: Path):
+    files = sorted(folder.glob("*" + CHECKS_SUFFIX))
+    for path in files:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            return f"Cannot read {path.name} ({exc}); download it again with the assignment."
+        if step_id in data.get("steps", {}):
+            engine = dict(data.get("engine", {}))
+            engine["domain"] = {k: tuple(v) for k, v in (engine.get("domain") or {}).items()}
+            engine["symbols"] = tuple(engine.get("symbols") or ())
+            return engine, data["steps"][step_id]
+    where = ", ".join(p.name for p in files) or f"no *{CHECKS_SUFFIX} file next to this notebook"
+    return f"No local check for step {step_id!r} ({where}); keep the assignment's files together."
+
+
+def result_html(r: StepResult) -> str:
+    """An HTML table row set for one step; math in ``$...$`` so JupyterLab's MathJax renders it."""
+    mark = "✓ passed" if r.passed else "✗ not yet"
+    colour = "#1a7f37" if r.passed else "#b42318"
+    cells = [f"<td><b>{html.escape(r.title)}</b></td>", f"<td>{_answer_html(r)}</td>",
+             f'<td style="color:{colour}" class="autograder-{"pass" if r.passed else "fail"}">{mark}</td>',
+             f"<td>{_num(r.points)} / {_num(r.max_points)}</td>",
+             f'<td class="autograder-feedback">{html.escape(r.feedback)}</td>']
+    head = "".join(f"<th>{h}</th>" for h in ("Step", "Your answer", "Result", "Points", "Feedback"))
+    return (f'<table class="autograder-result" data-step="{html.escape(r.step)}">'
+            f"<thead><tr>{head}</tr></thead><tbody><tr>{''.join(cells)}</tr></tbody></table>")
+
+
+def _answer_html(r: StepResult) -> str:
+    if r.lines:
+        items = []
+        for i, line in enumerate(r.lines, 1):
+            shown = f"${html.escape(line['latex'])}$" if line["latex"] else f"<code>{html.escape(line['text'])}</code>"
+            caret = _caret_html(line["text"], line.get("column"))
+            items.append(f"<li>{'✓' if line['ok'] else '✗'} {shown}{caret}</li>")
+        return f"<ol>{''.join(items)}</ol>"
+    if r.answer_latex:
+        return f"${html.escape(r.answer_latex)}$"
+    if r.answer_text is None:
+        return "<i>none</i>"
+    return f"<code>{html.escape(r.answer_text)}</code>{_caret_html(r.answer_text, r.column)}"
+
+
+def _caret_html(text: str, column: int | None) -> str:
+    if not column:
+        return ""
+    return f'<pre class="autograder-caret">{html.escape(caret_lines(text, column))}</pre>'
+
+
+def caret_lines(text: str, column: int) -> str:
+    """The text with a caret under 1-based ``column`` (for parse messages).
+
+    >>> print(caret_lines("(a-y)/(a(1-a)", 7))
+    (a-y)/(a(1-a)
+          ^
+    """
+    return f"{text}\n{' ' * (column - 1)}^"
+
+
+def result_text(r: StepResult) -> str:
+    """The plain-text form of one step's result (terminals, ``autograder check``)."""
+    mark = "PASS" if r.passed else "FAIL"
+    out = [f"{r.title}: {mark} {_num(r.points)}/{_num(r.max_points)} — {r.feedback}"]
+    if r.lines:
+        out += [f"  {'✓' if line['ok'] else '✗'} {line['text']}" for line in r.lines]
+    elif r.answer_text is not None:
+        shown = caret_lines(r.answer_text, r.column) if r.column else r.answer_text
+        out += ["  your answer: " + shown.replace("\n", "\n               ")]
+    return "\n".join(out)
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"

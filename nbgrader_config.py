@@ -1,0 +1,42 @@
+"""nbgrader configuration for this course: run nbgrader commands from the repository root."""
+
+import os
+
+c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
+
+# The course: one folder holding source/, release/, submitted/, autograded/, feedback/ and gradebook.db.
+c.CourseDirectory.course_id = "chain-rule-101"
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+
+# A local exchange inside the course (git-ignored), so `nbgrader release_assignment`/`collect` work on
+# one machine without a shared /srv/nbgrader/exchange.
+c.Exchange.root = os.path.join(c.CourseDirectory.root, "exchange")
+
+# The exercise spec holds every reference answer: never copy it into release/ (or anywhere else
+# nbgrader copies assignment files). The grader reads it from source/ directly.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.spec.toml"]
+
+# What the student sees in place of each solution. Our solution regions sit inside `name = ( ... )`,
+# so the stub completes a valid assignment the student then edits.
+c.ClearSolutions.code_stub = {"python": "None  # replace None with your answer"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# A student cell gets this long before it is interrupted (an infinite loop costs this, once).
+c.ExecutePreprocessor.timeout = 20
+c.Execute.timeout = 20
+
+# Autograding: nbgrader's default list, with two changes.
+#  - ResilientExecute replaces Execute: a kernel that dies keeps the points of the cells that ran.
+#  - JudgeAnswers runs after execution and before SaveAutoGrades: it judges every recorded answer in
+#    this process against the spec (the kernel never computes a verdict) and writes outputs that
+#    nbgrader scores: text = full marks, a bare float = partial, an error = zero with the feedback.
+c.Autograde.autograde_preprocessors = [
+    "autograder.nbgrader.execute.ResilientExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "autograder.nbgrader.judge.JudgeAnswers",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
