@@ -10,10 +10,21 @@ from __future__ import annotations
 import sympy
 
 
-class sigmoid(sympy.Function):
-    """The logistic function σ(x) = 1/(1+e^(−x)), kept unevaluated so answers print as σ(z)."""
+class _Activation(sympy.Function):
+    """A one-argument function printed in LaTeX under its textbook name."""
 
     nargs = 1
+    latex_name = ""
+
+    def _latex(self, printer, exp=None):
+        body = r"%s\left(%s\right)" % (self.latex_name, printer._print(self.args[0]))
+        return body if exp is None else r"%s^{%s}" % (body, exp)
+
+
+class sigmoid(_Activation):
+    """The logistic function σ(x) = 1/(1+e^(−x)), kept unevaluated so answers print as σ(z)."""
+
+    latex_name = r"\sigma"
 
     def fdiff(self, argindex=1):
         return sigmoid(self.args[0]) * (1 - sigmoid(self.args[0]))
@@ -21,22 +32,14 @@ class sigmoid(sympy.Function):
     def _eval_rewrite_as_exp(self, x, **kwargs):
         return 1 / (1 + sympy.exp(-x))
 
-    def _latex(self, printer, exp=None):
-        body = r"\sigma\left(%s\right)" % printer._print(self.args[0])
-        return body if exp is None else r"%s^{%s}" % (body, exp)
 
-
-class relu(sympy.Function):
+class relu(_Activation):
     """max(0, x), for activation exercises."""
 
-    nargs = 1
+    latex_name = r"\operatorname{ReLU}"
 
     def _eval_rewrite_as_Piecewise(self, x, **kwargs):
         return sympy.Piecewise((0, x < 0), (x, True))
-
-    def _latex(self, printer, exp=None):
-        body = r"\operatorname{ReLU}\left(%s\right)" % printer._print(self.args[0])
-        return body if exp is None else r"%s^{%s}" % (body, exp)
 
 
 # Name a student types -> (sympy callable, number of arguments).
