@@ -40,10 +40,10 @@ class JudgeAnswers(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         assignment = resources["nbgrader"]["assignment"]
         spec = self._load_spec(assignment)
-        tampering = _tampering(nb)
+        tampering = _tampering(nb)  # (cell index, description) of the first unsafe construct, or None
         answer_cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
                         if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
-        for cell in nb.cells:
+        for index, cell in enumerate(nb.cells):
             step_id = recorded_step(cell)
             if step_id is None:
                 continue
@@ -53,7 +53,9 @@ class JudgeAnswers(NbGraderPreprocessor):
                 raise ValueError(f"{assignment}: test cell records step {step_id!r} but {spec.source} "
                                  f"has no such step") from exc
             info, reference = grading_step(spec, step)
-            result = self._judge(info, reference, spec, cell, answer_cells.get(f"{step_id}-answer"), tampering)
+            # Code runs in order: an unsafe construct can only affect the checks that run after it.
+            unsafe = tampering[1] if tampering and tampering[0] < index else None
+            result = self._judge(info, reference, spec, cell, answer_cells.get(f"{step_id}-answer"), unsafe)
             _write_verdict(cell, result)
         return nb, resources
 
@@ -67,7 +69,8 @@ class JudgeAnswers(NbGraderPreprocessor):
 
     def _judge(self, info, reference, spec, cell, answer_cell, tampering) -> StepResult:
         if tampering:
-            return no_answer(info, f"Not graded: {tampering}. Answer cells may only hold your answer.")
+            return no_answer(info, f"Not graded: {tampering}, before this step's check. "
+                                   f"Answer cells may only hold your answer (no imports, files or dunders).")
         if answer_cell is not None:
             uses = find_uses(answer_cell.source, set(info["forbid"]))
             if uses:
@@ -77,8 +80,9 @@ class JudgeAnswers(NbGraderPreprocessor):
         recorded = [o for o in cell.get("outputs", []) if o.get("output_type") == "display_data"
                     and o.get("data", {}).get(ANSWER_MIME, {}).get("step") == info["id"]]
         if not recorded:
+            note = _error_note(answer_cell, "your answer cell") or _error_note(cell, "the check cell")
             return no_answer(info, "No answer recorded: the cell did not run, raised an error, or the kernel "
-                                   "died or timed out" + _error_note(cell) + ".")
+                                   "died or timed out" + note + ".")
         answer = recorded[-1]["data"][ANSWER_MIME].get("answer")
         return score_answer(info, answer, reference=reference, engine=spec.engine_kwargs())
 
@@ -106,9 +110,10 @@ def recorded_step(cell) -> str | None:
     return None
 
 
-def _tampering(nb) -> str | None:
-    """The first construct in a student-written code cell that reaches outside the answer, described."""
-    for number, cell in enumerate(nb.cells, 1):
+def _tampering(nb) -> tuple[int, str] | None:
+    """The first construct in a student-written code cell that reaches outside the answer: (index, what)."""
+    for index, cell in enumerate(nb.cells):
+        number = index + 1
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type != "code" or (meta and not meta.get("solution")):
             continue  # instructor cells (restored by nbgrader) are trusted; answer and added cells are not
@@ -116,15 +121,17 @@ def _tampering(nb) -> str | None:
         if found:
             what, line = found[0]
             where = meta.get("grade_id", f"cell {number}") if meta else f"cell {number} (a cell you added)"
-            return f"{what} is used in {where}, line {line}"
+            return index, f"{what} is used in {where}, line {line}"
     return None
 
 
-def _error_note(cell) -> str:
-    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+def _error_note(cell, where: str) -> str:
+    """`` (where: Ename: message)`` for the last error output of ``cell``, or ""."""
+    errors = [o for o in (cell or {}).get("outputs", []) if o.get("output_type") == "error"]
     if not errors:
         return ""
-    return f" ({errors[-1].get('ename', 'Error')}: {str(errors[-1].get('evalue', ''))[:200]})"
+    ename, evalue = errors[-1].get("ename", "Error"), str(errors[-1].get("evalue", ""))[:200]
+    return f" ({where}: {ename}: {evalue})" if evalue else f" ({where}: {ename})"
 
 
 def _write_verdict(cell, result: StepResult) -> None:

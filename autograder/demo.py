@@ -1,0 +1,159 @@
+"""The demo class: synthetic students (data files) run through the real nbgrader instructor path.
+
+``run_demo(workdir)`` copies the course into ``workdir``, runs ``nbgrader generate_assignment``, writes
+each student's notebook into ``submitted/<student>/ps1/``, then runs ``nbgrader autograde``,
+``generate_feedback`` and ``export``, and reads the per-step scores back from the gradebook.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_CLASS = REPO / "tests" / "data" / "demo_class"
+ASSIGNMENT = "ps1"
+
+
+@dataclass(frozen=True)
+class Student:
+    """One synthetic student: what they typed per step, cells they edited or added, and the expected points."""
+
+    id: str
+    about: str
+    answers: dict  # step id -> source of that step's answer cell
+    edits: dict = field(default_factory=dict)  # grade_id -> replacement source
+    added: tuple = ()  # ({"after": grade_id, "source": str}, ...)
+    expected: dict = field(default_factory=dict)  # step id -> points
+
+    @classmethod
+    def from_file(cls, path) -> "Student":
+        """Read ``<id>_<description>.toml``; the student id is the file name up to the first underscore."""
+        path = Path(path)
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return cls(id=path.stem.split("_")[0], about=data.get("about", ""),
+                   answers={k: v.strip("\n") for k, v in data.get("answers", {}).items()},
+                   edits=dict(data.get("edits", {})), added=tuple(data.get("added", ())),
+                   expected={k: float(v) for k, v in data.get("expected", {}).items()})
+
+
+def load_class(folder=DEMO_CLASS) -> list[Student]:
+    """Every ``*.toml`` student in ``folder``, sorted by id."""
+    return sorted((Student.from_file(p) for p in Path(folder).glob("*.toml")), key=lambda s: s.id)
+
+
+def submission_notebook(release_nb, student: Student):
+    """The release notebook as this student would hand it in."""
+    nb = copy.deepcopy(release_nb)
+    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
+    for step, source in student.answers.items():
+        by_id[f"{step}-answer"].source = source
+    for grade_id, source in student.edits.items():
+        by_id[grade_id].source = source
+    for extra in student.added:
+        at = nb.cells.index(by_id[extra["after"]]) + 1
+        nb.cells.insert(at, nbformat.v4.new_code_cell(extra["source"]))
+    return nb
+
+
+def prepare_course(dest) -> Path:
+    """Copy what an instructor's clone holds (config, source/) into ``dest``; return it."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO / "nbgrader_config.py", dest / "nbgrader_config.py")
+    shutil.copytree(REPO / "source", dest / "source", dirs_exist_ok=True)
+    return dest
+
+
+def nbgrader(course, *args, log=None) -> subprocess.CompletedProcess:
+    """Run a real ``nbgrader`` command in ``course``; raise with its output if it fails."""
+    exe = Path(sys.executable).with_name("nbgrader")
+    env = dict(os.environ, PATH=f"{exe.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    proc = subprocess.run([str(exe), *args], cwd=course, env=env, capture_output=True, text=True)
+    if log is not None:
+        log.write(f"$ nbgrader {' '.join(args)}\n{proc.stdout}{proc.stderr}\n")
+    if proc.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return proc
+
+
+def write_submissions(course, students) -> None:
+    """``submitted/<student>/ps1/ps1.ipynb`` (plus the local-check file) for every student."""
+    release = Path(course) / "release" / ASSIGNMENT
+    release_nb = nbformat.read(release / f"{ASSIGNMENT}.ipynb", as_version=4)
+    for student in students:
+        folder = Path(course) / "submitted" / student.id / ASSIGNMENT
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(submission_notebook(release_nb, student), folder / f"{ASSIGNMENT}.ipynb")
+        for extra in release.iterdir():
+            if extra.suffix != ".ipynb":
+                shutil.copy2(extra, folder / extra.name)
+        (folder / "timestamp.txt").write_text("2026-11-20 12:00:00.000000 UTC\n")
+
+
+def read_scores(course, assignment=ASSIGNMENT) -> dict:
+    """{student: {step: points}} from the course's gradebook (steps are grade cells named ``<step>-check``)."""
+    from nbgrader.api import Gradebook
+
+    scores = {}
+    with Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}") as gb:
+        for student in gb.students:
+            try:
+                nb = gb.find_submission_notebook(assignment, assignment, student.id)
+            except Exception:  # no submission from this student
+                continue
+            scores[student.id] = {g.name.removesuffix("-check"): g.score for g in nb.grades}
+    return scores
+
+
+def run_demo(workdir, *, students=None, timeout=None, log=None) -> dict:
+    """The whole instructor path on the demo class in ``workdir``; returns scores and timings."""
+    students = load_class() if students is None else students
+    course = prepare_course(workdir)
+    extra = [f"--ExecutePreprocessor.timeout={timeout}", f"--Execute.timeout={timeout}"] if timeout else []
+    timings = {}
+    started = time.monotonic()
+    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", log=log)
+    timings["generate_assignment"] = time.monotonic() - started
+    write_submissions(course, students)
+    for command, args in (("autograde", [ASSIGNMENT, "--force", *extra]),
+                          ("generate_feedback", [ASSIGNMENT, "--force"]),
+                          ("export", [])):
+        t = time.monotonic()
+        nbgrader(course, command, *args, log=log)
+        timings[command] = time.monotonic() - t
+    return {"course": course, "students": students, "scores": read_scores(course), "timings": timings}
+
+
+def grade_table(result: dict):
+    """A rich Table: one row per student, points per step, total, and whether it matches the expected."""
+    from rich.table import Table
+
+    students = result["students"]
+    steps = list(next(iter(result["scores"].values()), {}).keys()) if result["scores"] else []
+    table = Table(title=f"{ASSIGNMENT}: autograded scores (expected in brackets when different)")
+    table.add_column("student")
+    for step in steps:
+        table.add_column(step, justify="right")
+    table.add_column("total", justify="right")
+    table.add_column("as expected")
+    for s in students:
+        got = result["scores"].get(s.id, {})
+        cells = []
+        for step in steps:
+            value, want = got.get(step), s.expected.get(step)
+            shown = "—" if value is None else f"{value:g}"
+            cells.append(shown if want is None or value == want else f"[red]{shown} [{want:g}][/red]")
+        total = sum(v for v in got.values() if v is not None)
+        ok = all(got.get(k) == v for k, v in s.expected.items())
+        table.add_row(s.id, *cells, f"{total:g}", "[green]yes[/green]" if ok else "[red]NO[/red]")
+    return table
