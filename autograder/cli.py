@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "derivation": "derivation",
     "check": "check",
     "demo": "demo",
+    "build": "build",
     "grade": "grade",
 }
 

@@ -90,7 +90,7 @@ def _cell(cell, grade_id: str, *, solution=False, points=None):
     if points is not None:
         meta["points"] = points
     cell.metadata["nbgrader"] = meta
-    cell.metadata.pop("id", None)
+    cell["id"] = grade_id  # stable ids: rebuilding an unchanged spec changes nothing
     return cell
 
 
@@ -127,5 +127,5 @@ def build(spec_path) -> tuple[Path, Path]:
     notebook_path = spec_path.with_name(name + ".ipynb")
     checks_path = spec_path.with_name(name + ".checks.json")
     nbformat.write(source_notebook(spec), notebook_path)
-    checks_path.write_text(json.dumps(checks_data(spec), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    checks_path.write_text(json.dumps(checks_data(spec), indent=1) + "\n", encoding="utf-8")
     return notebook_path, checks_path

@@ -1,0 +1,110 @@
+"""``autograder check NOTEBOOK``: run a filled-in notebook in a real kernel and report every step's check."""
+
+from __future__ import annotations
+
+HELP = "run a filled-in assignment notebook and print each step's points and feedback (exit 0 if all pass)"
+EXAMPLES = """examples:
+  autograder check release/ps1/ps1.ipynb
+  autograder check ~/ps1/ps1.ipynb --timeout 60
+"""
+
+
+def register(parser) -> None:
+    parser.epilog = EXAMPLES
+    parser.add_argument("notebook", help="the notebook to run (its folder must hold the *.checks.json file)")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds each cell may run (default 30)")
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from rich.console import Console
+    from rich.table import Table
+
+    path = Path(args.notebook)
+    if not path.is_file():
+        print(f"error: no notebook at {path}")
+        return 2
+    report = check_notebook(path, timeout=args.timeout)
+    table = Table(title=f"{path.name}: local checks")
+    for column in ("step", "points", "result", "feedback"):
+        table.add_column(column, overflow="fold")
+    for r in report.results:
+        table.add_row(r.title, f"{r.points:g}/{r.max_points:g}", "PASS" if r.passed else "FAIL", r.feedback)
+    console = Console()
+    console.print(table)
+    for problem in report.problems:
+        console.print(f"[yellow]note:[/yellow] {problem}", markup=True, highlight=False)
+    console.print(f"total: {report.points:g}/{report.max_points:g}", highlight=False)
+    return 0 if report.all_passed else 1
+
+
+class Report:
+    """Per-step results of one run, in the order of the steps in the checks file, plus run problems."""
+
+    def __init__(self, results, problems):
+        self.results, self.problems = results, problems
+
+    @property
+    def points(self) -> float:
+        return sum(r.points for r in self.results)
+
+    @property
+    def max_points(self) -> float:
+        return sum(r.max_points for r in self.results)
+
+    @property
+    def all_passed(self) -> bool:
+        return bool(self.results) and all(r.passed for r in self.results) and not self.problems
+
+
+def check_notebook(path, *, timeout: float = 30.0) -> Report:
+    """Execute ``path`` with nbclient in its own folder and collect what each ``check_step`` displayed.
+
+    A step whose check showed nothing (its cell raised, the kernel died or a cell timed out) is a
+    failure with the reason; the notebook file itself is not modified.
+    """
+    import json
+    from pathlib import Path
+
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    from autograder.nbgrader.scoring import StepResult, no_answer
+    from autograder.notebook import CHECKS_SUFFIX, RESULT_MIME
+
+    path = Path(path).resolve()
+    nb = nbformat.read(path, as_version=4)
+    problems = []
+    client = NotebookClient(nb, timeout=int(timeout), allow_errors=True, interrupt_on_timeout=True,
+                            kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
+                            resources={"metadata": {"path": str(path.parent)}})
+    try:
+        client.execute()
+    except DeadKernelError:
+        problems.append("the kernel died while running the notebook; later cells did not run")
+    except CellTimeoutError:
+        problems.append(f"a cell ran longer than {timeout:g} s and could not be interrupted")
+    shown, errors = {}, {}
+    for cell in nb.cells:
+        step_id = cell.metadata.get("nbgrader", {}).get("grade_id", "").removesuffix("-check")
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "display_data" and RESULT_MIME in out.get("data", {}):
+                result = StepResult.from_dict(out["data"][RESULT_MIME])
+                shown[result.step] = result
+            elif out.get("output_type") == "error" and step_id:
+                errors[step_id] = f"{out.get('ename')}: {out.get('evalue')}"
+    checks = sorted(path.parent.glob("*" + CHECKS_SUFFIX))
+    if not checks:
+        problems.append(f"no *{CHECKS_SUFFIX} next to the notebook: cannot list the steps")
+        return Report(list(shown.values()), problems)
+    steps = json.loads(checks[0].read_text(encoding="utf-8"))["steps"]
+    results = []
+    for step_id, info in steps.items():
+        if step_id in shown:
+            results.append(shown[step_id])
+        else:
+            why = errors.get(step_id, "its check cell did not run")
+            results.append(no_answer(info, f"No result: {why}."))
+    return Report(results, problems)

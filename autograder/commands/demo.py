@@ -1,0 +1,45 @@
+"""``autograder demo``: the whole instructor path on the demo class, in a scratch copy of the course."""
+
+from __future__ import annotations
+
+HELP = "grade the demo class with the real nbgrader commands in a temporary course copy and print the grades"
+EXAMPLES = """examples:
+  autograder demo                      # = make demo; prints the folder it graded in
+  autograder demo --dir /tmp/course    # grade in this folder (created; must be empty or absent)
+  autograder demo --timeout 5          # seconds before a looping cell is interrupted
+"""
+
+
+def register(parser) -> None:
+    parser.epilog = EXAMPLES
+    parser.add_argument("--dir", help="course folder to grade in (default: a new temporary folder, kept)")
+    parser.add_argument("--timeout", type=int, default=None,
+                        help="seconds each cell may run during autograde (default: nbgrader_config.py)")
+
+
+def run(args) -> int:
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from autograder.demo import grade_table, run_demo
+
+    console = Console()
+    workdir = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="autograder-demo-"))
+    if workdir.exists() and any(workdir.iterdir()):
+        console.print(f"error: {workdir} is not empty")
+        return 2
+    console.print(f"Grading the demo class in {workdir} (log: {workdir / 'demo.log'}) …", highlight=False)
+    started = time.monotonic()
+    workdir.mkdir(parents=True, exist_ok=True)
+    with open(workdir / "demo.log", "w", encoding="utf-8") as log:
+        result = run_demo(workdir, timeout=args.timeout, log=log)
+    console.print(grade_table(result))
+    steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result["timings"].items())
+    console.print(f"nbgrader: {steps}; total {time.monotonic() - started:.1f} s", highlight=False)
+    console.print(f"Results kept in {workdir}: feedback/<student>/ps1/ps1.html, grades.csv, gradebook.db",
+                  highlight=False)
+    ok = all(result["scores"].get(s.id, {}).get(k) == v for s in result["students"] for k, v in s.expected.items())
+    return 0 if ok else 1
