@@ -92,7 +92,7 @@ def run(args) -> int:
         score = f"{r['score']:g} / {r['max_score']:g}" if "score" in r else "–"
         style = {"graded": "green", "kept": "dim", "failed": "red"}[r["status"]]
         table.add_row(r["student"], f"[{style}]{r['status']}[/]", score, f"{r.get('seconds', 0):.1f}",
-                      f"{r.get('peak_rss_mb', 0):.0f}", r.get("error", ""))
+                      f"{r.get('peak_rss_mb', 0):.0f}", r.get("error", "") or "; ".join(r.get("repairs", [])))
     console.print(table)
     for r in sorted(results, key=lambda r: r["student"]):
         if r["status"] == "failed":  # in full, unwrapped: the table cell may be cut short

@@ -12,6 +12,7 @@ import shutil
 import time
 from pathlib import Path
 
+from .repair import repair_submission
 from .submissions import Submission, write_mark
 
 
@@ -56,6 +57,8 @@ def grade_submission(root, sub: Submission, overrides: dict | None = None) -> di
     _quiet()
     api = NbGraderAPI(config=load_course_config(root, overrides))
     clear_partial(root, sub, api.coursedir)
+    release = Path(api.coursedir.format_path(api.coursedir.release_directory, ".", sub.assignment))
+    repairs = repair_submission(sub.submitted_dir(root), release)
     outcome = api.autograde(sub.assignment, sub.student, force=True, create=True)
     if not outcome.get("success"):
         clear_partial(root, sub, api.coursedir)
@@ -64,7 +67,7 @@ def grade_submission(root, sub: Submission, overrides: dict | None = None) -> di
         submission = gb.find_submission(sub.assignment, sub.student)
         result = {
             "student": sub.student, "assignment": sub.assignment,
-            "score": float(submission.score), "max_score": float(submission.max_score),
+            "score": float(submission.score), "max_score": float(submission.max_score), "repairs": repairs,
             "seconds": round(time.monotonic() - started, 3),
             "peak_rss_mb": round(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                                      resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024, 1),
