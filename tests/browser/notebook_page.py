@@ -10,16 +10,17 @@ from playwright.sync_api import Locator, Page
 #: The notebook in the current tab (JupyterLab keeps other documents' panels hidden in the DOM).
 NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
 
-#: True once the kernel is idle and every code cell shows an execution count: ``[3]:``, not ``[*]:``
-#: (queued or running) nor ``[ ]:`` (never ran).
-ALL_CELLS_RAN = """() => {
-    const prompts = [...document.querySelectorAll(
-        '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')];
-    const indicator = document.querySelector(
-        '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');
-    return prompts.length > 0
-        && prompts.every(p => /\\[\\d+\\]/.test(p.textContent))
-        && indicator !== null && indicator.dataset.status === 'idle';
+#: True once Run All is over: the kernel is idle, no cell is queued or running (``[*]:``), and either
+#: every code cell shows an execution count (``[3]:``) or a cell failed, which stops Run All.
+RUN_ALL_FINISHED = """() => {
+    const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+    if (panel === null) return false;
+    const prompts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
+    const indicator = panel.querySelector('.jp-Notebook-ExecutionIndicator');
+    const failed = panel.querySelector('[data-mime-type="application/vnd.jupyter.stderr"]') !== null;
+    return prompts.length > 0 && indicator !== null && indicator.dataset.status === 'idle'
+        && !prompts.some(p => p.textContent.includes('*'))
+        && (failed || prompts.every(p => /\\[\\d+\\]/.test(p.textContent)));
 }"""
 
 #: True once every code cell of the notebook has its CodeMirror editor (they are attached lazily).
@@ -138,11 +139,19 @@ def type_into_cell(page: Page, cell: Locator, source: str) -> None:
     page.keyboard.press("Escape")  # back to command mode, as after editing
 
 
-def run_all_cells(page: Page, timeout_ms: int = 90_000) -> None:
-    """Run every cell through the *Run → Run All Cells* menu and wait until the kernel is idle again."""
+def run_all_cells(page: Page, cells: Locator, timeout_ms: int = 90_000) -> None:
+    """Run every cell through the *Run → Run All Cells* menu, wait for the end, and check all cells ran."""
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
-    page.wait_for_function(ALL_CELLS_RAN, timeout=timeout_ms)
+    page.wait_for_function(RUN_ALL_FINISHED, timeout=timeout_ms)
+    not_run = []
+    for index in range(cells.count()):
+        cell = cells.nth(index)
+        if "jp-CodeCell" in (cell.get_attribute("class") or "") and not re.search(
+            r"\[\d+\]", cell.locator(".jp-InputArea-prompt").first.inner_text()
+        ):
+            not_run.append(f"cell {index}: {editor_text(cell)[:60]!r}")
+    assert not not_run, "Run All stopped before these cells ran (an earlier cell failed?):\n" + "\n".join(not_run)
 
 
 def math_on_page(page: Page, within: Locator | None = None) -> list[str]:

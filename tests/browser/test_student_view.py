@@ -73,7 +73,7 @@ def test_student_sees_pass_sign_error_and_math_but_no_reference(
             index = previous_code_cell(cells, check_index)
             type_into_cell(page, cells.nth(index), f"{var} = {answer}")
             answer_cells[var] = index
-        run_all_cells(page)
+        run_all_cells(page, cells)
         print(f"opened, typed and ran the notebook in {time.monotonic() - started:.1f} s")
 
         for var, index in answer_cells.items():
