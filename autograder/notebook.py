@@ -45,10 +45,7 @@ def expr(text: str):
 
 
 def record_answer(step_id: str, answer) -> None:
-    """Put the answer in this cell's output for the grader (hidden test cells call this).
-
-    >>> record_answer("da_dz", a * (1 - a))  # doctest: +SKIP
-    """
+    """Put the answer in this cell's output for the grader (hidden test cells call this); no verdict here."""
     from IPython.display import display
 
     display({ANSWER_MIME: {"step": step_id, "answer": answer_payload(answer)},

@@ -1,0 +1,64 @@
+"""The student's local check: same feedback as grading, shown as an HTML table with math, text elsewhere."""
+
+from pathlib import Path
+
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+from autograder.notebook import (RESULT_MIME, a, answer_payload, check_step, local_result, result_html,
+                                 result_text, y)
+
+RELEASE = Path(__file__).resolve().parents[2] / "release" / "ps1"
+
+
+def test_a_correct_sympy_answer_passes_locally():
+    r = local_result("da_dz", a * (1 - a), folder=RELEASE)
+    assert (r.points, r.max_points, r.passed) == (2.0, 2.0, True)
+
+
+def test_a_sign_error_gets_the_authored_feedback_locally():
+    r = local_result("dL_da", (y - a) / (a * (1 - a)), folder=RELEASE)
+    assert r.points == 0 and "minus sign" in r.feedback
+
+
+def test_html_renders_the_answer_as_math_for_mathjax():
+    html = result_html(local_result("dL_da", (y - a) / (a * (1 - a)), folder=RELEASE))
+    assert r"$\frac{- a + y}{a \left(1 - a\right)}$" in html
+    assert 'class="autograder-fail"' in html and "minus sign" in html
+
+
+def test_a_parse_error_shows_a_caret_under_the_column_not_a_traceback():
+    r = local_result("dL_da", "(a-y)/(a(1-a)", folder=RELEASE)
+    assert r.column == 7
+    assert "(a-y)/(a(1-a)\n      ^" in result_html(r)
+    text = result_text(r)
+    assert "Traceback" not in text and "      ^" in text
+
+
+def test_derivation_lines_are_each_marked():
+    lines = ["-y/a + (1-y)/(1-a)", "(y*(1-a) - a*(1-y))/(a*(1-a))", "(y-a)/(a*(1-a))"]
+    r = local_result("simplify_dL_da", lines, folder=RELEASE)
+    assert r.points == 0.5
+    html = result_html(r)
+    assert html.count("<li>") == 3 and "<li>✓" in html and "<li>✗" in html
+
+
+def test_none_and_missing_files_give_a_sentence_not_an_exception(tmp_path):
+    assert "still None" in local_result("dL_da", None, folder=RELEASE).feedback
+    assert "No local check for step" in local_result("dL_da", a, folder=tmp_path).feedback
+
+
+def test_answer_payload_is_plain_json():
+    assert answer_payload([a, "y"]) == ["a", "y"] and answer_payload(a * y) == "a*y"
+
+
+def test_check_step_displays_html_text_and_result_and_returns_none(monkeypatch):
+    InteractiveShell.instance()
+    monkeypatch.chdir(RELEASE)
+    with capture_output() as captured:
+        value = check_step("da_dz", a * (1 - a))
+    assert value is None  # a graded cell must not end in a value nbgrader would read as a score
+    (bundle,) = [o.data for o in captured.outputs]
+    assert {"text/html", "text/plain", RESULT_MIME} <= set(bundle)
+    assert bundle[RESULT_MIME]["points"] == 2.0
+    assert "PASS" in bundle["text/plain"]
