@@ -25,6 +25,11 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.ExecutePreprocessor.timeout = 20
 c.Execute.timeout = 20
 
+# While grading, a student's kernel runs in a bubblewrap sandbox (autograder/sandbox.py): the system is
+# read-only, the course (spec with the references, gradebook, other submissions) is hidden, only the
+# submission's own folder is writable. Without bubblewrap installed it warns and runs unsandboxed.
+c.Execute.kernel_manager_class = "autograder.sandbox.SandboxedKernelManager"
+
 # Autograding: nbgrader's default list, with two changes.
 #  - ResilientExecute replaces Execute: a kernel that dies keeps the points of the cells that ran.
 #  - JudgeAnswers runs after execution and before SaveAutoGrades: it judges every recorded answer in
