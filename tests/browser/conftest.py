@@ -35,6 +35,14 @@ class BrowserTestTimeout(Exception):
     """A browser test overran its time budget."""
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can tell whether the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture(autouse=True)
 def time_budget(request):
     """Interrupt the test (and so run every cleanup) when it overruns ``TEST_BUDGET_SECONDS``.
@@ -71,8 +79,10 @@ def chromium_executable() -> Path:
 
 
 @pytest.fixture
-def browser(chromium_executable, tmp_path):
+def browser(chromium_executable, tmp_path, request):
     """Opens pages in a fresh headless Chromium profile, started on first use; closed even when the test fails.
+
+    When the test fails, every open page is saved as ``FAILED-<test>-<n>.png`` among the screenshots.
 
     Start the browser only after the test's in-process work that forks (the answer engine's bounded
     worker, nbgrader runs): a child forked while Playwright runs inherits the pipe to Playwright's
@@ -81,6 +91,9 @@ def browser(chromium_executable, tmp_path):
     session = BrowserSession(chromium_executable, tmp_path / "chromium-profile")
     try:
         yield session
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            session.screenshot_all(SCREENSHOTS / f"FAILED-{request.node.name}")
     finally:
         session.close()
     leftovers = processes_using(session.profile)
@@ -108,6 +121,17 @@ class BrowserSession:
             if self._context.pages:
                 return self._context.pages[0]
         return self._context.new_page()
+
+    def screenshot_all(self, prefix: Path) -> None:
+        """Save every open page as ``<prefix>-<n>.png`` (best effort: this runs when a test has failed)."""
+        if self._context is None:
+            return
+        prefix.parent.mkdir(parents=True, exist_ok=True)
+        for number, page in enumerate(self._context.pages):
+            try:
+                page.screenshot(path=f"{prefix}-{number}.png", timeout=5_000)
+            except Exception as exc:  # noqa: BLE001 - the test's own failure is what matters
+                print(f"could not save a screenshot of {page.url}: {exc}")
 
     def close(self) -> None:
         """Close Chromium and stop Playwright's driver (each step runs even if the one before fails)."""
