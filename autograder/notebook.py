@@ -107,12 +107,14 @@ def result_html(r: StepResult) -> str:
     """An HTML table row set for one step; math in ``$...$`` so JupyterLab's MathJax renders it."""
     mark = "✓ passed" if r.passed else "✗ not yet"
     colour = "#1a7f37" if r.passed else "#b42318"
-    cells = [f"<td><b>{html.escape(r.title)}</b></td>", f"<td>{_answer_html(r)}</td>",
-             f'<td style="color:{colour}" class="autograder-{"pass" if r.passed else "fail"}">{mark}</td>',
-             f"<td>{_num(r.points)} / {_num(r.max_points)}</td>",
-             f'<td class="autograder-feedback">{html.escape(r.feedback)}</td>']
-    head = "".join(f"<th>{h}</th>" for h in ("Step", "Your answer", "Result", "Points", "Feedback"))
-    return (f'<table class="autograder-result" data-step="{html.escape(r.step)}">'
+    pad = 'style="padding:4px 10px;text-align:left;vertical-align:top"'
+    cells = [f"<td {pad}><b>{html.escape(r.title)}</b></td>", f"<td {pad}>{_answer_html(r)}</td>",
+             f'<td {pad[:-1]};color:{colour}" class="autograder-{"pass" if r.passed else "fail"}">{mark}</td>',
+             f"<td {pad}>{_num(r.points)} / {_num(r.max_points)}</td>",
+             f'<td {pad} class="autograder-feedback">{html.escape(r.feedback)}</td>']
+    head = "".join(f"<th {pad}>{h}</th>" for h in ("Step", "Your answer", "Result", "Points", "Feedback"))
+    return (f'<table class="autograder-result" data-step="{html.escape(r.step)}" '
+            f'style="border-collapse:collapse;border:1px solid #ccc">'
             f"<thead><tr>{head}</tr></thead><tbody><tr>{''.join(cells)}</tr></tbody></table>")
 
 
