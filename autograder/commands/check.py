@@ -100,8 +100,11 @@ def check_notebook(path, *, timeout: float = 30.0) -> Report:
         problems.append(f"no *{CHECKS_SUFFIX} next to the notebook: cannot list the steps")
         return Report(list(shown.values()), problems)
     steps = json.loads(checks[0].read_text(encoding="utf-8"))["steps"]
+    in_notebook = [c.metadata.get("nbgrader", {}).get("grade_id", "").removesuffix("-check") for c in nb.cells]
+    order = [s for s in in_notebook if s in steps] + [s for s in steps if s not in in_notebook]
     results = []
-    for step_id, info in steps.items():
+    for step_id in order:
+        info = steps[step_id]
         if step_id in shown:
             results.append(shown[step_id])
         else:
