@@ -71,6 +71,7 @@ def check_notebook(path, *, timeout: float = 30.0) -> Report:
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+    from autograder.nbgrader.codescan import static_objection
     from autograder.nbgrader.scoring import StepResult, no_answer
     from autograder.notebook import CHECKS_SUFFIX, RESULT_MIME
 
@@ -86,9 +87,11 @@ def check_notebook(path, *, timeout: float = 30.0) -> Report:
         problems.append("the kernel died while running the notebook; later cells did not run")
     except CellTimeoutError:
         problems.append(f"a cell ran longer than {timeout:g} s and could not be interrupted")
-    shown, errors = {}, {}
-    for cell in nb.cells:
+    shown, errors, objections = {}, {}, {}
+    for index, cell in enumerate(nb.cells):
         step_id = cell.metadata.get("nbgrader", {}).get("grade_id", "").removesuffix("-check")
+        if step_id and cell.metadata["nbgrader"].get("grade"):
+            objections[step_id] = index
         for out in cell.get("outputs", []):
             if out.get("output_type") == "display_data" and RESULT_MIME in out.get("data", {}):
                 result = StepResult.from_dict(out["data"][RESULT_MIME])
@@ -105,7 +108,10 @@ def check_notebook(path, *, timeout: float = 30.0) -> Report:
     results = []
     for step_id in order:
         info = steps[step_id]
-        if step_id in shown:
+        objection = static_objection(nb, info, objections[step_id]) if step_id in objections else None
+        if objection:  # grading gives 0 for this, whatever the check showed
+            results.append(no_answer(info, objection))
+        elif step_id in shown:
             results.append(shown[step_id])
         else:
             why = errors.get(step_id, "its check cell did not run")

@@ -69,3 +69,29 @@ def find_unsafe(source: str) -> list[tuple[str, int]]:
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "__" in node.value:
             found.append(("a string containing '__'", node.lineno))
     return sorted(set(found), key=lambda f: (f[1], f[0]))
+
+
+def static_objection(nb, step: dict, check_index: int) -> str | None:
+    """Why the step checked by cell ``check_index`` scores 0 whatever its answer, from the code alone; or None.
+
+    - a forbidden helper (``step["forbid"]``, e.g. diff) in the step's own answer cell;
+    - an unsafe construct in any student-written cell *before* the check: code runs in order, so it can
+      only affect the answers recorded after it.
+    Student-written cells are answer cells (nbgrader ``solution``) and cells without nbgrader metadata.
+    """
+    for index, cell in enumerate(nb.cells[:check_index]):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or (meta and not meta.get("solution")):
+            continue  # instructor cells are restored by nbgrader before grading
+        where = meta.get("grade_id") or f"cell {index + 1} (a cell you added)"
+        if meta.get("grade_id") == f"{step['id']}-answer":
+            uses = find_uses(cell.source, set(step.get("forbid", ())))
+            if uses:
+                return (f"This step asks you to derive it yourself; {uses[0][0]} was used "
+                        f"(line {uses[0][1]} of your answer cell).")
+        found = find_unsafe(cell.source)
+        if found:
+            what, line = found[0]
+            return (f"Not graded: {what} is used in {where}, line {line}, before this step's check. "
+                    f"Answer cells may only hold your answer (no imports, files or dunders).")
+    return None

@@ -23,7 +23,7 @@ from autograder.authoring.build import grading_step
 from autograder.authoring.spec import Spec
 from autograder.notebook import ANSWER_MIME, caret_lines, result_html
 
-from .codescan import find_unsafe, find_uses
+from .codescan import static_objection
 from .scoring import StepResult, no_answer, score_answer
 
 METADATA_KEY = "autograder"  # cell.metadata[METADATA_KEY] holds the verdict for formgrader and tests
@@ -40,7 +40,6 @@ class JudgeAnswers(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         assignment = resources["nbgrader"]["assignment"]
         spec = self._load_spec(assignment)
-        tampering = _tampering(nb)  # (cell index, description) of the first unsafe construct, or None
         answer_cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
                         if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
         for index, cell in enumerate(nb.cells):
@@ -53,9 +52,10 @@ class JudgeAnswers(NbGraderPreprocessor):
                 raise ValueError(f"{assignment}: test cell records step {step_id!r} but {spec.source} "
                                  f"has no such step") from exc
             info, reference = grading_step(spec, step)
-            # Code runs in order: an unsafe construct can only affect the checks that run after it.
-            unsafe = tampering[1] if tampering and tampering[0] < index else None
-            result = self._judge(info, reference, spec, cell, answer_cells.get(f"{step_id}-answer"), unsafe)
+            objection = static_objection(nb, info, index)
+            answer_cell = answer_cells.get(f"{step_id}-answer")
+            result = (no_answer(info, objection) if objection
+                      else self._judge(info, reference, spec, cell, answer_cell))
             _write_verdict(cell, result)
         return nb, resources
 
@@ -67,16 +67,7 @@ class JudgeAnswers(NbGraderPreprocessor):
             raise FileNotFoundError(f"expected one {self.spec_glob} in {folder}, found {len(specs)}")
         return Spec.from_file(specs[0])
 
-    def _judge(self, info, reference, spec, cell, answer_cell, tampering) -> StepResult:
-        if tampering:
-            return no_answer(info, f"Not graded: {tampering}, before this step's check. "
-                                   f"Answer cells may only hold your answer (no imports, files or dunders).")
-        if answer_cell is not None:
-            uses = find_uses(answer_cell.source, set(info["forbid"]))
-            if uses:
-                name = uses[0][0]
-                return no_answer(info, f"This step asks you to derive it yourself; {name} was used "
-                                       f"(line {uses[0][1]} of your answer cell).")
+    def _judge(self, info, reference, spec, cell, answer_cell) -> StepResult:
         recorded = [o for o in cell.get("outputs", []) if o.get("output_type") == "display_data"
                     and o.get("data", {}).get(ANSWER_MIME, {}).get("step") == info["id"]]
         if not recorded:
@@ -107,21 +98,6 @@ def recorded_step(cell) -> str | None:
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "record_answer"
                 and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
             return node.args[0].value
-    return None
-
-
-def _tampering(nb) -> tuple[int, str] | None:
-    """The first construct in a student-written code cell that reaches outside the answer: (index, what)."""
-    for index, cell in enumerate(nb.cells):
-        number = index + 1
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type != "code" or (meta and not meta.get("solution")):
-            continue  # instructor cells (restored by nbgrader) are trusted; answer and added cells are not
-        found = find_unsafe(cell.source)
-        if found:
-            what, line = found[0]
-            where = meta.get("grade_id", f"cell {number}") if meta else f"cell {number} (a cell you added)"
-            return index, f"{what} is used in {where}, line {line}"
     return None
 
 

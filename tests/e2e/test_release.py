@@ -108,3 +108,11 @@ def test_autograder_check_reports_the_same_diagnoses_as_grading(tmp_path):
     assert "total: 2.5/10" in out
     assert "Keep the minus sign in front of the whole loss" in out
     assert "negative of the right result" in out
+
+
+def test_autograder_check_survives_a_dead_kernel_and_agrees_with_grading(tmp_path):
+    proc = _check(_filled(tmp_path, "grace"))
+    assert proc.returncode == 1
+    assert "the kernel died" in proc.stdout
+    assert "total: 4/10" in proc.stdout  # the same total autograde gives grace
+    assert "import os is used in dL_dz_chain-answer" in proc.stdout
