@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 
 from playwright.sync_api import Locator, Page
@@ -109,15 +110,23 @@ def editor_text(cell: Locator) -> str:
     return "\n".join(cell.locator(".cm-content .cm-line").all_inner_texts())
 
 
-def find_code_cell(cells: Locator, pattern: str) -> int:
-    """Index of the first code cell whose editor text matches the regular expression ``pattern``."""
-    for index in range(cells.count()):
-        cell = cells.nth(index)
-        if "jp-CodeCell" in (cell.get_attribute("class") or "") and re.search(
-            pattern, editor_text(cell), re.MULTILINE
-        ):
-            return index
-    raise AssertionError(f"no code cell matches {pattern!r}")
+def find_code_cell(cells: Locator, pattern: str, timeout: float = 20.0) -> int:
+    """Index of the first code cell whose editor text matches the regular expression ``pattern``.
+
+    Polls until ``timeout``: on a busy machine JupyterLab may still be filling editors in.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        for index in range(cells.count()):
+            cell = cells.nth(index)
+            if "jp-CodeCell" in (cell.get_attribute("class") or "") and re.search(
+                pattern, editor_text(cell), re.MULTILINE
+            ):
+                return index
+        if time.monotonic() > deadline:
+            shown = [editor_text(cells.nth(i))[:50] for i in range(cells.count())]
+            raise AssertionError(f"no code cell matches {pattern!r} after {timeout:g} s; cells: {shown}")
+        time.sleep(0.25)
 
 
 def previous_code_cell(cells: Locator, index: int) -> int:
