@@ -33,6 +33,7 @@ class Student:
     answers: dict  # step id -> source of that step's answer cell
     edits: dict = field(default_factory=dict)  # grade_id -> replacement source
     added: tuple = ()  # ({"after": grade_id, "source": str}, ...)
+    deleted: tuple = ()  # grade_ids of cells the student deleted
     expected: dict = field(default_factory=dict)  # step id -> points
 
     @classmethod
@@ -43,6 +44,7 @@ class Student:
         return cls(id=path.stem.split("_")[0], about=data.get("about", ""),
                    answers={k: v.strip("\n") for k, v in data.get("answers", {}).items()},
                    edits=dict(data.get("edits", {})), added=tuple(data.get("added", ())),
+                   deleted=tuple(data.get("deleted", ())),
                    expected={k: float(v) for k, v in data.get("expected", {}).items()})
 
 
@@ -59,6 +61,7 @@ def submission_notebook(release_nb, student: Student):
         by_id[f"{step}-answer"].source = source
     for grade_id, source in student.edits.items():
         by_id[grade_id].source = source
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") not in student.deleted]
     for extra in student.added:
         at = nb.cells.index(by_id[extra["after"]]) + 1
         nb.cells.insert(at, nbformat.v4.new_code_cell(extra["source"]))

@@ -95,3 +95,12 @@ def static_objection(nb, step: dict, check_index: int) -> str | None:
             return (f"Not graded: {what} is used in {where}, line {line}, before this step's check. "
                     f"Answer cells may only hold your answer (no imports, files or dunders).")
     return None
+
+
+def first_unsafe_cell(nb) -> int | None:
+    """Index of the first student-written code cell with an unsafe construct, or None."""
+    for index, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and (not meta or meta.get("solution")) and find_unsafe(cell.source):
+            return index
+    return None

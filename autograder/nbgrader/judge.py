@@ -23,7 +23,7 @@ from autograder.authoring.build import grading_step
 from autograder.authoring.spec import Spec
 from autograder.notebook import ANSWER_MIME, caret_lines, result_html
 
-from .codescan import static_objection
+from .codescan import first_unsafe_cell, static_objection
 from .scoring import StepResult, no_answer, score_answer
 
 METADATA_KEY = "autograder"  # cell.metadata[METADATA_KEY] holds the verdict for formgrader and tests
@@ -57,6 +57,7 @@ class JudgeAnswers(NbGraderPreprocessor):
             result = (no_answer(info, objection) if objection
                       else self._judge(info, reference, spec, cell, answer_cell))
             _write_verdict(cell, result)
+        _scrub_after_unsafe_code(nb)
         return nb, resources
 
     def _load_spec(self, assignment: str) -> Spec:
@@ -99,6 +100,20 @@ def recorded_step(cell) -> str | None:
                 and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
             return node.args[0].value
     return None
+
+
+def _scrub_after_unsafe_code(nb) -> None:
+    """Drop what student cells printed from the first unsafe one on: it could be the references, read from
+    disk, and outputs go back to the student in the feedback. Check cells keep the judge's verdict."""
+    start = first_unsafe_cell(nb)
+    if start is None:
+        return
+    for cell in nb.cells[start:]:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and (not meta or meta.get("solution")) and cell.get("outputs"):
+            cell.outputs = [new_output("stream", name="stdout",
+                                       text="(output removed by the grader: this cell runs after code that is "
+                                            "not allowed in an answer)\n")]
 
 
 def _error_note(cell, where: str) -> str:

@@ -34,7 +34,8 @@ def test_every_grade_cell_carries_the_verdict_it_was_scored_from(graded_class):
         path = graded_class["course"] / "autograded" / student.id / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
         nb = nbformat.read(path, as_version=4)
         verdicts = [StepResult.from_dict(c.metadata["autograder"]) for c in nb.cells if "autograder" in c.metadata]
-        assert {v.step: v.points for v in verdicts} == student.expected
+        present = {k: v for k, v in student.expected.items() if f"{k}-check" not in student.deleted}
+        assert {v.step: v.points for v in verdicts} == present
         assert all(v.feedback for v in verdicts)
 
 
@@ -70,6 +71,7 @@ def test_feedback_explains_every_kind_of_zero(graded_class):
         "judy": "is still None",
         "ken": "derive it yourself; diff was used",
         "dave": "check that every factor of the chain rule is there",
+        "mallory": "import pathlib is used in cell",
     }
     for student, sentence in expectations.items():
         assert sentence in _feedback(graded_class, student), student
@@ -90,3 +92,12 @@ def test_student_output_never_reaches_the_score(graded_class):
     texts = [o.get("text", "") for o in check.outputs if o.output_type == "stream"]
     assert not any("passed" in t for t in texts)
     assert [o.output_type for o in check.outputs] == ["display_data", "error"]
+
+
+def test_a_student_hunting_for_the_spec_gets_nothing_back(graded_class):
+    """mallory's added cell searches the course for the spec and prints it: neither the autograded
+    notebook nor her feedback contains any of it."""
+    marker = "written as a spec"  # the spec's first comment line; in no notebook
+    for path in (graded_class["course"] / "autograded" / "mallory" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
+                 graded_class["course"] / "feedback" / "mallory" / ASSIGNMENT / f"{ASSIGNMENT}.html"):
+        assert marker not in path.read_text()

@@ -142,3 +142,18 @@ def test_find_unsafe_constructs(source, what):
 
 def test_plain_answers_are_not_unsafe():
     assert find_unsafe("dL_da = (a - y)/(a*(1 - a))\nlines = ['a', 'b']") == []
+
+
+def test_outputs_of_student_cells_from_unsafe_code_on_are_removed():
+    """What such code printed (it might be a reference read from disk) never reaches the feedback."""
+    nb = _notebook(CORRECT)
+    honest = _cell(nb, "dL_da-answer")
+    honest.outputs = [new_output("stream", name="stdout", text="honest output\n")]
+    at = nb.cells.index(_cell(nb, "dL_da-check")) + 1
+    nb.cells.insert(at, new_code_cell("import pathlib\nprint(pathlib.Path('x').read_text())"))
+    nb.cells[at].outputs = [new_output("stream", name="stdout", text="reference = '(a - y)/(a*(1 - a))'\n")]
+    _cell(nb, "da_dz-answer").outputs = [new_output("stream", name="stdout", text="a*(1 - a)\n")]
+    nb = _judge(nb)
+    assert honest.outputs[0].text == "honest output\n"
+    for cell in (nb.cells[at], _cell(nb, "da_dz-answer")):
+        assert "output removed by the grader" in cell.outputs[0].text and len(cell.outputs) == 1
