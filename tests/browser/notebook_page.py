@@ -79,6 +79,23 @@ BODY_HTML = """() => {
 }"""
 
 
+#: Where, on screen, the caret of a parse message sits, and the character it should point at: the
+#: caret block is the answer's text, a newline, spaces and "^" (autograder.notebook.caret_lines).
+CARET_POSITIONS = """(pre) => {
+    const node = pre.firstChild;
+    const [line, marker] = node.textContent.split('\\n');
+    const box = offset => {
+        const range = document.createRange();
+        range.setStart(node, offset);
+        range.setEnd(node, offset + 1);
+        const r = range.getBoundingClientRect();
+        return {left: r.left, top: r.top, height: r.height};
+    };
+    const column = marker.indexOf('^');
+    return {target: box(column), caret: box(line.length + 1 + column)};
+}"""
+
+
 def latex_structure(latex: str) -> str:
     """Fold LaTeX to what ``MATH_ON_PAGE`` writes for the same formula once MathJax has typeset it.
 
