@@ -34,6 +34,7 @@ class Student:
     edits: dict = field(default_factory=dict)  # grade_id -> replacement source
     added: tuple = ()  # ({"after": grade_id, "source": str}, ...)
     deleted: tuple = ()  # grade_ids of cells the student deleted
+    raw_notebook: str | None = None  # if set, the submitted file's whole content (e.g. a corrupted upload)
     expected: dict = field(default_factory=dict)  # step id -> points
 
     @classmethod
@@ -44,7 +45,7 @@ class Student:
         return cls(id=path.stem.split("_")[0], about=data.get("about", ""),
                    answers={k: v.strip("\n") for k, v in data.get("answers", {}).items()},
                    edits=dict(data.get("edits", {})), added=tuple(data.get("added", ())),
-                   deleted=tuple(data.get("deleted", ())),
+                   deleted=tuple(data.get("deleted", ())), raw_notebook=data.get("raw_notebook"),
                    expected={k: float(v) for k, v in data.get("expected", {}).items()})
 
 
@@ -77,14 +78,14 @@ def prepare_course(dest) -> Path:
     return dest
 
 
-def nbgrader(course, *args, log=None) -> subprocess.CompletedProcess:
-    """Run a real ``nbgrader`` command in ``course``; raise with its output if it fails."""
+def nbgrader(course, *args, log=None, check=True) -> subprocess.CompletedProcess:
+    """Run a real ``nbgrader`` command in ``course``; raise with its output if it fails and ``check``."""
     exe = Path(sys.executable).with_name("nbgrader")
     env = dict(os.environ, PATH=f"{exe.parent}{os.pathsep}{os.environ.get('PATH', '')}")
     proc = subprocess.run([str(exe), *args], cwd=course, env=env, capture_output=True, text=True)
     if log is not None:
         log.write(f"$ nbgrader {' '.join(args)}\n{proc.stdout}{proc.stderr}\n")
-    if proc.returncode != 0:
+    if proc.returncode != 0 and check:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
     return proc
 
@@ -96,7 +97,10 @@ def write_submissions(course, students) -> None:
     for student in students:
         folder = Path(course) / "submitted" / student.id / ASSIGNMENT
         folder.mkdir(parents=True, exist_ok=True)
-        nbformat.write(submission_notebook(release_nb, student), folder / f"{ASSIGNMENT}.ipynb")
+        if student.raw_notebook is not None:
+            (folder / f"{ASSIGNMENT}.ipynb").write_text(student.raw_notebook, encoding="utf-8")
+        else:
+            nbformat.write(submission_notebook(release_nb, student), folder / f"{ASSIGNMENT}.ipynb")
         for extra in release.iterdir():
             if extra.suffix != ".ipynb":
                 shutil.copy2(extra, folder / extra.name)
@@ -123,7 +127,7 @@ def run_demo(workdir, *, students=None, timeout=None, log=None) -> dict:
     students = load_class() if students is None else students
     course = prepare_course(workdir)
     extra = [f"--ExecutePreprocessor.timeout={timeout}", f"--Execute.timeout={timeout}"] if timeout else []
-    timings = {}
+    timings, problems = {}, []
     started = time.monotonic()
     nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", log=log)
     timings["generate_assignment"] = time.monotonic() - started
@@ -132,9 +136,14 @@ def run_demo(workdir, *, students=None, timeout=None, log=None) -> dict:
                           ("generate_feedback", [ASSIGNMENT, "--force"]),
                           ("export", [])):
         t = time.monotonic()
-        nbgrader(course, command, *args, log=log)
+        # nbgrader grades every other submission when one fails, then exits non-zero: report, carry on.
+        proc = nbgrader(course, command, *args, log=log, check=command != "autograde")
+        if proc.returncode != 0:
+            problems.append(f"nbgrader {command} exited {proc.returncode}: "
+                            + " | ".join(l for l in proc.stderr.splitlines() if "ERROR" in l)[-2000:])
         timings[command] = time.monotonic() - t
-    return {"course": course, "students": students, "scores": read_scores(course), "timings": timings}
+    return {"course": course, "students": students, "scores": read_scores(course), "timings": timings,
+            "problems": problems}
 
 
 def grade_table(result: dict):

@@ -37,6 +37,8 @@ def run(args) -> int:
     with open(workdir / "demo.log", "w", encoding="utf-8") as log:
         result = run_demo(workdir, timeout=args.timeout, log=log)
     console.print(grade_table(result))
+    for problem in result["problems"]:
+        console.print(f"problem: {problem}", highlight=False, markup=False)
     steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result["timings"].items())
     console.print(f"nbgrader: {steps}; total {time.monotonic() - started:.1f} s", highlight=False)
     console.print(f"Results kept in {workdir}: feedback/<student>/ps1/ps1.html, grades.csv, gradebook.db",
