@@ -1,10 +1,11 @@
 """Make a damaged submission gradable, keeping the original beside it and saying what was done.
 
 nbgrader stops on a notebook it cannot read (invalid JSON, not a notebook) and
-on graded cells that appear twice. Such a submission is replaced, before
-grading, by one nbgrader can grade: the student's notebook with the copies of a
-graded cell made ungraded, or, when nothing can be read, the released notebook
-(which scores 0). Either way a first cell tells the student what happened, so
+on graded cells that appear twice, and grades a deleted check cell as a silent 0.
+Such a submission is replaced, before grading, by one nbgrader can grade: the
+student's notebook with deleted assignment cells put back and copies of a graded
+cell made ungraded, or, when nothing can be read, the released notebook (which
+scores 0). Either way a first cell tells the student what happened, so
 the feedback says it. (Missing or repeated cell *ids* nbformat repairs on reading.)
 
 >>> cell = nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade_id": "q1"}})
@@ -48,6 +49,9 @@ def _repair_one(path: Path, released: Path) -> str | None:
     if not isinstance(nb.get("cells"), list):
         return _replace(path, raw, released, "it has no cells")
     fixes = []  # missing or repeated cell ids are already fixed by nbformat.reads, as nbgrader reads them
+    restored = _restore_deleted(nb, nbformat.read(released, as_version=4))
+    if restored:
+        fixes.append(f"deleted cell(s) {', '.join(restored)} were put back from the assignment")
     graded = _dedupe_grade_ids(nb)
     if graded:
         fixes.append(f"{graded} graded cell(s) were duplicated (the copies are not graded)")
@@ -56,6 +60,27 @@ def _repair_one(path: Path, released: Path) -> str | None:
     text = "; ".join(fixes)
     _write(path, raw, nb, f"Your notebook was repaired before grading: {text}.")
     return f"repaired: {text}"
+
+
+def _grade_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def _restore_deleted(nb, released) -> list[str]:
+    """Put back each cell of the assignment that has a grade_id and is missing, after its predecessor."""
+    present = {_grade_id(c) for c in nb.cells}
+    restored, previous = [], None
+    for cell in released.cells:
+        grade_id = _grade_id(cell)
+        if grade_id is None:
+            continue
+        if grade_id not in present:
+            at = next((i + 1 for i, c in enumerate(nb.cells) if _grade_id(c) == previous), 0)
+            nb.cells.insert(at, copy.deepcopy(cell))
+            present.add(grade_id)
+            restored.append(grade_id)
+        previous = grade_id
+    return restored
 
 
 def _dedupe_grade_ids(nb) -> int:

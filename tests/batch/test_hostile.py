@@ -1,0 +1,160 @@
+"""The hostile corpus: every attack gets its expected score and a message, the batch completes,
+nobody else's grade moves, and nothing is written outside the course."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.demo import ASSIGNMENT, Student, load_class, nbgrader, prepare_course, read_scores, submission_notebook
+
+pytestmark = pytest.mark.e2e
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "hostile" / "ps1.toml"
+STEPS = ("dL_da", "da_dz", "dL_dz_chain", "dL_dz", "simplify_dL_da")
+CONTROLS = ("alice", "bob")  # demo students graded beside the attacks and alone
+
+
+def load_corpus(outside: Path):
+    data = tomllib.loads(CORPUS.read_text(encoding="utf-8"))
+    students = []
+    for entry in data["student"]:
+        answers = {**data["correct"], **entry.get("answers", {})}
+        answers = {k: v.strip("\n").replace("{outside}", str(outside / entry["id"])) for k, v in answers.items()}
+        expected = {step: 2.0 for step in STEPS} | {k: float(v) for k, v in entry.get("expected", {}).items()}
+        students.append((Student(id=entry["id"], about=entry.get("about", ""), answers=answers,
+                                 edits=dict(entry.get("edits", {})), expected=expected),
+                         entry.get("mutate"), entry.get("feedback", [])))
+    return students
+
+
+def mutate(path: Path, how: str | None) -> None:
+    if how is None:
+        return
+    if how == "invalid_json":
+        path.write_text(path.read_text()[:-40])
+    elif how == "empty_file":
+        path.write_bytes(b"")
+    elif how == "not_notebook":
+        path.write_text('{"hello": "world"}')
+    elif how == "binary":
+        path.write_bytes(bytes(range(256)) * 64)
+    elif how == "strip_ids":
+        nb = nbformat.read(path, as_version=4)
+        raw = nbformat.writes(nb).replace('"id": ', '"_id": ')
+        path.write_text(raw)
+    elif how.startswith("duplicate_graded:") or how.startswith("delete:"):
+        action, grade_id = how.split(":")
+        nb = nbformat.read(path, as_version=4)
+        index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+        if action == "delete":
+            del nb.cells[index]
+        else:
+            copy = nbformat.from_dict(nb.cells[index])
+            copy.id = "pasted-copy"
+            nb.cells.insert(index + 1, copy)
+        nbformat.write(nb, path)
+    else:
+        raise ValueError(f"unknown mutation {how!r}")
+
+
+def write(course: Path, release_nb, student: Student, how=None) -> None:
+    folder = course / "submitted" / student.id / ASSIGNMENT
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(submission_notebook(release_nb, student), folder / f"{ASSIGNMENT}.ipynb")
+    for extra in (course / "release" / ASSIGNMENT).iterdir():
+        if extra.suffix != ".ipynb":
+            shutil.copy2(extra, folder / extra.name)
+    mutate(folder / f"{ASSIGNMENT}.ipynb", how)
+
+
+def grade(course: Path):
+    exe = Path(sys.executable).with_name("autograder")
+    env = dict(os.environ, PATH=f"{exe.parent}{os.pathsep}{os.environ['PATH']}")
+    return subprocess.run([str(exe), "grade", ASSIGNMENT, "--jobs", "2", "--cell-timeout", "5"], cwd=course,
+                          env=env, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    if shutil.which("bwrap") is None:
+        pytest.fail("bubblewrap is not installed: apt-get install -y bubblewrap (.ci/run installs it)")
+    base = tmp_path_factory.mktemp("hostile")
+    outside = base / "outside"
+    outside.mkdir()
+    before_outside = set(base.rglob("*"))
+    controls = [s for s in load_class() if s.id in CONTROLS]
+
+    alone = prepare_course(base / "alone")
+    nbgrader(alone, "generate_assignment", ASSIGNMENT, "--force")
+    release_nb = nbformat.read(alone / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    for s in controls:
+        write(alone, release_nb, s)
+    assert grade(alone).returncode == 0
+
+    course = prepare_course(base / "course")
+    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+    corpus = load_corpus(outside)
+    for student, how, _ in corpus:
+        write(course, release_nb, student, how)
+    for s in controls:
+        write(course, release_nb, s)
+    run = grade(course)
+    nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
+    created = {p for p in set(base.rglob("*")) - before_outside
+               if not (p.is_relative_to(base / "course") or p.is_relative_to(base / "alone"))}
+    return dict(run=run, scores=read_scores(course), alone=read_scores(alone), corpus=corpus, course=course,
+                created=created, outside=outside)
+
+
+def test_corpus_is_large():
+    assert len(tomllib.loads(CORPUS.read_text())["student"]) >= 40
+
+
+def test_the_batch_completes(graded):
+    run = graded["run"]
+    assert "to grade" in run.stdout
+    every = {s.id for s, _, _ in graded["corpus"]} | set(CONTROLS)
+    assert set(graded["scores"]) == every, run.stdout[-3000:]
+
+
+@pytest.mark.parametrize("index", range(47))
+def test_each_attack_gets_its_expected_score(graded, index):
+    student, how, _ = graded["corpus"][index]
+    assert graded["scores"][student.id] == student.expected, student.about or student.id
+
+
+def test_feedback_says_what_happened(graded):
+    for student, _, phrases in graded["corpus"]:
+        html = (graded["course"] / "feedback" / student.id / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+        for phrase in phrases:
+            assert phrase in html, (student.id, phrase)
+
+
+def test_every_lost_point_comes_with_a_sentence(graded):
+    for student, _, _ in graded["corpus"]:
+        nb = nbformat.read(graded["course"] / "autograded" / student.id / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
+                           as_version=4)
+        verdicts = {c.metadata["autograder"]["step"]: c.metadata["autograder"] for c in nb.cells
+                    if "autograder" in c.metadata}
+        for step, points in student.expected.items():
+            if points < 2:
+                assert len(verdicts[step]["feedback"]) > 10, (student.id, step, verdicts[step])
+
+
+def test_other_students_grades_do_not_move(graded):
+    for student in CONTROLS:
+        assert graded["scores"][student] == graded["alone"][student]
+
+
+def test_nothing_is_created_outside_the_course(graded):
+    assert graded["created"] == set()
+    assert list(graded["outside"].iterdir()) == []
+    assert (graded["course"] / "source" / ASSIGNMENT / f"{ASSIGNMENT}.spec.toml").exists()  # h13 deleted nothing
