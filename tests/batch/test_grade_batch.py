@@ -38,8 +38,11 @@ def test_bad_submissions_fail_alone(course):
     assert r.returncode == 1
     scores = gradebook_scores(course)
     assert {s: scores[s] for s in EXPECTED} == EXPECTED  # nobody else's grade moved
-    assert "zed" not in scores and "yan" not in scores  # no half-written rows for the failures
-    assert "DeadKernelError" in r.stdout and "yan" in r.stdout
+    assert "zed" not in scores  # no half-written row for the failure
+    assert "DeadKernelError" in r.stdout
+    # the unreadable upload is graded as the blank assignment, with a note that says why
+    assert scores["yan"] == 0.0
+    assert "not valid JSON" in (course / "autograded" / "yan" / "hw" / "hw.ipynb").read_text()
     assert not (course / "autograded" / "zed").exists() or not any((course / "autograded" / "zed").rglob("*.ipynb"))
 
 

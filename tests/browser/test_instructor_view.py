@@ -41,13 +41,21 @@ def score_text(score: float, max_score: float) -> str:
     return f"{formgrader_number(score)} / {formgrader_number(max_score)}"
 
 
+def autograded(course: Path, student: str) -> bool:
+    """Whether nbgrader wrote the student's autograded copy (a corrupted upload never gets one)."""
+    return any((course / "autograded" / student / ASSIGNMENT).glob("*.ipynb"))
+
+
 def gradebook_scores(course: Path, students: list[str]) -> tuple[dict[str, str], dict[str, str]]:
-    """Each student's ps1 score and overall score, as formgrader writes them, from the course's gradebook."""
+    """Each student's ps1 score and overall score, as formgrader writes them, from the course's gradebook.
+
+    formgrader leaves the score of a submission that was never autograded blank, so that is expected here.
+    """
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         ps1, overall = {}, {}
         for student in students:
             submission = gradebook.find_submission(ASSIGNMENT, student)
-            ps1[student] = score_text(submission.score, submission.max_score)
+            ps1[student] = score_text(submission.score, submission.max_score) if autograded(course, student) else ""
             record = gradebook.find_student(student)
             overall[student] = score_text(record.score, record.max_score)
         return ps1, overall
@@ -79,6 +87,11 @@ def test_formgrader_lists_every_demo_student_with_the_autograded_score(
         frame.locator(".breadcrumb").evaluate("e => e.scrollIntoView({block: 'start'})")
         page.screenshot(path=str(screenshot_dir / "instructor-formgrader-ps1-submissions.png"))
         assert shown == expected
+        # the corrupted upload of the demo class is listed as waiting for grading, not silently dropped
+        not_graded = {s for s in students if not autograded(course, s)}
+        assert not_graded, "the demo class has a corrupted upload that nbgrader cannot grade"
+        statuses = table_rows(frame, "student-id", "status")
+        assert {s: statuses[s] for s in not_graded} == {s: "needs autograding" for s in not_graded}
 
         frame.get_by_role("link", name="Manage Students").click()
         frame.locator(".breadcrumb", has_text="Students").wait_for()
