@@ -51,13 +51,15 @@ def sandbox_command(kernel_cmd: list[str], workdir, root=None, bwrap: str = "bwr
     cmd = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
            "--setenv", "HOME", "/tmp", "--setenv", "IPYTHONDIR", "/tmp/.ipython", "--setenv", "JPY_PARENT_PID", "1"]
+    hidden = [Path("/tmp")]
     if root is not None:
-        root = Path(root).resolve()
-        cmd += ["--tmpfs", str(root)]  # the course disappears ...
-        package = Path(__file__).resolve().parent
-        for keep in {Path(sys.prefix), package}:  # ... but the interpreter and this package come back read-only
-            if _inside(keep, root):
-                cmd += ["--ro-bind", str(keep.resolve()), str(keep.resolve())]
+        hidden.append(Path(root).resolve())
+        cmd += ["--tmpfs", str(hidden[-1])]  # the course disappears ...
+    # ... but the interpreter and this package come back read-only, wherever they live (a clone in /tmp too)
+    keep = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, Path(__file__).resolve().parent)}
+    for path in sorted(keep):
+        if any(_inside(path, place) for place in hidden):
+            cmd += ["--ro-bind", str(path), str(path)]
     cmd += ["--bind", workdir, workdir, "--chdir", workdir]
     for flag, value in zip(kernel_cmd, kernel_cmd[1:]):  # the connection file may live in the hidden /tmp
         if flag in ("-f", "--f") and os.path.exists(value):
