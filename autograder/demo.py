@@ -1,9 +1,10 @@
 """The demo class: synthetic students (data files) run through the real nbgrader instructor path.
 
-``run_demo(workdir)`` copies the course into ``workdir``, runs ``nbgrader generate_assignment``, writes
-each student's notebook into ``submitted/<student>/ps1/``, then runs ``nbgrader autograde``,
-``generate_feedback`` and ``export``, and reads the per-step scores back from the gradebook.
-"""
+Each assignment with a folder ``tests/data/demo_class/<assignment>/`` has its own synthetic students.
+``run_demo(workdir, assignment)`` copies the course into ``workdir`` (once; later assignments reuse it),
+runs ``nbgrader generate_assignment``, writes each student's notebook into
+``submitted/<student>/<assignment>/``, then runs ``nbgrader autograde``, ``generate_feedback`` and
+``export``, and reads the per-step scores back from the gradebook."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import nbformat
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_CLASS = REPO / "tests" / "data" / "demo_class"
-ASSIGNMENT = "ps1"
+ASSIGNMENT = "ps1"  # the first assignment; the default where one is not named
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,15 @@ class Student:
                    expected={k: float(v) for k, v in data.get("expected", {}).items()})
 
 
-def load_class(folder=DEMO_CLASS) -> list[Student]:
-    """Every ``*.toml`` student in ``folder``, sorted by id."""
-    return sorted((Student.from_file(p) for p in Path(folder).glob("*.toml")), key=lambda s: s.id)
+def load_class(assignment=ASSIGNMENT, folder=None) -> list[Student]:
+    """Every ``*.toml`` student of ``assignment`` (or in ``folder``), sorted by id."""
+    folder = Path(folder) if folder is not None else DEMO_CLASS / assignment
+    return sorted((Student.from_file(p) for p in folder.glob("*.toml")), key=lambda s: s.id)
+
+
+def demo_assignments() -> list[str]:
+    """The assignments that have a demo class, in name order (ps1, ps2, …, quiz1)."""
+    return sorted(p.name for p in DEMO_CLASS.iterdir() if p.is_dir() and any(p.glob("*.toml")))
 
 
 def submission_notebook(release_nb, student: Student):
@@ -90,17 +97,17 @@ def nbgrader(course, *args, log=None, check=True) -> subprocess.CompletedProcess
     return proc
 
 
-def write_submissions(course, students) -> None:
-    """``submitted/<student>/ps1/ps1.ipynb`` (plus the local-check file) for every student."""
-    release = Path(course) / "release" / ASSIGNMENT
-    release_nb = nbformat.read(release / f"{ASSIGNMENT}.ipynb", as_version=4)
+def write_submissions(course, students, assignment=ASSIGNMENT) -> None:
+    """``submitted/<student>/<assignment>/<assignment>.ipynb`` (plus the local-check file) for every student."""
+    release = Path(course) / "release" / assignment
+    release_nb = nbformat.read(release / f"{assignment}.ipynb", as_version=4)
     for student in students:
-        folder = Path(course) / "submitted" / student.id / ASSIGNMENT
+        folder = Path(course) / "submitted" / student.id / assignment
         folder.mkdir(parents=True, exist_ok=True)
         if student.raw_notebook is not None:
-            (folder / f"{ASSIGNMENT}.ipynb").write_text(student.raw_notebook, encoding="utf-8")
+            (folder / f"{assignment}.ipynb").write_text(student.raw_notebook, encoding="utf-8")
         else:
-            nbformat.write(submission_notebook(release_nb, student), folder / f"{ASSIGNMENT}.ipynb")
+            nbformat.write(submission_notebook(release_nb, student), folder / f"{assignment}.ipynb")
         for extra in release.iterdir():
             if extra.suffix != ".ipynb":
                 shutil.copy2(extra, folder / extra.name)
@@ -122,18 +129,18 @@ def read_scores(course, assignment=ASSIGNMENT) -> dict:
     return scores
 
 
-def run_demo(workdir, *, students=None, timeout=None, log=None) -> dict:
-    """The whole instructor path on the demo class in ``workdir``; returns scores and timings."""
-    students = load_class() if students is None else students
-    course = prepare_course(workdir)
+def run_demo(workdir, assignment=ASSIGNMENT, *, students=None, timeout=None, log=None) -> dict:
+    """The whole instructor path on ``assignment``'s demo class in ``workdir``; returns scores and timings."""
+    students = load_class(assignment) if students is None else students
+    course = Path(workdir) if (Path(workdir) / "nbgrader_config.py").exists() else prepare_course(workdir)
     extra = [f"--ExecutePreprocessor.timeout={timeout}", f"--Execute.timeout={timeout}"] if timeout else []
     timings, problems = {}, []
     started = time.monotonic()
-    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", log=log)
+    nbgrader(course, "generate_assignment", assignment, "--force", log=log)
     timings["generate_assignment"] = time.monotonic() - started
-    write_submissions(course, students)
-    for command, args in (("autograde", [ASSIGNMENT, "--force", *extra]),
-                          ("generate_feedback", [ASSIGNMENT, "--force"]),
+    write_submissions(course, students, assignment)
+    for command, args in (("autograde", [assignment, "--force", *extra]),
+                          ("generate_feedback", [assignment, "--force"]),
                           ("export", [])):
         t = time.monotonic()
         # nbgrader grades every other submission when one fails, then exits non-zero: report, carry on.
@@ -142,8 +149,8 @@ def run_demo(workdir, *, students=None, timeout=None, log=None) -> dict:
             problems.append(f"nbgrader {command} exited {proc.returncode}: "
                             + " | ".join(l for l in proc.stderr.splitlines() if "ERROR" in l)[-2000:])
         timings[command] = time.monotonic() - t
-    return {"course": course, "students": students, "scores": read_scores(course), "timings": timings,
-            "problems": problems}
+    return {"course": course, "assignment": assignment, "students": students,
+            "scores": read_scores(course, assignment), "timings": timings, "problems": problems}
 
 
 def grade_table(result: dict):
@@ -152,7 +159,7 @@ def grade_table(result: dict):
 
     students = result["students"]
     steps = list(next(iter(result["scores"].values()), {}).keys()) if result["scores"] else []
-    table = Table(title=f"{ASSIGNMENT}: autograded scores (expected in brackets when different)")
+    table = Table(title=f"{result['assignment']}: autograded scores (expected in brackets when different)")
     table.add_column("student")
     for step in steps:
         table.add_column(step, justify="right")

@@ -5,43 +5,103 @@ the assignment (never the reference); ``record_answer`` only writes the answer i
 and the grader judges it later, outside this kernel.
 
 >>> from sympy import latex
+>>> a = symbols("a")
 >>> latex(a * (1 - a))
 'a \\\\left(1 - a\\\\right)'
 """
 
 from __future__ import annotations
 
+import builtins
 import html
 import json
 from pathlib import Path
 
 import sympy
-from sympy import E, exp, log, pi, sqrt  # noqa: F401  (names the student may use)
 
-from autograder.functions import sigmoid
+from autograder.functions import CONSTANTS, FUNCTIONS
+from autograder.matrices import MATRIX_FUNCTIONS, element_matrix, elementwise
 from autograder.nbgrader.scoring import StepResult, no_answer, score_answer
 
 ANSWER_MIME = "application/vnd.autograder.answer+json"  # what record_answer emits; the judge reads it
 RESULT_MIME = "application/vnd.autograder.result+json"  # what check_step emits; `autograder check` reads it
 CHECKS_SUFFIX = ".checks.json"  # the per-notebook file of sample values, shipped in the release
 
-a, y, z = sympy.symbols("a y z")
-sigma = sigmoid
-ln = log
 
-__all__ = ["a", "y", "z", "sigma", "sigmoid", "exp", "log", "ln", "sqrt", "pi", "E",
-           "check_step", "record_answer", "expr"]
+def _student_function(name: str, func):
+    """``func`` as the student calls it: on a matrix it applies element by element, as numpy does."""
+    if name in ("max", "min"):  # two arguments, never matrices
+        return func
+
+    def apply(value):
+        return elementwise(func, value)
+
+    apply.__name__ = apply.__qualname__ = name
+    apply.__doc__ = f"{name}(x); on a matrix, element by element."
+    return apply
 
 
-def expr(text: str):
+# Every function and constant an answer string may use is also a Python name in the notebook,
+# so a student can write the same answer either way. Python's own max/min/abs/sum stay shadowed
+# on purpose: inside an answer they mean the math functions.
+_names = {name: _student_function(name, func) for name, (func, _) in FUNCTIONS.items()}
+_names.update({name: func for name, (func, _) in MATRIX_FUNCTIONS.items()})
+
+
+def _sum(values, *start):
+    """``sum(A)`` adds a matrix's elements (np.sum); on anything else it is Python's sum."""
+    return MATRIX_FUNCTIONS["sum"][0](values) if isinstance(values, sympy.MatrixBase) else builtins.sum(values, *start)
+
+
+_names["sum"] = _sum
+_names.update({name: value for name, value in CONSTANTS.items() if name != "e"})  # `e` is too easy to shadow
+globals().update(_names)
+
+
+def symbols(names: str):
+    """The assignment's scalar symbols, as the setup cell creates them.
+
+    >>> a, y = symbols("a y")
+    >>> a * (1 - a)
+    a*(1 - a)
+    """
+    return sympy.symbols(names)
+
+
+def matrix(name: str, rows: int, cols: int) -> sympy.ImmutableMatrix:
+    """A ``rows``×``cols`` matrix of element symbols (``X_0_0``, ``X_0_1``, …), as the setup cell creates it.
+
+    >>> X = matrix("X", 2, 3)
+    >>> (X.T * X).shape
+    (3, 3)
+    """
+    return element_matrix(name, rows, cols)
+
+
+__all__ = sorted(_names) + ["symbols", "matrix", "check_step", "record_answer", "expr"]
+
+
+def expr(text: str, *, folder="."):
     """Read plain math text into a sympy expression with the assignment's symbols (safely; no eval).
 
-    >>> expr("a(1-a)")
+    The symbols and matrices are the ones in the assignment's ``*.checks.json`` next to the notebook.
+
+    >>> expr("a(1-a)", folder=Path(__file__).parents[1] / "release" / "ps1")
     a*(1 - a)
     """
     from autograder.parse import Names, parse_expression
 
-    return parse_expression(text, Names.of(["a", "y", "z"]))
+    engine = _assignment_engine(Path(folder))
+    return parse_expression(text, Names.of(engine.get("symbols", ()), matrices=engine.get("matrices")))
+
+
+def _assignment_engine(folder: Path) -> dict:
+    for path in sorted(folder.glob("*" + CHECKS_SUFFIX)):
+        try:
+            return json.loads(path.read_text(encoding="utf-8")).get("engine", {})
+        except (OSError, ValueError):
+            continue
+    return {}
 
 
 def record_answer(step_id: str, answer) -> None:
@@ -55,6 +115,7 @@ def record_answer(step_id: str, answer) -> None:
 def answer_payload(answer):
     """The JSON form of an answer: a string, a list of strings (derivations), or None.
 
+    >>> a = symbols("a")
     >>> answer_payload(a * (1 - a)), answer_payload(["a", a]), answer_payload(None)
     ('a*(1 - a)', ['a', 'a'], None)
     """
@@ -136,7 +197,9 @@ def _answer_html(r: StepResult) -> str:
 def _caret_html(text: str, column: int | None) -> str:
     if not column:
         return ""
-    return f'<pre class="autograder-caret">{html.escape(caret_lines(text, column))}</pre>'
+    # pre, not wrapped: the caret must stay under the column it points at, however narrow the page
+    style = "white-space:pre;overflow-x:auto;margin:2px 0"
+    return f'<pre class="autograder-caret" style="{style}">{html.escape(caret_lines(text, column))}</pre>'
 
 
 def caret_lines(text: str, column: int) -> str:

@@ -28,7 +28,35 @@ from autograder import reference_samples
 from .spec import Spec, Step
 from .validate import validate
 
-SETUP_SOURCE = "from autograder.notebook import *"
+SETUP_IMPORT = "from autograder.notebook import *"
+
+
+def setup_source(spec: Spec) -> str:
+    """The first code cell: the notebook helpers, then the assignment's symbols and matrices.
+
+    >>> print(setup_source(Spec.from_string('''
+    ... title = "T"
+    ... [symbols.a]
+    ... [matrices.X]
+    ... shape = [2, 3]
+    ... [[steps]]
+    ... id = "s"
+    ... variable = "s"
+    ... reference = "a"
+    ... points = 1
+    ... ''')))
+    from autograder.notebook import *
+    a = symbols("a")
+    X = matrix("X", 2, 3)
+    """
+    lines = [SETUP_IMPORT]
+    scalars = list(spec.symbols)
+    if scalars:
+        lines.append(f'{", ".join(scalars)} = symbols("{" ".join(scalars)}")')
+    for name, info in spec.matrices.items():
+        rows, cols = info["shape"]
+        lines.append(f'{name} = matrix("{name}", {rows}, {cols})')
+    return "\n".join(lines)
 
 
 def public_step(step: Step) -> dict:
@@ -58,9 +86,11 @@ def checks_data(spec: Spec) -> dict:
         mistakes = [m[0] for m in info.pop("mistakes")] if step.kind == "expression" else None
         samples = reference_samples(reference, mistakes=_authored(step) if mistakes else None, **engine)
         steps[step.id] = dict(info, samples=samples)
-    return {"title": spec.title, "engine": {"domain": {k: list(v) for k, v in engine["domain"].items()},
-                                           "define": engine["define"], "symbols": list(engine["symbols"])},
-            "steps": steps}
+    shipped = {"domain": {k: list(v) for k, v in engine["domain"].items()}, "define": engine["define"],
+               "symbols": list(engine["symbols"])}
+    if "matrices" in engine:
+        shipped["matrices"] = {k: list(v) for k, v in engine["matrices"].items()}
+    return {"title": spec.title, "engine": shipped, "steps": steps}
 
 
 def _authored(step: Step):
@@ -70,7 +100,7 @@ def _authored(step: Step):
 def source_notebook(spec: Spec) -> nbformat.NotebookNode:
     """The instructor's notebook: intro, setup, then per step a prompt, a solution cell and a graded check."""
     cells = [_cell(new_markdown_cell(f"# {spec.title}\n{spec.intro}"), "intro"),
-             _cell(new_code_cell(SETUP_SOURCE), "setup")]
+             _cell(new_code_cell(setup_source(spec)), "setup")]
     for step in spec.steps:
         prompt = step.prompt.strip() + (f"\n\n*Hint:* {step.hint}" if step.hint else "")
         cells.append(_cell(new_markdown_cell(prompt), f"{step.id}-prompt"))

@@ -65,6 +65,7 @@ class Spec:
     steps: tuple[Step, ...]
     intro: str = ""
     symbols: dict = field(default_factory=dict)  # name -> {"domain": (lo, hi) | None, "meaning": str}
+    matrices: dict = field(default_factory=dict)  # name -> {"shape": (rows, cols), "meaning": str}
     define: dict = field(default_factory=dict)  # name -> expression string
     forbid: tuple[str, ...] = ()
     source: str = "<string>"
@@ -97,14 +98,17 @@ class Spec:
     def engine_kwargs(self) -> dict:
         """The keyword arguments every engine call for this assignment shares (domain, define, symbols)."""
         domain = {n: tuple(s["domain"]) for n, s in self.symbols.items() if s.get("domain") is not None}
-        return {"domain": domain, "define": dict(self.define) or None, "symbols": tuple(self.symbols)}
+        kwargs = {"domain": domain, "define": dict(self.define) or None, "symbols": tuple(self.symbols)}
+        if self.matrices:
+            kwargs["matrices"] = {n: tuple(m["shape"]) for n, m in self.matrices.items()}
+        return kwargs
 
     @property
     def total_points(self) -> float:
         return sum(s.points for s in self.steps)
 
 
-_TOP_KEYS = {"title", "intro", "symbols", "define", "forbid", "steps"}
+_TOP_KEYS = {"title", "intro", "symbols", "matrices", "define", "forbid", "steps"}
 _STEP_KEYS = {"id", "variable", "points", "title", "prompt", "kind", "reference", "lines", "start",
               "require_simplified", "forbid", "hint", "mistakes", "chain", "same_as"}
 
@@ -127,6 +131,18 @@ def _spec_from_data(data: dict, source: str) -> Spec:
                 raise SpecError(f"{where}: domain must be [low, high] with low < high, got {domain!r}")
             domain = (float(domain[0]), float(domain[1]))
         symbols[name] = {"domain": domain, "meaning": str(info.get("meaning", ""))}
+    matrices = {}
+    for name, info in (data.get("matrices") or {}).items():
+        where = f"{source}: [matrices.{name}]"
+        if not IDENTIFIER.fullmatch(name) or name in symbols:
+            raise SpecError(f"{where}: not a valid matrix name (or already a symbol)")
+        info = info or {}
+        _no_unknown_keys(info, {"shape", "meaning"}, where)
+        shape = info.get("shape")
+        if not (isinstance(shape, list) and len(shape) == 2
+                and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 8 for v in shape)):
+            raise SpecError(f"{where}: shape must be [rows, columns], whole numbers from 1 to 8, got {shape!r}")
+        matrices[name] = {"shape": (shape[0], shape[1]), "meaning": str(info.get("meaning", ""))}
     steps_data = data.get("steps") or []
     if not steps_data:
         raise SpecError(f"{source}: no [[steps]]: an assignment needs at least one step")
@@ -138,7 +154,7 @@ def _spec_from_data(data: dict, source: str) -> Spec:
             if (what, value) in seen:
                 raise SpecError(f"{source}: step {s.id!r}: {what} {value!r} is used by two steps")
             seen.add((what, value))
-    return Spec(title=data["title"], steps=steps, intro=str(data.get("intro", "")), symbols=symbols,
+    return Spec(title=data["title"], steps=steps, intro=str(data.get("intro", "")), symbols=symbols, matrices=matrices,
                 define=dict(data.get("define") or {}), forbid=forbid, source=source)
 
 

@@ -27,7 +27,7 @@ from .spec import Spec, SpecError, Step
 
 def validate(spec: Spec) -> None:
     """Raise SpecError at the first problem; return None when every step is consistent."""
-    names = Names.of(spec.symbols)
+    names = Names.of(spec.symbols, matrices={n: m["shape"] for n, m in spec.matrices.items()})
     for step in spec.steps:
         where = f"{spec.source}: step {step.id!r}"
         for text in ([step.reference] if step.reference else []) + list(step.lines):

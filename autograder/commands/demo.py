@@ -4,7 +4,8 @@ from __future__ import annotations
 
 HELP = "grade the demo class with the real nbgrader commands in a temporary course copy and print the grades"
 EXAMPLES = """examples:
-  autograder demo                      # = make demo; prints the folder it graded in
+  autograder demo                      # = make demo: every assignment with a demo class
+  autograder demo ps1                  # only ps1's demo class
   autograder demo --dir /tmp/course    # grade in this folder (created; must be empty or absent)
   autograder demo --timeout 5          # seconds before a looping cell is interrupted
 """
@@ -12,6 +13,8 @@ EXAMPLES = """examples:
 
 def register(parser) -> None:
     parser.epilog = EXAMPLES
+    parser.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
+                        help="assignments to grade (default: every one with a demo class)")
     parser.add_argument("--dir", help="course folder to grade in (default: a new temporary folder, kept)")
     parser.add_argument("--timeout", type=int, default=None,
                         help="seconds each cell may run during autograde (default: nbgrader_config.py)")
@@ -24,24 +27,32 @@ def run(args) -> int:
 
     from rich.console import Console
 
-    from autograder.demo import grade_table, run_demo
+    from autograder.demo import demo_assignments, grade_table, run_demo
 
     console = Console()
     workdir = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="autograder-demo-"))
     if workdir.exists() and any(workdir.iterdir()):
         console.print(f"error: {workdir} is not empty")
         return 2
+    known = demo_assignments()
+    unknown = [a for a in args.assignments if a not in known]
+    if unknown:
+        console.print(f"error: no demo class for {', '.join(unknown)}; there is one for {', '.join(known)}")
+        return 2
     console.print(f"Grading the demo class in {workdir} (log: {workdir / 'demo.log'}) …", highlight=False)
     started = time.monotonic()
     workdir.mkdir(parents=True, exist_ok=True)
+    ok = True
     with open(workdir / "demo.log", "w", encoding="utf-8") as log:
-        result = run_demo(workdir, timeout=args.timeout, log=log)
-    console.print(grade_table(result))
-    for problem in result["problems"]:
-        console.print(f"problem: {problem}", highlight=False, markup=False)
-    steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result["timings"].items())
-    console.print(f"nbgrader: {steps}; total {time.monotonic() - started:.1f} s", highlight=False)
-    console.print(f"Results kept in {workdir}: feedback/<student>/ps1/ps1.html, grades.csv, gradebook.db",
-                  highlight=False)
-    ok = all(result["scores"].get(s.id, {}).get(k) == v for s in result["students"] for k, v in s.expected.items())
+        for assignment in args.assignments or known:
+            result = run_demo(workdir, assignment, timeout=args.timeout, log=log)
+            console.print(grade_table(result))
+            for problem in result["problems"]:
+                console.print(f"problem: {problem}", highlight=False, markup=False)
+            steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result["timings"].items())
+            console.print(f"{assignment} with nbgrader: {steps}", highlight=False)
+            ok = ok and all(result["scores"].get(s.id, {}).get(k) == v
+                            for s in result["students"] for k, v in s.expected.items())
+    console.print(f"total {time.monotonic() - started:.1f} s. Results kept in {workdir}: "
+                  f"feedback/<student>/<assignment>/<assignment>.html, grades.csv, gradebook.db", highlight=False)
     return 0 if ok else 1

@@ -5,8 +5,11 @@ from pathlib import Path
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
-from autograder.notebook import (RESULT_MIME, a, answer_payload, check_step, local_result, result_html,
-                                 result_text, y)
+from autograder.notebook import (RESULT_MIME, answer_payload, check_step, expr, local_result, matrix, result_html,
+                                 result_text, symbols)
+from autograder.notebook import exp, hadamard, sum as np_sum, tanh
+
+a, y = symbols("a y")
 
 RELEASE = Path(__file__).resolve().parents[2] / "release" / "ps1"
 
@@ -31,6 +34,7 @@ def test_a_parse_error_shows_a_caret_under_the_column_not_a_traceback():
     r = local_result("dL_da", "(a-y)/(a(1-a)", folder=RELEASE)
     assert r.column == 7
     assert "(a-y)/(a(1-a)\n      ^" in result_html(r)
+    assert "white-space:pre" in result_html(r)  # the caret stays under its column on a narrow page
     text = result_text(r)
     assert "Traceback" not in text and "      ^" in text
 
@@ -62,3 +66,15 @@ def test_check_step_displays_html_text_and_result_and_returns_none(monkeypatch):
     assert {"text/html", "text/plain", RESULT_MIME} <= set(bundle)
     assert bundle[RESULT_MIME]["points"] == 2.0
     assert "PASS" in bundle["text/plain"]
+
+
+def test_functions_act_element_by_element_on_matrices_as_numpy_does():
+    Z = matrix("Z", 1, 3)
+    assert tanh(Z) == matrix("Z", 1, 3).applyfunc(lambda v: __import__("sympy").tanh(v))
+    assert exp(a) == __import__("sympy").exp(a)  # scalars unchanged
+    assert hadamard(Z, Z) == Z.applyfunc(lambda v: v**2)
+    assert np_sum(Z) == Z[0] + Z[1] + Z[2] and np_sum([1, 2, 3]) == 6
+
+
+def test_expr_reads_with_the_assignments_symbols():
+    assert expr("a(1-a)", folder=RELEASE) == a * (1 - a)
