@@ -26,7 +26,45 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class SpecError(ValueError):
-    """A spec that cannot be turned into an assignment; the message names the file, step and key."""
+    """A spec that cannot be turned into an assignment; the message names the file, line, step and key."""
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-]+)\s*\]\]?")
+_KEY = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_\-]*)\s*=")
+
+
+def key_lines(text: str) -> dict:
+    """Line numbers (1-based) of each table and key: ``{(section, key): line}``, ``key`` None for the header.
+
+    Sections are ``""`` (top level), ``"symbols.a"``, ``"define"``, … and ``"steps#0"``, ``"steps#1"`` … for
+    the array of tables. Lines inside multi-line strings are skipped.
+
+    >>> key_lines("title = 'T'\\n[[steps]]\\nid = 's'\\nprompt = '''\\nx = 1\\n'''\\n")
+    {('', 'title'): 1, ('steps#0', None): 2, ('steps#0', 'id'): 3, ('steps#0', 'prompt'): 4}
+    """
+    found, section, counts, in_string = {}, "", {}, None
+    for number, line in enumerate(text.splitlines(), 1):
+        if in_string:
+            if line.count(in_string) % 2 == 1:
+                in_string = None
+            continue
+        header = _HEADER.match(line)
+        if header and not _KEY.match(line):
+            name = header.group(2)
+            if header.group(1) == "[[":
+                counts[name] = counts.get(name, -1) + 1
+                name = f"{name}#{counts[name]}"
+            section = name
+            found.setdefault((section, None), number)
+            continue
+        key = _KEY.match(line)
+        if key:
+            found.setdefault((section, key.group(1)), number)
+        for quote in ("'''", '"""'):
+            if line.count(quote) % 2 == 1:
+                in_string = quote
+                break
+    return found
 
 
 @dataclass(frozen=True)
@@ -69,6 +107,21 @@ class Spec:
     define: dict = field(default_factory=dict)  # name -> expression string
     forbid: tuple[str, ...] = ()
     source: str = "<string>"
+    lines: dict = field(default_factory=dict, compare=False, repr=False)  # key_lines() of the TOML text
+
+    def where(self, step: Step | None = None, key: str | None = None) -> str:
+        """``file:line: step 'id'`` for messages: the line of ``key`` in that step (else its ``[[steps]]``).
+
+        >>> spec = Spec.from_string('title = "T"\\n[[steps]]\\nid = "s"\\nvariable = "s"\\nreference = "a"\\n'
+        ...                         'points = 1', source="x.toml")
+        >>> spec.where(spec.steps[0], "reference")
+        "x.toml:5: step 's'"
+        """
+        if step is None:
+            return f"{self.source}:{self.lines.get(('', key), 1)}"
+        section = f"steps#{[s.id for s in self.steps].index(step.id)}"
+        line = self.lines.get((section, key)) or self.lines.get((section, None))
+        return f"{self.source}:{line}: step {step.id!r}" if line else f"{self.source}: step {step.id!r}"
 
     @classmethod
     def from_file(cls, path) -> "Spec":
@@ -86,7 +139,7 @@ class Spec:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise SpecError(f"{source}: not valid TOML: {exc}") from exc
-        return _spec_from_data(data, source)
+        return _spec_from_data(data, source, key_lines(text))
 
     def step(self, step_id: str) -> Step:
         """The step with this id; KeyError names the known ids."""
@@ -113,13 +166,13 @@ _STEP_KEYS = {"id", "variable", "points", "title", "prompt", "kind", "reference"
               "require_simplified", "forbid", "hint", "mistakes", "chain", "same_as"}
 
 
-def _spec_from_data(data: dict, source: str) -> Spec:
+def _spec_from_data(data: dict, source: str, lines: dict) -> Spec:
     _no_unknown_keys(data, _TOP_KEYS, f"{source}")
     if not isinstance(data.get("title"), str) or not data["title"].strip():
         raise SpecError(f"{source}: `title` (a non-empty string) is required")
     symbols = {}
     for name, info in (data.get("symbols") or {}).items():
-        where = f"{source}: [symbols.{name}]"
+        where = f"{source}:{lines.get((f'symbols.{name}', None), '?')}: [symbols.{name}]"
         if not IDENTIFIER.fullmatch(name):
             raise SpecError(f"{where}: not a valid symbol name")
         info = info or {}
@@ -133,7 +186,7 @@ def _spec_from_data(data: dict, source: str) -> Spec:
         symbols[name] = {"domain": domain, "meaning": str(info.get("meaning", ""))}
     matrices = {}
     for name, info in (data.get("matrices") or {}).items():
-        where = f"{source}: [matrices.{name}]"
+        where = f"{source}:{lines.get((f'matrices.{name}', None), '?')}: [matrices.{name}]"
         if not IDENTIFIER.fullmatch(name) or name in symbols:
             raise SpecError(f"{where}: not a valid matrix name (or already a symbol)")
         info = info or {}
@@ -147,15 +200,17 @@ def _spec_from_data(data: dict, source: str) -> Spec:
     if not steps_data:
         raise SpecError(f"{source}: no [[steps]]: an assignment needs at least one step")
     forbid = tuple(data.get("forbid", ()))
-    steps = tuple(_step_from_data(d, i, source, forbid) for i, d in enumerate(steps_data))
+    steps = tuple(_step_from_data(d, i, f"{source}:{lines.get((f'steps#{i}', None), '?')}", forbid)
+                  for i, d in enumerate(steps_data))
     seen = set()
     for s in steps:
         for value, what in ((s.id, "id"), (s.variable, "variable")):
             if (what, value) in seen:
-                raise SpecError(f"{source}: step {s.id!r}: {what} {value!r} is used by two steps")
+                line = lines.get((f"steps#{steps.index(s)}", what), "?")
+                raise SpecError(f"{source}:{line}: step {s.id!r}: {what} {value!r} is used by two steps")
             seen.add((what, value))
     return Spec(title=data["title"], steps=steps, intro=str(data.get("intro", "")), symbols=symbols, matrices=matrices,
-                define=dict(data.get("define") or {}), forbid=forbid, source=source)
+                define=dict(data.get("define") or {}), forbid=forbid, source=source, lines=lines)
 
 
 def _step_from_data(d: dict, index: int, source: str, default_forbid: tuple) -> Step:

@@ -121,3 +121,47 @@ def test_released_notebook_cells_carry_nbgrader_metadata_with_points():
     answers = [c for c in nb.cells if c.metadata["nbgrader"]["solution"]]
     assert all("### BEGIN SOLUTION" in c.source for c in answers)
     assert all("### BEGIN HIDDEN TESTS" in c.source and "record_answer" in c.source for c in graded)
+
+
+def _line_of(text: str, needle: str, start: int = 0) -> int:
+    """1-based number of the first line at or after line ``start`` that contains ``needle``."""
+    lines = text.splitlines()
+    return next(i for i in range(start, len(lines)) if needle in lines[i]) + 1
+
+
+def test_errors_name_the_line_of_the_key_at_fault():
+    text = HEADER + _step(id="da", variable="da", points=1, reference="a*(1-a)") \
+        + _step(id="s", variable="s", points=1, reference="a*(1-w)")
+    line = _line_of(text, 'reference = "a*(1-w)"')
+    with pytest.raises(SpecError, match=rf"^<string>:{line}: step 's': reference"):
+        validate(Spec.from_string(text))
+
+
+def test_a_broken_chain_names_the_line_of_its_chain_key():
+    text = HEADER + _step(id="da", variable="da", points=1, reference="a*(1-a)") \
+        + _step(id="dl", variable="dl", points=1, reference="(a-y)/(a*(1-a))") \
+        + _step(id="chain", variable="chain", points=1, reference="a + y", chain=["dl", "da"])
+    with pytest.raises(SpecError, match=rf"^<string>:{_line_of(text, 'chain = ')}: step 'chain'"):
+        validate(Spec.from_string(text))
+
+
+def test_a_definition_that_does_not_read_names_its_line():
+    text = HEADER.replace('a = "1/(1+exp(-z))"', 'a = "1/(1+exp(-q))"') + _step(id="s", variable="s", points=1,
+                                                                             reference="a")
+    with pytest.raises(SpecError, match=rf"^<string>:{_line_of(text, 'exp(-q)')}: \[define\] a"):
+        validate(Spec.from_string(text))
+
+
+def test_a_known_mistake_that_does_not_read_is_refused():
+    text = HEADER + "[[steps]]\nid = \"s\"\nvariable = \"s\"\npoints = 1\nreference = \"a\"\n" \
+        "mistakes = [{ answer = \"a*(\", feedback = \"no\" }]\n"
+    with pytest.raises(SpecError, match=rf"^<string>:{_line_of(text, 'mistakes = ')}: step 's': known mistake 'a\*\(' "
+                                        r"does not read: unbalanced parenthesis"):
+        validate(Spec.from_string(text))
+
+
+def test_line_numbers_skip_multi_line_prompts():
+    text = HEADER + "[[steps]]\nid = \"s\"\nvariable = \"s\"\npoints = 1\nprompt = '''\nreference = 1\n'''\n" \
+        "reference = \"a*(1-b)\"\n"
+    with pytest.raises(SpecError, match=rf"^<string>:{_line_of(text, 'reference = ' + chr(34))}: step 's'"):
+        validate(Spec.from_string(text))
