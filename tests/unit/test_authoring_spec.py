@@ -68,7 +68,8 @@ def test_a_chain_step_that_is_not_the_product_is_refused_by_name():
     text = HEADER + _step(id="da", variable="da", points=1, reference="a*(1-a)") \
         + _step(id="dl", variable="dl", points=1, reference="(a-y)/(a*(1-a))") \
         + _step(id="chain", variable="chain", points=1, reference="a + y", chain=["dl", "da"])
-    with pytest.raises(SpecError, match=r"step 'chain': the chain rule does not hold"):
+    line = text.splitlines().index('chain = ["dl", "da"]') + 1  # the message points at the chain key
+    with pytest.raises(SpecError, match=rf"^<string>:{line}: step 'chain': the chain rule does not hold"):
         validate(Spec.from_string(text))
 
 
@@ -134,14 +135,6 @@ def test_errors_name_the_line_of_the_key_at_fault():
         + _step(id="s", variable="s", points=1, reference="a*(1-w)")
     line = _line_of(text, 'reference = "a*(1-w)"')
     with pytest.raises(SpecError, match=rf"^<string>:{line}: step 's': reference"):
-        validate(Spec.from_string(text))
-
-
-def test_a_broken_chain_names_the_line_of_its_chain_key():
-    text = HEADER + _step(id="da", variable="da", points=1, reference="a*(1-a)") \
-        + _step(id="dl", variable="dl", points=1, reference="(a-y)/(a*(1-a))") \
-        + _step(id="chain", variable="chain", points=1, reference="a + y", chain=["dl", "da"])
-    with pytest.raises(SpecError, match=rf"^<string>:{_line_of(text, 'chain = ')}: step 'chain'"):
         validate(Spec.from_string(text))
 
 
