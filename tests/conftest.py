@@ -1,4 +1,4 @@
-"""One real nbgrader run of the demo class per test session, shared by the e2e tests (module scope would repeat it)."""
+"""One real nbgrader run of ps1's demo class per test session, shared by the e2e and browser tests."""
 
 import pytest
 
