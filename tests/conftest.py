@@ -1,8 +1,8 @@
-"""One real nbgrader run of ps1's demo class per test session, shared by the e2e and browser tests."""
+"""Real nbgrader runs of the demo classes, once per test session, shared by the e2e and browser tests."""
 
 import pytest
 
-from autograder.demo import load_class, run_demo
+from autograder.demo import demo_assignments, load_class, run_demo
 
 # Short cell timeout: the looping student then costs seconds, not nbgrader_config.py's 20 s.
 E2E_TIMEOUT = 5
@@ -15,3 +15,15 @@ def graded_class(tmp_path_factory):
     with open(workdir.parent / "nbgrader.log", "w", encoding="utf-8") as log:
         result = run_demo(workdir, students=load_class(), timeout=E2E_TIMEOUT, log=log)
     return result
+
+
+@pytest.fixture(scope="session")
+def graded_demos(tmp_path_factory):
+    """Every demo class but ps1's, graded in one temporary course by the real nbgrader instructor path:
+    ``{assignment: run_demo result}``."""
+    workdir = tmp_path_factory.mktemp("demos")
+    results = {}
+    with open(workdir.parent / "nbgrader-demos.log", "w", encoding="utf-8") as log:
+        for assignment in [a for a in demo_assignments() if a != "ps1"]:
+            results[assignment] = run_demo(workdir, assignment, timeout=E2E_TIMEOUT, log=log)
+    return results

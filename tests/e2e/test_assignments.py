@@ -14,14 +14,13 @@ import pytest
 import sympy
 from nbgrader.api import Gradebook
 
-from autograder.demo import demo_assignments, load_class, nbgrader, prepare_course, run_demo
+from autograder.demo import demo_assignments, load_class, nbgrader, prepare_course
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = sorted(p.parent.name for p in (REPO / "source").glob("*/*.spec.toml"))
 STEP_SPECS = [p for p in sorted((REPO / "source").glob("*/*.spec.toml")) if "steps" in tomllib.loads(p.read_text())]
-OTHER_DEMOS = [a for a in demo_assignments() if a != "ps1"]  # ps1's demo class runs in conftest.graded_class
-E2E_TIMEOUT = 5
+OTHER_DEMOS = [a for a in demo_assignments() if a != "ps1"]  # graded by conftest.graded_demos
 
 
 def _comparable(nb):
@@ -82,17 +81,6 @@ def test_no_reference_in_the_released_files(spec_path):
         squeezed = text.replace(" ", "")
         for form in forms:
             assert form not in text and form.replace(" ", "") not in squeezed, f"{path} reveals {form!r}"
-
-
-@pytest.fixture(scope="session")
-def graded_demos(tmp_path_factory):
-    """Every demo class but ps1's, graded in one temporary course by the real nbgrader instructor path."""
-    workdir = tmp_path_factory.mktemp("demos")
-    results = {}
-    with open(workdir.parent / "nbgrader-demos.log", "w", encoding="utf-8") as log:
-        for assignment in OTHER_DEMOS:
-            results[assignment] = run_demo(workdir, assignment, timeout=E2E_TIMEOUT, log=log)
-    return results
 
 
 def test_every_assignment_has_a_demo_class():

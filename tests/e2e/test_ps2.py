@@ -1,0 +1,57 @@
+"""ps2 (gradient descent on m examples): vectorized answers are judged element-wise, shapes are diagnosed,
+and the student's local check says what grading says."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.demo import load_class, submission_notebook
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[2]
+
+
+def feedback_sentences(graded_demos, student: str) -> str:
+    course = graded_demos["ps2"]["course"]
+    return (course / "feedback" / student / "ps2" / "ps2.html").read_text()
+
+
+def test_a_transposed_gradient_is_told_its_shape(graded_demos):
+    page = feedback_sentences(graded_demos, "bob")
+    assert "Expected a 2×1 column, got a 1×2 row" in page and "transpose" in page
+
+
+def test_element_wise_products_where_a_matrix_product_belongs_are_explained(graded_demos):
+    assert "Hadamard needs two matrices of one shape, got 2×4 and 1×4" in feedback_sentences(graded_demos, "erin")
+
+
+def test_missing_average_gets_the_authored_feedback(graded_demos):
+    page = feedback_sentences(graded_demos, "carol")
+    assert page.count("keep the factor 1/m") >= 2  # dw and db: the authored sentences
+    assert "J is the average of the losses" in page
+
+
+def test_sympy_matrix_answers_from_the_kernel_are_graded(graded_demos):
+    # alice builds dw1 and dw as sympy objects in her kernel (row slicing, transposes), not strings
+    course = graded_demos["ps2"]["course"]
+    nb = nbformat.read(course / "autograded" / "alice" / "ps2" / "ps2.ipynb", 4)
+    verdicts = {c.metadata["autograder"]["step"]: c.metadata["autograder"] for c in nb.cells if "autograder" in c.metadata}
+    assert verdicts["dw"]["points"] == 2 and verdicts["dw"]["answer_text"].startswith("Matrix([[")
+
+
+def test_local_check_reports_the_same_shape_diagnosis(tmp_path):
+    folder = tmp_path / "ps2"
+    shutil.copytree(REPO / "release" / "ps2", folder)
+    student = next(s for s in load_class("ps2") if s.id == "bob")
+    nbformat.write(submission_notebook(nbformat.read(folder / "ps2.ipynb", 4), student), folder / "ps2.ipynb")
+    exe = Path(sys.executable).with_name("autograder")
+    proc = subprocess.run([str(exe), "check", str(folder / "ps2.ipynb"), "--timeout", "10"], capture_output=True,
+                          text=True, timeout=180, env=dict(os.environ, COLUMNS="250"))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Expected a 2×1 column, got a 1×2 row" in proc.stdout
+    assert "total: 8/10" in proc.stdout  # the score nbgrader gives bob (tests/data/demo_class/ps2/bob_transposed.toml)
