@@ -44,14 +44,26 @@ def test_sympy_matrix_answers_from_the_kernel_are_graded(graded_demos):
     assert verdicts["dw"]["points"] == 2 and verdicts["dw"]["answer_text"].startswith("Matrix([[")
 
 
-def test_local_check_reports_the_same_shape_diagnosis(tmp_path):
-    folder = tmp_path / "ps2"
+def local_check(tmp_path, student_id):
+    """`autograder check` on a copy of the release filled in as the demo student did."""
+    folder = tmp_path / student_id / "ps2"
     shutil.copytree(REPO / "release" / "ps2", folder)
-    student = next(s for s in load_class("ps2") if s.id == "bob")
+    student = next(s for s in load_class("ps2") if s.id == student_id)
     nbformat.write(submission_notebook(nbformat.read(folder / "ps2.ipynb", 4), student), folder / "ps2.ipynb")
     exe = Path(sys.executable).with_name("autograder")
-    proc = subprocess.run([str(exe), "check", str(folder / "ps2.ipynb"), "--timeout", "10"], capture_output=True,
+    return subprocess.run([str(exe), "check", str(folder / "ps2.ipynb"), "--timeout", "10"], capture_output=True,
                           text=True, timeout=180, env=dict(os.environ, COLUMNS="250"))
+
+
+def test_local_check_reports_the_same_shape_diagnosis(tmp_path):
+    proc = local_check(tmp_path, "bob")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Expected a 2×1 column, got a 1×2 row" in proc.stdout
     assert "total: 8/10" in proc.stdout  # the score nbgrader gives bob (tests/data/demo_class/ps2/bob_transposed.toml)
+
+
+def test_local_check_passes_sympy_objects_built_in_the_kernel(tmp_path):
+    # alice's dw1 and dw are sympy objects (a row slice, a transposed product, divided by the symbol m)
+    proc = local_check(tmp_path, "alice")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "total: 10/10" in proc.stdout and proc.stdout.count("PASS") == 6
