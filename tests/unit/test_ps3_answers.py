@@ -1,0 +1,98 @@
+"""ps3's answers judged two ways: by grading (the spec's reference) and by the student's local check (the sample
+values shipped in release/ps3/ps3.checks.json). Both must give the same points and sentence, for strings and for
+sympy objects built in the kernel, and the backprop mistakes the issue names get their own diagnosis."""
+
+from pathlib import Path
+
+import pytest
+
+from autograder.authoring.build import grading_step
+from autograder.authoring.spec import Spec
+from autograder.nbgrader.scoring import score_answer
+from autograder.notebook import answer_payload, hadamard, local_result, matrix, rowsum, symbols, tanh, transpose
+
+REPO = Path(__file__).resolve().parents[2]
+SPEC = Spec.from_file(REPO / "source" / "ps3" / "ps3.spec.toml")
+RELEASE = REPO / "release" / "ps3"
+
+# what the release's setup cell defines
+b2, m = symbols("b2 m")
+X, Y, W1, b1 = matrix("X", 2, 4), matrix("Y", 1, 4), matrix("W1", 3, 2), matrix("b1", 3, 1)
+Z1, A1, W2 = matrix("Z1", 3, 4), matrix("A1", 3, 4), matrix("W2", 1, 3)
+Z2, A2, dZ2, dZ1 = matrix("Z2", 1, 4), matrix("A2", 1, 4), matrix("dZ2", 1, 4), matrix("dZ1", 3, 4)
+
+BACK = W2.T * dZ2  # dZ2 carried back through W2, before tanh
+
+# (step, answer, points, diagnosis, a fragment of the sentence)
+CASES = [
+    ("dZ2", "A2 - Y", 1, None, "Correct"),
+    ("dZ2", "sigma(W2*A1 + b2) - Y", 1, None, "Correct"),  # through the definitions of A2 and Z2
+    ("dZ2", A2 - Y, 1, None, "Correct"),
+    ("dZ2", "Y - A2", 0, "sign_error", "wrong sign"),
+    ("dW2", "dZ2*A1.T/m", 2, None, "Correct"),
+    ("dW2", (A1 * dZ2.T).T / 4, 2, None, "Correct"),
+    ("dW2", A1 * dZ2.T / m, 0, "shape_mismatch", "Expected a 1×3 row, got a 3×1 column — your answer is the transpose"),
+    ("dW2", "dZ2*A1/m", 0, "shape_error", "is a transpose (.T) missing?"),
+    ("dW2", "dZ2*A1.T", 0, "known_mistake", "keep the factor 1/m"),
+    ("db2", "sum(dZ2)/m", 1, None, "Correct"),
+    ("db2", "rowsum(dZ2)/4", 1, None, "Correct"),  # a 1×1 matrix counts as the number; m is 4
+    ("db2", "colsum(dZ2)/m", 0, "shape_mismatch", "got a 1×4 row"),
+    ("db2", "sum(dZ2)", 0, "known_mistake", "keep the factor 1/m"),
+    ("dZ1", "hadamard(W2.T*dZ2, 1 - A1^2)", 3, None, "Correct"),
+    ("dZ1", "hadamard(W2.T*dZ2, 1 - tanh(Z1)^2)", 3, None, "Correct"),
+    ("dZ1", BACK - hadamard(BACK, hadamard(A1, A1)), 3, None, "Correct"),  # 1 − A1² expanded, in the kernel
+    ("dZ1", hadamard(BACK, tanh(Z1).applyfunc(lambda v: 1 - v**2)), 3, None, "Correct"),
+    ("dZ1", "W2.T*dZ2", 0, "missing_factor", "missing the element-wise factor 1 − A1²"),
+    ("dZ1", BACK, 0, "missing_factor", "missing the element-wise factor 1 − A1²"),
+    ("dZ1", "(W2.T*dZ2)*(1 - A1^2)", 0, "shape_error", "for an element-wise product use hadamard"),
+    ("dZ1", "hadamard(W2.T*dZ2, hadamard(A1, 1 - A1))", 0, "known_mistake", "the derivative of tanh is not"),
+    ("dZ1", "hadamard(dZ2.T*W2, 1 - A1^2)", 0, "shape_error", "got 4×3 and 3×4"),
+    ("dW1", "dZ1*X.T/m", 2, None, "Correct"),
+    ("dW1", transpose(X * dZ1.T) / m, 2, None, "Correct"),
+    ("dW1", "X*dZ1.T/m", 0, "shape_mismatch", "Expected a 3×2 matrix, got a 2×3 matrix — your answer is the transpose"),
+    ("dW1", "dZ1*X/m", 0, "shape_error", "cannot multiply a 3×4 by a 2×4 matrix — is a transpose (.T) missing?"),
+    ("dW1", "dZ1*X.T", 0, "known_mistake", "keep the factor 1/m"),
+    ("db1", "rowsum(dZ1)/m", 2, None, "Correct"),
+    ("db1", rowsum(dZ1) / 4, 2, None, "Correct"),
+    ("db1", "dZ1*Matrix([[1], [1], [1], [1]])/m", 2, None, "Correct"),
+    ("db1", "colsum(dZ1)/m", 0, "shape_mismatch", "Expected a 3×1 column, got a 1×4 row"),
+    ("db1", "sum(dZ1)/m", 0, "shape_mismatch", "got a single expression"),
+    ("db1", "rowsum(dZ1)", 0, "known_mistake", "keep the factor 1/m"),
+    ("db1", "diff(rowsum(dZ1)*b2, b2)/m", 0, "forbidden", "'diff' is not allowed"),
+    ("db1", "rowsum(dZ1/m", 0, "syntax_error", "never closed"),
+]
+
+
+def graded(step_id, answer):
+    info, reference = grading_step(SPEC, SPEC.step(step_id))
+    return score_answer(info, answer_payload(answer), reference=reference, engine=SPEC.engine_kwargs())
+
+
+@pytest.mark.parametrize("step_id,answer,points,diagnosis,fragment", CASES,
+                         ids=[f"{c[0]}:{str(c[1])[:30]}" for c in CASES])
+def test_grading_and_the_local_check_agree(step_id, answer, points, diagnosis, fragment):
+    grade = graded(step_id, answer)
+    assert (grade.points, grade.diagnosis) == (points, diagnosis), grade.feedback
+    assert fragment in grade.feedback, grade.feedback
+    local = local_result(step_id, answer, folder=RELEASE)
+    assert (local.points, local.diagnosis, local.feedback) == (grade.points, grade.diagnosis, grade.feedback)
+
+
+def test_every_step_is_exercised_right_and_wrong():
+    right = {c[0] for c in CASES if c[2] > 0}
+    wrong = {c[0] for c in CASES if c[2] == 0}
+    assert right == wrong == {s.id for s in SPEC.steps}
+
+
+def test_m_is_the_number_of_examples():
+    """m is defined as 4: an answer that divides by m twice is off by exactly 1/4, and 4 stands for m."""
+    grade = graded("dW1", "dZ1*X.T/m^2")
+    assert (grade.points, grade.diagnosis) == (0, "constant_factor")
+    assert "it is 1/4 times the right result" in grade.feedback
+    assert graded("dW1", "dZ1*X.T/4").points == 2
+
+
+def test_the_hidden_layer_bias_is_broadcast_over_the_examples():
+    """Z1 = W1·X + b1 adds b1 to every column: A1 written through it is tanh of exactly that."""
+    grade = graded("dZ1", "hadamard(W2.T*dZ2, 1 - tanh(W1*X + b1*Matrix([[1, 1, 1, 1]]))^2)")
+    assert grade.points == 3, grade.feedback
