@@ -1,0 +1,93 @@
+"""ps3 (backpropagation through a two-layer network): the feedback names each backprop mistake, and the
+student's local check (`autograder check`) says what grading says."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.demo import load_class, submission_notebook
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[2]
+
+
+def feedback_page(graded_demos, student: str) -> str:
+    course = graded_demos["ps3"]["course"]
+    return (course / "feedback" / student / "ps3" / "ps3.html").read_text()
+
+
+def verdicts(graded_demos, student: str) -> dict:
+    course = graded_demos["ps3"]["course"]
+    nb = nbformat.read(course / "autograded" / student / "ps3" / "ps3.ipynb", 4)
+    return {c.metadata["autograder"]["step"]: c.metadata["autograder"] for c in nb.cells if "autograder" in c.metadata}
+
+
+def test_a_missing_tanh_derivative_is_named(graded_demos):
+    assert "missing the element-wise factor 1 − A1²" in feedback_page(graded_demos, "bob")
+    assert verdicts(graded_demos, "bob")["dZ1"]["diagnosis"] == "missing_factor"
+
+
+def test_a_matrix_product_where_hadamard_belongs_is_explained(graded_demos):
+    page = feedback_page(graded_demos, "carol")
+    assert "cannot multiply a 3×4 by a 3×4 matrix — for an element-wise product use hadamard(A, B)" in page
+
+
+def test_missing_transposes_get_the_shape_diagnosis(graded_demos):
+    page = feedback_page(graded_demos, "dave")
+    assert "Expected a 1×3 row, got a 3×1 column — your answer is the transpose of the right one" in page  # dW2
+    assert "cannot multiply a 3×4 by a 2×4 matrix — is a transpose (.T) missing?" in page  # dW1 with X, not Xᵀ
+
+
+def test_summing_over_the_wrong_axis_is_told_its_shape(graded_demos):
+    assert "Expected a 3×1 column, got a 1×4 row" in feedback_page(graded_demos, "frank")
+
+
+def test_the_sigmoid_derivative_for_tanh_gets_the_authored_feedback(graded_demos):
+    assert "the derivative of tanh is not a(1 − a)" in feedback_page(graded_demos, "ivan")
+
+
+def test_sympy_matrix_answers_from_the_kernel_are_graded(graded_demos):
+    # alice builds dW2, dZ1 and dW1 as sympy matrices in her kernel, not strings
+    found = verdicts(graded_demos, "alice")
+    for step in ("dW2", "dZ1", "dW1"):
+        assert found[step]["points"] > 0 and found[step]["answer_text"].startswith("Matrix([["), step
+
+
+def local_check(tmp_path, student_id):
+    """`autograder check` on a copy of the release filled in as the demo student did."""
+    folder = tmp_path / student_id / "ps3"
+    shutil.copytree(REPO / "release" / "ps3", folder)
+    student = next(s for s in load_class("ps3") if s.id == student_id)
+    nbformat.write(submission_notebook(nbformat.read(folder / "ps3.ipynb", 4), student), folder / "ps3.ipynb")
+    exe = Path(sys.executable).with_name("autograder")
+    return subprocess.run([str(exe), "check", str(folder / "ps3.ipynb"), "--timeout", "10"], capture_output=True,
+                          text=True, timeout=180, env=dict(os.environ, COLUMNS="250"))
+
+
+def test_local_check_names_the_missing_factor_as_grading_does(tmp_path):
+    proc = local_check(tmp_path, "bob")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "missing the element-wise factor 1 − A1²" in proc.stdout
+    assert "total: 8/11" in proc.stdout  # the score nbgrader gives bob (tests/data/demo_class/ps3/bob_*.toml)
+
+
+def test_local_check_passes_sympy_objects_built_in_the_kernel(tmp_path):
+    proc = local_check(tmp_path, "alice")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "total: 11/11" in proc.stdout and proc.stdout.count("PASS") == 6
+
+
+@pytest.mark.parametrize("student_id", ["carol", "dave", "erin", "frank", "ivan"])
+def test_local_check_says_what_grading_said(graded_demos, tmp_path, student_id):
+    """Every sentence nbgrader's grading wrote for this student is in the local report, with the same total."""
+    proc = local_check(tmp_path, student_id)
+    graded = verdicts(graded_demos, student_id)
+    for step, verdict in graded.items():
+        assert verdict["feedback"] in proc.stdout, f"{step}: {verdict['feedback']!r} not in\n{proc.stdout}"
+    total = sum(v["points"] for v in graded.values())
+    assert f"total: {total:g}/11" in proc.stdout, proc.stdout
