@@ -2,7 +2,8 @@
 
 ``A*B`` is the matrix product (``np.dot``), ``hadamard(A, B)`` the element-wise one;
 functions (exp, tanh, sigma, …) and powers apply element by element; a scalar
-added to a matrix is added to every element; ``A.T`` transposes; ``sum(A)`` adds
+added to a matrix is added to every element, and so is a column (row) to every column (row) of a matrix
+with as many rows (columns), as numpy broadcasts; ``A.T`` transposes; ``sum(A)`` adds
 all elements, ``rowsum(A)``/``colsum(A)`` keep the dimensions (``axis=1/0, keepdims=True``).
 
 >>> X = element_matrix("X", 2, 1)
@@ -48,7 +49,9 @@ def combine(op: str, left, right):
     lm, rm = is_matrix(left), is_matrix(right)
     if op in "+-/" or op == "^":
         if lm and rm and left.shape != right.shape:
-            raise ShapeMismatch(f"cannot apply '{op}' to a {shape_text(left)} and a {shape_text(right)} matrix")
+            left, right = _broadcast(left, right), _broadcast(right, left)
+            if left.shape != right.shape:
+                raise ShapeMismatch(f"cannot apply '{op}' to a {shape_text(left)} and a {shape_text(right)} matrix")
         fn = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "/": lambda a, b: a / b,
               "^": lambda a, b: a**b}[op]
         if lm and rm:
@@ -65,6 +68,24 @@ def combine(op: str, left, right):
             return sympy.ImmutableMatrix(left * right)
         return elementwise(lambda v: v * (right if lm else left), left if lm else right)
     raise ValueError(f"unknown operator {op!r}")
+
+
+def _broadcast(vector, other):
+    """``vector`` repeated to ``other``'s shape when it is a column (or row) of as many rows (or columns), as numpy
+    broadcasts ``b1`` in ``W1 @ X + b1``; otherwise unchanged. A row and a column never make an outer table: that
+    is almost always a mistake, and the shape error says so.
+
+    >>> _broadcast(element_matrix("b", 2, 1), element_matrix("Z", 2, 3))
+    Matrix([
+    [b_0_0, b_0_0, b_0_0],
+    [b_1_0, b_1_0, b_1_0]])
+    """
+    (rows, cols), (to_rows, to_cols) = vector.shape, other.shape
+    if cols == 1 and rows == to_rows and to_cols > 1:
+        return sympy.ImmutableMatrix(rows, to_cols, lambda i, j: vector[i, 0])
+    if rows == 1 and cols == to_cols and to_rows > 1:
+        return sympy.ImmutableMatrix(to_rows, cols, lambda i, j: vector[0, j])
+    return vector
 
 
 def hadamard(left, right):

@@ -72,3 +72,22 @@ def test_backprop_hidden_layer():
     assert v.diagnosis == "missing_factor" and "element-wise factor 1 − A1²" in v.feedback
     v = check_equivalent("(W2.T*dZ2)*(1 - A1^2)", DZ1, **NET)  # a matrix product where hadamard belongs
     assert v.status == "invalid" and "hadamard" in v.feedback
+
+
+# numpy adds a bias column to every column of W1 @ X (and a row to every row): Z1 = W1*X + b1 must read
+BIAS = dict(matrices={"X": (2, 4), "W1": (3, 2), "b1": (3, 1), "r": (1, 4), "Y": (1, 4)})
+
+
+def test_a_column_or_row_is_broadcast_over_a_matrix():
+    assert check_equivalent("W1*X + b1", "W1*X + b1*Matrix([[1, 1, 1, 1]])", **BIAS).accepted
+    assert check_equivalent("b1 + W1*X", "W1*X + b1*Matrix([[1, 1, 1, 1]])", **BIAS).accepted
+    assert check_equivalent("W1*X - r", "W1*X - Matrix([[1], [1], [1]])*r", **BIAS).accepted
+    names = Names.of([], matrices=BIAS["matrices"])
+    assert parse_expression("tanh(W1*X + b1)", names).shape == (3, 4)
+
+
+def test_a_row_and_a_column_make_no_outer_table():
+    v = check_equivalent("Y - Y.T", "Y", **BIAS)
+    assert v.status == "invalid" and "1×4 and a 4×1" in v.feedback
+    v = check_equivalent("W1*X + Matrix([[1], [1], [1], [1]])", "W1*X", **BIAS)  # a 4×1 column, 3 rows
+    assert v.status == "invalid" and "3×4 and a 4×1" in v.feedback
