@@ -92,7 +92,12 @@ def test_m_is_the_number_of_examples():
     assert graded("dW1", "dZ1*X.T/4").points == 2
 
 
-def test_the_hidden_layer_bias_is_broadcast_over_the_examples():
-    """Z1 = W1·X + b1 adds b1 to every column: A1 written through it is tanh of exactly that."""
-    grade = graded("dZ1", "hadamard(W2.T*dZ2, 1 - tanh(W1*X + b1*Matrix([[1, 1, 1, 1]]))^2)")
+@pytest.mark.parametrize("z1", ["W1*X + b1", "W1*X + b1*Matrix([[1, 1, 1, 1]])"])
+def test_the_hidden_layer_bias_is_broadcast_over_the_examples(z1):
+    """Z1 = W1·X + b1 adds b1 to every column, as numpy does: A1 written through it is tanh of exactly that."""
+    answer = f"hadamard(W2.T*dZ2, 1 - tanh({z1})^2)"
+    grade = graded("dZ1", answer)
     assert grade.points == 3, grade.feedback
+    assert local_result("dZ1", answer, folder=RELEASE).points == 3
+    wrong = graded("dZ1", "hadamard(W2.T*dZ2, 1 - tanh(W1*X)^2)")  # the bias left out of Z1
+    assert wrong.points == 0 and wrong.diagnosis == "not_equivalent", wrong.feedback
