@@ -95,7 +95,66 @@ class Domain:
                 except NotNumeric:
                     continue
                 points.append(point)
+            points.extend(self._kink_points(rng, ranges))
         return points
+
+    def _kink_points(self, rng: random.Random, ranges: dict) -> list[dict]:
+        """Points where a piecewise definition switches cases (z = 0 for a = ReLU(z)).
+
+        A convention such as ReLU′(0) = 0 is part of the answer, but random points never land on 0; so for
+        each primitive a switch point depends on linearly, one extra point puts that primitive exactly there.
+        Exercises without piecewise definitions get no extra points.
+        """
+        points = []
+        for sym, switch in sorted(self._switches(), key=lambda pair: (pair[0].name, str(pair[1]))):
+            point = {s: _draw(rng, ranges.get(s.name)) for s in self.primitives}
+            try:
+                value = evaluate(switch, point)
+                if mpmath.im(value) != 0 or not _inside(mpmath.re(value), ranges.get(sym.name)):
+                    continue
+                point[sym] = mpmath.re(value)
+                for defined, body in self.definitions:
+                    point[defined] = evaluate(body, point)
+            except NotNumeric:
+                continue
+            points.append(point)
+        return points
+
+    def _switches(self) -> set:
+        """(primitive, where it makes a case boundary of a definition vanish), for linear boundaries."""
+        primitives = set(self.primitives)
+        found = set()
+        for _, body in self.definitions:
+            for boundary in _boundaries(body):
+                for sym in boundary.free_symbols & primitives:
+                    poly = sympy.Poly(boundary, sym) if boundary.is_polynomial(sym) else None
+                    if poly is not None and poly.degree() == 1:
+                        found.add((sym, sympy.simplify(-poly.nth(0) / poly.nth(1))))
+        return found
+
+
+def _boundaries(expr) -> list:
+    """Expressions that are 0 where a piecewise part of ``expr`` changes case."""
+    from .functions import relu
+
+    found = []
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, (sympy.Heaviside, relu)):
+            found.append(node.args[0])
+        elif isinstance(node, (sympy.Max, sympy.Min)) and len(node.args) == 2:
+            found.append(node.args[0] - node.args[1])
+        elif isinstance(node, sympy.Piecewise):
+            found.extend(c.lhs - c.rhs for _, c in node.args if isinstance(c, sympy.core.relational.Relational))
+    return found
+
+
+def _inside(value, spec) -> bool:
+    if spec is None:
+        return True
+    if isinstance(spec, frozenset):
+        return any(value == mpmath.mpf(float(v)) for v in spec)
+    lo, hi = spec
+    return (lo is None or value > lo) and (hi is None or value < hi)
 
 
 def _is_interval(rng) -> bool:

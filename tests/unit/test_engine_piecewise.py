@@ -1,6 +1,7 @@
 """Activation derivatives that are piecewise: step, max, where(condition, a, b)."""
 
 import pytest
+import sympy
 
 from autograder import check_equivalent
 
@@ -34,3 +35,40 @@ def test_piecewise_mistakes_are_rejected(answer, reference):
 def test_comparisons_only_inside_where(answer, words):
     v = check_equivalent(answer, "step(z)", **Z)
     assert v.status == "invalid" and words in v.feedback
+
+
+# With a piecewise activation given (r = ReLU(z), l = leaky ReLU), the prompt fixes the derivative's value at the
+# kink z = 0, so an answer that differs only there is wrong: the domain adds points exactly on the kink.
+KINKED = dict(symbols=["z", "alpha"], domain={"alpha": (0.01, 0.5)},
+              define={"r": "relu(z)", "l": "max(alpha*z, z)"})
+
+
+@pytest.mark.parametrize("answer, reference", [
+    ("where(z > 0, 1, 0)", "where(z > 0, 1, 0)"),
+    ("where(z <= 0, 0, 1)", "where(z > 0, 1, 0)"),
+    ("1 - where(z <= 0, 1, 0)", "where(z > 0, 1, 0)"),
+    ("where(z > 0, 1, alpha)", "where(z <= 0, alpha, 1)"),
+    ("alpha + (1 - alpha)*where(z > 0, 1, 0)", "where(z > 0, 1, alpha)"),
+])
+def test_the_same_convention_at_the_kink_is_accepted(answer, reference):
+    assert check_equivalent(answer, reference, **KINKED).accepted
+
+
+@pytest.mark.parametrize("answer, reference", [
+    ("step(z)", "where(z > 0, 1, 0)"),  # Heaviside(0) = 1/2
+    ("where(z >= 0, 1, 0)", "where(z > 0, 1, 0)"),  # 1 at the kink
+    ("1 - step(-z)", "where(z > 0, 1, 0)"),
+    ("where(z >= 0, 1, alpha)", "where(z > 0, 1, alpha)"),
+])
+def test_a_different_value_at_the_kink_is_rejected(answer, reference):
+    assert check_equivalent(answer, reference, **KINKED).status == "not_equivalent"
+
+
+def test_kink_points_only_for_piecewise_definitions():
+    from autograder.domain import Domain
+
+    kinked = Domain.build(domain={"alpha": (0.01, 0.5)}, define={"l": "max(alpha*z, z)"}, symbols=["z"])
+    zs = [p[sympy.Symbol("z")] for p in kinked.points(20, "salt")]
+    assert len(zs) == 21 and zs.count(0) == 1  # alpha's switch (alpha = 1) lies outside its domain
+    smooth = Domain.build(define={"s": "sigmoid(z)"}, symbols=["z"])
+    assert len(smooth.points(20, "salt")) == 20 and all(p[sympy.Symbol("z")] != 0 for p in smooth.points(20, "salt"))
