@@ -226,3 +226,110 @@ def result_text(r: StepResult) -> str:
 
 def _num(x: float) -> str:
     return f"{x:g}"
+
+
+# --- quizzes -------------------------------------------------------------------------------------------
+# Built only from the public question data in ``<quiz>.checks.json`` (prompt templates, parameter ranges,
+# options in sorted order); the right options, formulas and references are not in the student's folder.
+
+def _quiz_data(folder=".") -> dict:
+    for path in sorted(Path(folder).glob("*" + CHECKS_SUFFIX)):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if "questions" in data:
+            return data
+    raise FileNotFoundError(f"no quiz *{CHECKS_SUFFIX} next to this notebook; keep the quiz's files together")
+
+
+def quiz_question_text(question: dict, quiz_id: str, student_id) -> str:
+    """The question as this student sees it: their numbers filled in, their order of the options."""
+    from .quiz import Choice, Numeric
+
+    head = f"{question['id']} ({question['points']:g} pt). "
+    if question["kind"] == "choice":
+        q = Choice(question["id"], question["prompt"], tuple(question["options"]), frozenset({0}), quiz_id=quiz_id)
+        order = q.variant(student_id)["order"]
+        several = " (one or more are right; list every right letter)" if question.get("several") else \
+            " (exactly one is right)"
+        lines = [head + question["prompt"] + several]
+        lines += [f"  {chr(97 + k)}) {question['options'][i]}" for k, i in enumerate(order)]
+        return "\n".join(lines)
+    params = question.get("params") or {}
+    values = Numeric(question["id"], "", params, "0", quiz_id=quiz_id).variant(student_id) if params else {}
+    return head + question["prompt"].format(**values)
+
+
+def show_quiz(student_id, *, folder=".") -> None:
+    """Print every question for ``student_id`` (or ask for the id)."""
+    from .quiz import normalize_id
+
+    try:
+        normalize_id(student_id)
+    except ValueError as exc:
+        print(f"Enter your student id above first: {exc}.")
+        return
+    data = _quiz_data(folder)
+    print(f"{data['title']}: questions for student id {str(student_id).strip()!r}\n")
+    for question in data["questions"].values():
+        print(quiz_question_text(question, data["quiz"], student_id) + "\n")
+
+
+def quiz_format_problem(question: dict, answer) -> str | None:
+    """Why ``answer`` cannot be graded as an answer to ``question`` (None if its format is fine).
+
+    >>> quiz_format_problem({"kind": "choice", "options": ["x", "y"], "several": False}, "b")
+    >>> quiz_format_problem({"kind": "choice", "options": ["x", "y"], "several": False}, "c")
+    'There are only options a–b.'
+    >>> quiz_format_problem({"kind": "numeric"}, "1/")[:24]
+    'Your answer is not a num'
+    """
+    from .parse import Names, ParseError, parse_expression
+    from .quiz import _letters, _number
+
+    if answer is None:
+        return "No answer yet: replace None with your answer."
+    kind = question["kind"]
+    if kind == "choice":
+        letters = _letters(answer)
+        if letters is None:
+            return "Answer with the letter(s) of your choice as a string, e.g. 'b' or 'a, c'."
+        if any(ord(c) - 97 >= len(question["options"]) for c in letters):
+            return f"There are only options a–{chr(96 + len(question['options']))}."
+        if not question.get("several") and len(letters) != 1:
+            return "Pick exactly one option."
+        return None
+    if kind == "numeric":
+        try:
+            _number(answer if isinstance(answer, (int, float, str)) else str(answer))
+        except ParseError as exc:
+            return f"Your answer is not a number: {exc.message}."
+        except Exception as exc:  # noqa: BLE001 - any failure is a format problem for the student
+            return f"Your answer is not a number: {exc}."
+        return None
+    try:
+        parse_expression(answer if isinstance(answer, str) else str(answer), Names.of(question.get("symbols", [])))
+    except ParseError as exc:
+        return f"Your expression does not parse: {exc.message}."
+    return None
+
+
+def check_quiz_answer(question_id: str, answer, student_id=None, *, folder=".") -> None:
+    """Check the FORMAT of a quiz answer and say what will be recorded; never whether it is right."""
+    from .quiz import normalize_id
+
+    question = _quiz_data(folder)["questions"][question_id]
+    try:
+        normalize_id(student_id)
+    except ValueError:
+        print(f"{question_id}: enter your student id in the marked cell first; without it nothing can be graded.")
+        return
+    problem = quiz_format_problem(question, answer)
+    if problem:
+        print(f"{question_id}: ✗ format problem: {problem}")
+    else:
+        print(f"{question_id}: format OK; recorded for id {str(student_id).strip()!r}: "
+              f"{answer_payload(answer)!r} (judged after you submit)")
+
+__all__ += ["show_quiz", "check_quiz_answer"]

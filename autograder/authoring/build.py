@@ -151,6 +151,12 @@ def build(spec_path) -> tuple[Path, Path]:
     The name is the spec's file name without ``.spec.toml``.
     """
     spec_path = Path(spec_path)
+    from .quiz_spec import is_quiz_spec
+
+    if is_quiz_spec(spec_path):
+        from .quiz_build import build_quiz
+
+        return build_quiz(spec_path)
     spec = Spec.from_file(spec_path)
     validate(spec)
     name = spec_path.name.removesuffix(".spec.toml")

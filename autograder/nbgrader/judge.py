@@ -23,7 +23,10 @@ from autograder.authoring.build import grading_step
 from autograder.authoring.spec import Spec
 from autograder.notebook import ANSWER_MIME, caret_lines, result_html
 
+from autograder.authoring.quiz_spec import QuizSpec, is_quiz_spec
+
 from .codescan import first_unsafe_cell, static_objection
+from .quiz_judge import judge_question
 from .scoring import StepResult, no_answer, score_answer
 
 METADATA_KEY = "autograder"  # cell.metadata[METADATA_KEY] holds the verdict for formgrader and tests
@@ -39,7 +42,10 @@ class JudgeAnswers(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         assignment = resources["nbgrader"]["assignment"]
-        spec = self._load_spec(assignment)
+        spec_path = self._spec_path(assignment)
+        if is_quiz_spec(spec_path):
+            return self._judge_quiz(QuizSpec.from_file(spec_path), nb, resources)
+        spec = Spec.from_file(spec_path)
         answer_cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
                         if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
         for index, cell in enumerate(nb.cells):
@@ -61,12 +67,39 @@ class JudgeAnswers(NbGraderPreprocessor):
         return nb, resources
 
     def _load_spec(self, assignment: str) -> Spec:
+        return Spec.from_file(self._spec_path(assignment))
+
+    def _spec_path(self, assignment: str) -> Path:
         coursedir = CourseDirectory(config=self.config)
         folder = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
         specs = sorted(folder.glob(self.spec_glob))
         if len(specs) != 1:
             raise FileNotFoundError(f"expected one {self.spec_glob} in {folder}, found {len(specs)}")
-        return Spec.from_file(specs[0])
+        return specs[0]
+
+    def _judge_quiz(self, quiz: QuizSpec, nb, resources):
+        """Quiz answers, judged against the variant of the submission's student id (see quiz_judge)."""
+        submitter = str(resources["nbgrader"].get("student") or "")
+        answer_cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
+                        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+        for index, cell in enumerate(nb.cells):
+            qid = recorded_step(cell)
+            if qid is None:
+                continue
+            try:
+                question = quiz.question(qid)
+            except KeyError as exc:
+                raise ValueError(f"{quiz.name}: test cell records question {qid!r} which the quiz spec "
+                                 f"does not have") from exc
+            info = {"id": qid, "title": qid, "points": question.points}
+            objection = static_objection(nb, info, index)
+            note = (_error_note(answer_cells.get(f"{qid}-answer"), "your answer cell")
+                    or _error_note(answer_cells.get("student_id-answer"), "your student id cell")
+                    or _error_note(cell, "the check cell"))
+            result = no_answer(info, objection) if objection else judge_question(question, cell, submitter, note)
+            _write_verdict(cell, result)
+        _scrub_after_unsafe_code(nb)
+        return nb, resources
 
     def _judge(self, info, reference, spec, cell, answer_cell) -> StepResult:
         recorded = [o for o in cell.get("outputs", []) if o.get("output_type") == "display_data"

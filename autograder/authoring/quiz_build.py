@@ -1,0 +1,96 @@
+"""Quiz spec → nbgrader source notebook and ``<quiz>.checks.json`` (public question data only).
+
+>>> from autograder.authoring.quiz_spec import QuizSpec
+>>> spec = QuizSpec.from_string('''
+... title = "Q"
+... [[questions]]
+... id = "q1"
+... kind = "numeric"
+... prompt = "Twice {n}?"
+... params = {n = [1, 2]}
+... answer = "2*n"
+... points = 1
+... ''', name="quiz9")
+>>> [c.metadata["nbgrader"]["grade_id"] for c in quiz_notebook(spec).cells]
+['intro', 'setup', 'student_id-answer', 'show', 'q1-prompt', 'q1-answer', 'q1-check']
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from autograder.quiz import Choice, Numeric
+
+from .build import SETUP_IMPORT, _cell
+from .quiz_spec import QuizSpec, public_question
+
+INSTRUCTOR_ID = "instructor"  # the id the source notebook's solutions are worked out for
+
+HOW_TO = """
+**How this quiz works.** Enter your student id (the one you submit with) in the marked cell and run it:
+the cell below it then shows *your* questions — the numbers and the order of the options come from your id,
+so your neighbour's quiz is different. A submission graded for an id other than the one you submit with
+scores zero on every question, so do not borrow someone else's id.
+
+Answer each question in its cell:
+- multiple choice: the letter(s) as a string, e.g. `"b"`, or `"a, c"` when several options are right;
+- numeric: a number, or a plain numeric expression such as `"1/4"` or `"exp(-1)"` (within 0.1% counts);
+- symbolic: an expression as a string (write σ as `sigma`, e.g. `"2*sigma(3*x)"`).
+
+**The local check only checks the format** (a letter among the options, a number, an expression that parses)
+and repeats what will be recorded. It does not say whether you are right: a check that said "correct" could
+be tried letter by letter. Your answers are judged after you submit.
+"""
+
+
+def checks_data(spec: QuizSpec) -> dict:
+    return {"title": spec.title, "quiz": spec.name,
+            "questions": {q.id: public_question(q) for q in spec.questions}}
+
+
+def quiz_notebook(spec: QuizSpec) -> nbformat.NotebookNode:
+    cells = [_cell(new_markdown_cell(f"# {spec.title}\n{spec.intro}\n{HOW_TO}"), "intro"),
+             _cell(new_code_cell(SETUP_IMPORT), "setup"),
+             _cell(new_code_cell(f'student_id = (\n    ### BEGIN SOLUTION\n    "{INSTRUCTOR_ID}"\n'
+                                 f"    ### END SOLUTION\n)"), "student_id-answer", solution=True),
+             _cell(new_code_cell("show_quiz(student_id)"), "show")]
+    for n, q in enumerate(spec.questions, 1):
+        cells.append(_cell(new_markdown_cell(f"**Question {n}** (`{q.id}`, {q.points:g} points): see the "
+                                             f"question `{q.id}` shown above for your id; answer in the cell below."),
+                           f"{q.id}-prompt"))
+        cells.append(_cell(new_code_cell(f"{q.id} = (\n    ### BEGIN SOLUTION\n    {_solution(q)}\n"
+                                         f"    ### END SOLUTION\n)"), f"{q.id}-answer", solution=True))
+        cells.append(_cell(new_code_cell(f'check_quiz_answer("{q.id}", {q.id}, student_id)\n'
+                                         f"### BEGIN HIDDEN TESTS\n"
+                                         f'record_answer("{q.id}", {q.id})\n'
+                                         f'record_answer("student_id", student_id)\n'
+                                         f"### END HIDDEN TESTS"), f"{q.id}-check", points=q.points))
+    nb = new_notebook(cells=cells)
+    nb.metadata.update({"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
+                                       "name": "python3"},
+                        "language_info": {"name": "python"}})
+    return nb
+
+
+def _solution(q) -> str:
+    """The right answer for the instructor's id (source notebook only; solutions are cleared on release)."""
+    v = q.variant(INSTRUCTOR_ID)
+    if isinstance(q, Choice):
+        return repr(", ".join(chr(97 + v["order"].index(i)) for i in sorted(q.correct)))
+    if isinstance(q, Numeric):
+        return repr(float(q.expected(v)))
+    return repr(q.reference_for(v))
+
+
+def build_quiz(spec_path) -> tuple[Path, Path]:
+    spec_path = Path(spec_path)
+    spec = QuizSpec.from_file(spec_path)
+    name = spec.name
+    notebook_path, checks_path = spec_path.with_name(name + ".ipynb"), spec_path.with_name(name + ".checks.json")
+    nbformat.write(quiz_notebook(spec), notebook_path)
+    checks_path.write_text(json.dumps(checks_data(spec), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return notebook_path, checks_path
