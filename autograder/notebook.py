@@ -317,19 +317,32 @@ def quiz_format_problem(question: dict, answer) -> str | None:
 
 def check_quiz_answer(question_id: str, answer, student_id=None, *, folder=".") -> None:
     """Check the FORMAT of a quiz answer and say what will be recorded; never whether it is right."""
+    from IPython.display import display
+
+    text, result = quiz_local_result(question_id, answer, student_id, folder=folder)
+    display({"text/plain": text, RESULT_MIME: result.to_dict()}, raw=True)
+
+
+def quiz_local_result(question_id: str, answer, student_id, *, folder=".") -> tuple[str, StepResult]:
+    """The line the local quiz check prints and its result (0 of 0 points when the format is fine)."""
     from .quiz import normalize_id
 
     question = _quiz_data(folder)["questions"][question_id]
     try:
         normalize_id(student_id)
+        problem = quiz_format_problem(question, answer)
     except ValueError:
-        print(f"{question_id}: enter your student id in the marked cell first; without it nothing can be graded.")
-        return
-    problem = quiz_format_problem(question, answer)
+        problem = "enter your student id in the marked cell first; without it nothing can be graded."
     if problem:
-        print(f"{question_id}: ✗ format problem: {problem}")
+        text = f"{question_id}: ✗ format problem: {problem}"
+        result = no_answer(question, f"Format problem: {problem}")
     else:
-        print(f"{question_id}: format OK; recorded for id {str(student_id).strip()!r}: "
-              f"{answer_payload(answer)!r} (judged after you submit)")
+        text = (f"{question_id}: format OK; recorded for id {str(student_id).strip()!r}: "
+                f"{answer_payload(answer)!r} (judged after you submit)")
+        # 0 of 0 points: the format is fine, and whether the answer is right is not known locally.
+        result = StepResult(question_id, question_id, 0.0, 0.0, "Format OK; judged after you submit.",
+                            answer_text=str(answer_payload(answer)))
+    return text, result
+
 
 __all__ += ["show_quiz", "check_quiz_answer"]

@@ -102,7 +102,8 @@ def check_notebook(path, *, timeout: float = 30.0) -> Report:
     if not checks:
         problems.append(f"no *{CHECKS_SUFFIX} next to the notebook: cannot list the steps")
         return Report(list(shown.values()), problems)
-    steps = json.loads(checks[0].read_text(encoding="utf-8"))["steps"]
+    data = json.loads(checks[0].read_text(encoding="utf-8"))
+    steps = data["steps"] if "steps" in data else data["questions"]  # a quiz: format checks per question
     in_notebook = [c.metadata.get("nbgrader", {}).get("grade_id", "").removesuffix("-check") for c in nb.cells]
     order = [s for s in in_notebook if s in steps] + [s for s in steps if s not in in_notebook]
     results = []

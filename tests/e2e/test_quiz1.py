@@ -73,24 +73,26 @@ def test_release_does_not_say_which_options_are_right():
     assert not hidden, "the hidden recording code ships"
 
 
-def test_the_local_check_says_only_whether_the_format_is_right(tmp_path, capsys):
-    from autograder.notebook import check_quiz_answer
+def test_the_local_check_says_only_whether_the_format_is_right(tmp_path):
+    from autograder.notebook import quiz_local_result
 
-    for name in ("quiz1.checks.json",):
-        (tmp_path / name).write_bytes((RELEASE / name).read_bytes())
-    alice = load_class("quiz1", REPO / "tests" / "data" / "demo_class" / "quiz1")[0]
-    assert alice.id == "alice"
-    check_quiz_answer("q1", "a", "alice", folder=tmp_path)  # alice's right letter
-    check_quiz_answer("q1", "c", "alice", folder=tmp_path)  # a wrong one
-    right, wrong = capsys.readouterr().out.splitlines()
+    (tmp_path / "quiz1.checks.json").write_bytes((RELEASE / "quiz1.checks.json").read_bytes())
+
+    def check(qid, answer, sid="alice"):
+        return quiz_local_result(qid, answer, sid, folder=tmp_path)
+
+    # "a" is alice's right letter for q1 and "c" a wrong one (tests/data/demo_class/quiz1/alice_all_right.toml)
+    (right, r1), (wrong, r2) = check("q1", "a"), check("q1", "c")
     assert right.replace("'a'", "X") == wrong.replace("'c'", "X"), "right and wrong letters are told apart"
-    check_quiz_answer("q1", "e", "alice", folder=tmp_path)
-    check_quiz_answer("q4", "1/(", "alice", folder=tmp_path)
-    check_quiz_answer("q10", "2*sigma(2*x", "alice", folder=tmp_path)
-    check_quiz_answer("q4", 0.5, None, folder=tmp_path)
-    out = capsys.readouterr().out.splitlines()
-    assert "only options a–d" in out[0] and "not a number" in out[1] and "does not parse" in out[2]
-    assert "enter your student id" in out[3]
+    assert (r1.points, r1.max_points, r1.feedback) == (r2.points, r2.max_points, r2.feedback) == \
+        (0, 0, "Format OK; judged after you submit.")
+    assert "only options a–d" in check("q1", "e")[0]
+    assert "Pick exactly one" in check("q1", "a, b")[0]
+    assert "not a number" in check("q4", "1/(")[0]
+    assert "does not parse" in check("q10", "2*sigma(2*x")[0]
+    assert "format OK" in check("q10", "2*sigma(2*x)")[0]
+    no_id = check("q4", 0.5, None)
+    assert "enter your student id" in no_id[0] and not no_id[1].passed
 
 
 def test_two_students_get_different_values():
