@@ -286,7 +286,7 @@ def quiz_format_problem(question: dict, answer) -> str | None:
     'Your answer is not a num'
     """
     from .parse import Names, ParseError, parse_expression
-    from .quiz import _letters, _number
+    from .quiz import _letters, bounded_number
 
     if answer is None:
         return "No answer yet: replace None with your answer."
@@ -302,7 +302,7 @@ def quiz_format_problem(question: dict, answer) -> str | None:
         return None
     if kind == "numeric":
         try:
-            _number(answer if isinstance(answer, (int, float, str)) else str(answer))
+            bounded_number(answer if isinstance(answer, (int, float, str)) else str(answer))
         except ParseError as exc:
             return f"Your answer is not a number: {exc.message}."
         except Exception as exc:  # noqa: BLE001 - any failure is a format problem for the student

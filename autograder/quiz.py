@@ -167,7 +167,7 @@ class Numeric:
     def grade(self, answer, variant: dict) -> QuestionResult:
         """``answer``: a number, or a plain expression of numbers such as '1/4' or 'exp(-1)'."""
         try:
-            given = _number(answer)
+            given = bounded_number(answer)
         except (ParseError, NotNumeric, TypeError, ValueError) as exc:
             message = exc.message if isinstance(exc, ParseError) else str(exc)
             return QuestionResult(self.id, 0.0, self.points, f"Your answer is not a number: {message}.")
@@ -178,6 +178,16 @@ class Numeric:
             return QuestionResult(self.id, 0.0, self.points, "Not correct: check the sign.")
         return QuestionResult(self.id, 0.0, self.points,
                               f"Not correct (answers within {self.rel_tol:.1%} of the right value are accepted).")
+
+
+def bounded_number(answer, timeout: float = 2.0):
+    """``_number`` in a time- and memory-bounded worker: ``9**9**9**9`` must not hang grading."""
+    from .limits import BoundExceeded, run_bounded
+
+    try:
+        return run_bounded(_number, (answer,), timeout=timeout)
+    except BoundExceeded as exc:
+        raise ValueError(f"it could not be evaluated in time ({exc.reason})") from exc
 
 
 def _number(answer):

@@ -73,3 +73,12 @@ def test_the_judge_grades_against_the_submitters_variant_and_refuses_other_ids()
     assert judge_question(q, _cell(str(2 * b), "ben"), "ben").points == 1
     assert judge_question(q, _cell(str(2 * b), None), "ben").points == 0
     assert judge_question(q, new_code_cell("x"), "ben").feedback.startswith("No answer recorded")
+
+
+def test_a_huge_number_is_refused_in_bounded_time_not_hung():
+    import time
+
+    q = QuizSpec.from_string(GOOD, name="quizx").question("n1")
+    started = time.monotonic()
+    result = q.grade("9**9**9**9", q.variant("ann"))
+    assert result.points == 0 and "not a number" in result.feedback and time.monotonic() - started < 10
