@@ -59,9 +59,7 @@ def quiz_notebook(spec: QuizSpec) -> nbformat.NotebookNode:
                                  f"    ### END SOLUTION\n)"), "student_id-answer", solution=True),
              _cell(new_code_cell("show_quiz(student_id)"), "show")]
     for n, q in enumerate(spec.questions, 1):
-        cells.append(_cell(new_markdown_cell(f"**Question {n}** (`{q.id}`, {q.points:g} points): see the "
-                                             f"question `{q.id}` shown above for your id; answer in the cell below."),
-                           f"{q.id}-prompt"))
+        cells.append(_cell(new_markdown_cell(_prompt(n, q)), f"{q.id}-prompt"))
         cells.append(_cell(new_code_cell(f"{q.id} = (\n    ### BEGIN SOLUTION\n    {_solution(q)}\n"
                                          f"    ### END SOLUTION\n)"), f"{q.id}-answer", solution=True))
         cells.append(_cell(new_code_cell(f'check_quiz_answer("{q.id}", {q.id}, student_id)\n'
@@ -74,6 +72,22 @@ def quiz_notebook(spec: QuizSpec) -> nbformat.NotebookNode:
                                        "name": "python3"},
                         "language_info": {"name": "python"}})
     return nb
+
+
+def _prompt(n: int, q) -> str:
+    """The question's template: parameters as ⟨name⟩; the student's own values are printed by ``show_quiz``."""
+    points = f"{q.points:g} point" + ("" if q.points == 1 else "s")
+    text = q.prompt
+    for name in getattr(q, "params", {}) or {}:
+        text = text.replace("{" + name + "}", f"⟨{name}⟩")
+    if isinstance(q, Choice):
+        where = "the options, in your order, are printed above" + (" (one or more are right)" if q.multiple
+                                                                     else " (exactly one is right)")
+    elif "⟨" in text:
+        where = "your values of ⟨…⟩ are printed above"
+    else:
+        where = "printed above too"
+    return f"**Question {n}** (`{q.id}`, {points}): {text}\n\n*({where}; answer in the cell below)*"
 
 
 def _solution(q) -> str:
