@@ -33,6 +33,8 @@ def judge_question(question, cell, submitter: str, error_note: str = "") -> Step
     except ValueError:
         return no_answer(info, "No student id was entered in the marked cell, so there is no variant to grade "
                                "against: 0 points.")
+    if not str(submitter or "").strip():
+        return no_answer(info, "The submission has no nbgrader student id to grade the variant for: 0 points.")
     if entered_id != normalize_id(submitter):
         return no_answer(info, f"The id entered in the notebook ({str(entered).strip()!r}) is not the id this "
                                f"quiz was submitted with ({submitter!r}); questions are graded only for your "

@@ -73,6 +73,7 @@ def test_the_judge_grades_against_the_submitters_variant_and_refuses_other_ids()
     assert judge_question(q, _cell(str(2 * b), "ben"), "ben").points == 1
     assert judge_question(q, _cell(str(2 * b), None), "ben").points == 0
     assert judge_question(q, new_code_cell("x"), "ben").feedback.startswith("No answer recorded")
+    assert judge_question(q, _cell(str(2 * a), "ann"), "").points == 0  # no submitter: nothing to grade for
 
 
 def test_a_huge_number_is_refused_in_bounded_time_not_hung():
