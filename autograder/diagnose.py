@@ -127,6 +127,21 @@ def known_mistake(case: Case):
 
 
 @rule
+def wrong_at_few_points(case: Case):
+    """Right at almost every point, wrong at one or two: typically the value at a kink (ReLU′(0))."""
+    if case.values.shape:
+        return None
+    rows = [(p, a, r) for p, a, r in zip(case.target.points, case.values.values, case.target.values.values)
+            if a is not None and r is not None]
+    wrong = [(p, a, r) for p, a, r in rows if not close_all(a, r)]
+    if len(rows) < 8 or not 0 < len(wrong) <= 2:
+        return None
+    point, a, r = wrong[0]
+    return Diagnosis("wrong_at_point", f"Your answer is right everywhere but at {_where(case, point)}: there it "
+                     f"gives {_value(a)} instead of {_value(r)} — check what the step says about that point.")
+
+
+@rule
 def wrong_variables(case: Case):
     used = case.target.depends_on(case.answer)
     extra = sorted(used - case.target.primitives)
@@ -142,7 +157,7 @@ def constant_factor(case: Case):
     if pairs and all(close(a, 0) for a, _ in pairs):
         return Diagnosis("zero", "Your answer is 0 everywhere; the derivative here is not zero.")
     ratio = _constant(a / r for a, r in pairs if not close(r, 0))
-    if ratio is None or close(ratio, 0):
+    if ratio is None or close(ratio, 0) or close(ratio, 1):  # a ratio of 1: wrong only where the result is 0
         return None
     if close(ratio, -1):
         return Diagnosis("sign_error", "Your answer has the wrong sign: it is the negative of the right result.")
@@ -185,11 +200,19 @@ def _triples(case: Case, other: Sampled):
             yield a[0], r[0], x[0]
 
 
+def _undefined_where_both_are(case: Case, other: Sampled) -> bool:
+    """Whether ``other`` has no value at a point where the answer and the reference both have one."""
+    return any(a is not None and r is not None and x is None
+               for a, r, x in zip(case.values.values, case.target.values.values, other.values))
+
+
 @rule
 def factor(case: Case):
     if _answer_is_constant(case) or case.values.shape:
         return None  # the missing "factor" would be the whole reference: say nothing of it
     for f, values in case.target.candidate_factors:
+        if _undefined_where_both_are(case, values):
+            continue  # a factor such as relu(z)/z cannot explain a difference exactly where it has no value
         triples = list(_triples(case, values))
         if len(triples) < 3:
             continue
@@ -267,12 +290,10 @@ def _agrees_after(case: Case, term_values: Sampled, change) -> bool:
 
 
 def _differs(case: Case) -> Diagnosis:
-    shown = set(case.target.names.scalars)
     for point, a, r in zip(case.target.points, case.values.values, case.target.values.values):
         if r is None:
             continue
-        where = ", ".join(f"{k} = {mpmath.nstr(mpmath.re(v), 3)}" for k, v in sorted(
-            point.items(), key=lambda kv: str(kv[0])) if k.name in shown) or "a test point"
+        where = _where(case, point)
         if a is None:
             return Diagnosis("undefined", f"Your answer is undefined at {where}, where the result is defined.")
         if case.values.shape:
@@ -288,6 +309,13 @@ def _differs(case: Case) -> Diagnosis:
                              f"Your answer is not equivalent to the right result: at {where} it gives "
                              f"{_value(a)} but should give {_value(r)}.")
     return Diagnosis("not_equivalent", "Your answer is not equivalent to the right result.")
+
+
+def _where(case: Case, point: dict) -> str:
+    """``z = 0, y = 0.25``: the declared scalar symbols at a sample point."""
+    shown = set(case.target.names.scalars)
+    return ", ".join(f"{k} = {mpmath.nstr(mpmath.re(v), 3)}" for k, v in sorted(
+        point.items(), key=lambda kv: str(kv[0])) if k.name in shown) or "a test point"
 
 
 def _value(v) -> str:

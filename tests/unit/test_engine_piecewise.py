@@ -72,3 +72,11 @@ def test_kink_points_only_for_piecewise_definitions():
     assert len(zs) == 21 and zs.count(0) == 1  # alpha's switch (alpha = 1) lies outside its domain
     smooth = Domain.build(define={"s": "sigmoid(z)"}, symbols=["z"])
     assert len(smooth.points(20, "salt")) == 20 and all(p[sympy.Symbol("z")] != 0 for p in smooth.points(20, "salt"))
+
+
+def test_an_answer_wrong_only_at_the_kink_is_told_where():
+    # ReLU′ with the stated convention ReLU′(0) = 0; step(z) is ½ there, and right everywhere else
+    v = check_equivalent("step(z)", "where(z > 0, 1, 0)", define={"r": "relu(z)"}, symbols=["z", "r"])
+    assert v.diagnosis == "wrong_at_point", v.feedback
+    assert "z = 0.0" in v.feedback and "gives 0.5 instead of 0.0" in v.feedback
+    assert "times the right result" not in v.feedback  # not the "1 times" constant factor it used to say
