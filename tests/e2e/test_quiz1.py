@@ -13,7 +13,6 @@ import pytest
 import sympy
 
 from autograder.authoring.quiz_spec import QuizSpec
-from autograder.demo import load_class
 from autograder.notebook import quiz_question_text
 from autograder.parse import Names, parse_expression
 from autograder.quiz import Choice, Numeric, Symbolic
