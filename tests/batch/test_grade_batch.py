@@ -47,8 +47,11 @@ def test_bad_submissions_fail_alone(course):
 
 
 def test_interrupted_run_resumes_without_grading_twice(course):
+    # As from a terminal: Ctrl-C is not ignored, even when this suite itself runs in the background
+    # (a shell starts background jobs with SIGINT ignored, and children inherit that).
     proc = subprocess.Popen([str(BIN / "autograder"), "grade", "hw", "--jobs", "1"], cwd=course, env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     marks = lambda: sorted((course / "autograded").glob("*/hw/.autograder-graded.json"))  # noqa: E731
     deadline = time.monotonic() + 120
     while len(marks()) < 2 and time.monotonic() < deadline:
