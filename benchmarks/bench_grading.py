@@ -1,7 +1,7 @@
 """Benchmark class grading: serial `nbgrader autograde` vs `autograder grade --jobs 2` vs a 2-worker Dask cluster.
 
 Builds N synthetic ps1 submissions (the demo class's answers, cycled; the student
-whose cell loops forever is left out, since one timeout would dominate the figure),
+whose cell loops forever and the corrupted upload nbgrader cannot read are left out),
 grades identical copies of the course three ways in the same run, and prints
 submissions per minute, the ratio to serial, and whether every grade is identical.
 Target on 2 cores: ≥ 1.8× the serial rate with identical grades.
@@ -27,11 +27,13 @@ from rich.table import Table
 
 from autograder.demo import ASSIGNMENT, load_class, nbgrader, prepare_course, read_scores, write_submissions
 
-SLOW = {"frank"}  # loops until the cell timeout
+# frank loops until the cell timeout (one timeout would dominate the figure); zack's upload is not a
+# notebook, which serial nbgrader cannot grade at all (it exits 1), so neither is a fair unit of work
+SKIP = {"frank", "zack"}
 
 
 def synthetic_class(count: int) -> list[Student]:
-    demo = [s for s in load_class() if s.id not in SLOW]
+    demo = [s for s in load_class() if s.id not in SKIP]
     return [dataclasses.replace(demo[i % len(demo)], id=f"s{i:03d}{demo[i % len(demo)].id}") for i in range(count)]
 
 
