@@ -44,30 +44,24 @@ class JudgeAnswers(NbGraderPreprocessor):
         assignment = resources["nbgrader"]["assignment"]
         spec_path = self._spec_path(assignment)
         if is_quiz_spec(spec_path):
-            return self._judge_quiz(QuizSpec.from_file(spec_path), nb, resources)
-        spec = Spec.from_file(spec_path)
+            lookup = _quiz_lookup(QuizSpec.from_file(spec_path), str(resources["nbgrader"].get("student") or ""))
+        else:
+            lookup = _step_lookup(Spec.from_file(spec_path))
         answer_cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
                         if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
         for index, cell in enumerate(nb.cells):
-            step_id = recorded_step(cell)
-            if step_id is None:
+            recorded_id = recorded_step(cell)
+            if recorded_id is None:
                 continue
             try:
-                step = spec.step(step_id)
+                info, judge = lookup(recorded_id)
             except KeyError as exc:
-                raise ValueError(f"{assignment}: test cell records step {step_id!r} but {spec.source} "
-                                 f"has no such step") from exc
-            info, reference = grading_step(spec, step)
+                raise ValueError(f"{assignment}: a test cell records {recorded_id!r}, which {spec_path} does "
+                                 f"not have") from exc
             objection = static_objection(nb, info, index)
-            answer_cell = answer_cells.get(f"{step_id}-answer")
-            result = (no_answer(info, objection) if objection
-                      else self._judge(info, reference, spec, cell, answer_cell))
-            _write_verdict(cell, result)
+            _write_verdict(cell, no_answer(info, objection) if objection else judge(cell, answer_cells))
         _scrub_after_unsafe_code(nb)
         return nb, resources
-
-    def _load_spec(self, assignment: str) -> Spec:
-        return Spec.from_file(self._spec_path(assignment))
 
     def _spec_path(self, assignment: str) -> Path:
         coursedir = CourseDirectory(config=self.config)
@@ -77,39 +71,41 @@ class JudgeAnswers(NbGraderPreprocessor):
             raise FileNotFoundError(f"expected one {self.spec_glob} in {folder}, found {len(specs)}")
         return specs[0]
 
-    def _judge_quiz(self, quiz: QuizSpec, nb, resources):
-        """Quiz answers, judged against the variant of the submission's student id (see quiz_judge)."""
-        submitter = str(resources["nbgrader"].get("student") or "")
-        answer_cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
-                        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
-        for index, cell in enumerate(nb.cells):
-            qid = recorded_step(cell)
-            if qid is None:
-                continue
-            try:
-                question = quiz.question(qid)
-            except KeyError as exc:
-                raise ValueError(f"{quiz.name}: test cell records question {qid!r} which the quiz spec "
-                                 f"does not have") from exc
-            info = {"id": qid, "title": qid, "points": question.points}
-            objection = static_objection(nb, info, index)
+
+def _step_lookup(spec: Spec):
+    """For a recorded step id: its grading info and a judge of (check cell, answer cells) → StepResult.
+    KeyError for an id the spec does not have."""
+    def lookup(step_id):
+        info, reference = grading_step(spec, spec.step(step_id))
+        return info, lambda cell, answer_cells: _judge_step(info, reference, spec, cell,
+                                                            answer_cells.get(f"{step_id}-answer"))
+    return lookup
+
+
+def _quiz_lookup(quiz: QuizSpec, submitter: str):
+    """Like ``_step_lookup`` for quiz questions, judged against the submitter's own variant (see quiz_judge)."""
+    def lookup(qid):
+        question = quiz.question(qid)
+
+        def judge(cell, answer_cells):
             note = (_error_note(answer_cells.get(f"{qid}-answer"), "your answer cell")
                     or _error_note(answer_cells.get("student_id-answer"), "your student id cell")
                     or _error_note(cell, "the check cell"))
-            result = no_answer(info, objection) if objection else judge_question(question, cell, submitter, note)
-            _write_verdict(cell, result)
-        _scrub_after_unsafe_code(nb)
-        return nb, resources
+            return judge_question(question, cell, submitter, note)
+        return {"id": qid, "title": qid, "points": question.points}, judge
+    return lookup
 
-    def _judge(self, info, reference, spec, cell, answer_cell) -> StepResult:
-        recorded = [o for o in cell.get("outputs", []) if o.get("output_type") == "display_data"
-                    and o.get("data", {}).get(ANSWER_MIME, {}).get("step") == info["id"]]
-        if not recorded:
-            note = _error_note(answer_cell, "your answer cell") or _error_note(cell, "the check cell")
-            return no_answer(info, "No answer recorded: the cell did not run, raised an error, or the kernel "
-                                   "died or timed out" + note + ".")
-        answer = recorded[-1]["data"][ANSWER_MIME].get("answer")
-        return score_answer(info, answer, reference=reference, engine=spec.engine_kwargs())
+
+def _judge_step(info, reference, spec, cell, answer_cell) -> StepResult:
+    """The last answer the kernel recorded for the step in ``cell``'s outputs, scored against ``reference``."""
+    recorded = [o for o in cell.get("outputs", []) if o.get("output_type") == "display_data"
+                and o.get("data", {}).get(ANSWER_MIME, {}).get("step") == info["id"]]
+    if not recorded:
+        note = _error_note(answer_cell, "your answer cell") or _error_note(cell, "the check cell")
+        return no_answer(info, "No answer recorded: the cell did not run, raised an error, or the kernel "
+                               "died or timed out" + note + ".")
+    answer = recorded[-1]["data"][ANSWER_MIME].get("answer")
+    return score_answer(info, answer, reference=reference, engine=spec.engine_kwargs())
 
 
 def recorded_step(cell) -> str | None:
