@@ -51,6 +51,9 @@ class ParseError(ValueError):
         super().__init__(message)
         self.code, self.message, self.column = code, message, column
 
+    def __reduce__(self):  # it comes back from the bounded worker process whole, not as a TypeError
+        return ParseError, (self.code, self.message, self.column)
+
 
 @dataclass(frozen=True)
 class Names:

@@ -89,3 +89,9 @@ def test_authoring_errors_are_loud():
         Numeric("bad", "?", params={"z": [1]}, answer="q + 1")
     with pytest.raises(ValueError, match="student id"):
         normalize_id("  ")
+
+
+def test_an_unreadable_number_is_told_why():
+    """The parser's own sentence reaches the student (it once came back from the worker as a pickling error)."""
+    feedback = GD.grade("w - 1", GD.variant("ben")).feedback
+    assert "unknown name 'w'" in feedback and "__init__" not in feedback
