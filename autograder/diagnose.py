@@ -117,6 +117,18 @@ def shape_mismatch(case: Case):
 
 
 @rule
+def undefined_where_defined(case: Case):
+    """Right wherever it has a value, but without one where the result has: a removable division by zero."""
+    rows = list(zip(case.target.points, case.values.values, case.target.values.values))
+    missing = [p for p, a, r in rows if a is None and r is not None]
+    if not missing or any(not close_all(a, r) for _, a, r in rows if a is not None and r is not None):
+        return None
+    return Diagnosis("undefined", f"Your answer has no value at {_where(case, missing[0])}, where the result is "
+                     "defined (a division by zero, or a log or root of a negative number?); write it in a form "
+                     "that holds at that point too.")
+
+
+@rule
 def known_mistake(case: Case):
     for values, feedback in case.target.mistakes:
         pairs = [(a, m) for av, mv in zip(case.values.values, values.values)
@@ -312,8 +324,10 @@ def _differs(case: Case) -> Diagnosis:
 
 
 def _where(case: Case, point: dict) -> str:
-    """``z = 0, y = 0.25``: the declared scalar symbols at a sample point."""
+    """``z = 0, y = 0.25``: the declared scalar symbols the result or the answer depends on, at a sample point."""
     shown = set(case.target.names.scalars)
+    relevant = shown & (case.target.primitives | case.target.depends_on(case.answer))
+    shown = relevant or shown  # not the ten other symbols of the assignment
     return ", ".join(f"{k} = {mpmath.nstr(mpmath.re(v), 3)}" for k, v in sorted(
         point.items(), key=lambda kv: str(kv[0])) if k.name in shown) or "a test point"
 

@@ -120,7 +120,7 @@ def _judge_against(answer, target: Target, forbid, require_simplified, hints) ->
     result = agreement(values, head.values)
     method = f"numeric: {result.used} points, 40 digits"
     if result.equivalent is None:
-        return undecided("Could not decide: the answer or the result is undefined at too many test points.",
+        return undecided("Could not decide: the result is undefined at too many test points.",
                          method)
     if result.equivalent:
         return _equivalent(expr, target, require_simplified, method, latex)

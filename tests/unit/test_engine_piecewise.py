@@ -80,3 +80,19 @@ def test_an_answer_wrong_only_at_the_kink_is_told_where():
     assert v.diagnosis == "wrong_at_point", v.feedback
     assert "z = 0.0" in v.feedback and "gives 0.5 instead of 0.0" in v.feedback
     assert "times the right result" not in v.feedback  # not the "1 times" constant factor it used to say
+
+
+@pytest.mark.parametrize("answer", ["relu(z)/z", "r/z", "max(0, z)/z"])
+def test_an_answer_without_a_value_at_the_kink_is_rejected(answer):
+    """relu(z)/z equals ReLU′ wherever it is defined, but it has no value at z = 0, which the step asks about."""
+    v = check_equivalent(answer, "where(z > 0, 1, 0)", define={"r": "relu(z)"}, symbols=["z", "r"])
+    assert v.status == "not_equivalent" and v.diagnosis == "undefined", v.feedback
+    assert "no value at" in v.feedback and "z = 0.0" in v.feedback
+
+
+def test_an_answer_undefined_where_a_label_is_zero_is_rejected():
+    """y(1 + y)/(y + y²) is 1 only where y ≠ 0: with labels drawn from {0, 1}, half the examples get no value."""
+    v = check_equivalent("(a - y)*y*(1 + y)/(y + y^2)", "a - y", symbols=["a", "y"],
+                         domain={"a": (0, 1), "y": [0, 1]})
+    assert v.status == "not_equivalent" and v.diagnosis == "undefined", v.feedback
+    assert "y = 0" in v.feedback
