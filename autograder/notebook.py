@@ -68,7 +68,7 @@ def symbols(names: str):
     return sympy.symbols(names)
 
 
-def matrix(name: str, rows: int, cols: int) -> sympy.ImmutableMatrix:
+def matrix(name: str, rows: int, cols: int) -> "ArrayMatrix":
     """A ``rows``×``cols`` matrix of element symbols (``X_0_0``, ``X_0_1``, …), as the setup cell creates it.
 
     >>> X = matrix("X", 2, 3)

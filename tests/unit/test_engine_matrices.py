@@ -1,5 +1,7 @@
 """Vectorized answers: matrices of element symbols, numpy's operator meanings, shape diagnoses."""
 
+import re
+
 import pytest
 import sympy
 
@@ -91,3 +93,46 @@ def test_a_row_and_a_column_make_no_outer_table():
     assert v.status == "invalid" and "1×4 and a 4×1" in v.feedback
     v = check_equivalent("W1*X + Matrix([[1], [1], [1], [1]])", "W1*X", **BIAS)  # a 4×1 column, 3 rows
     assert v.status == "invalid" and "3×4 and a 4×1" in v.feedback
+
+
+# The same expressions typed as Python in a notebook, on the setup cell's matrix() objects, and as strings.
+def _kernel():
+    from types import SimpleNamespace
+
+    from autograder import notebook as nb
+
+    return nb, SimpleNamespace(m=sympy.Symbol("m"), X=nb.matrix("X", 2, 4), W1=nb.matrix("W1", 3, 2),
+                               b1=nb.matrix("b1", 3, 1), A1=nb.matrix("A1", 3, 4), Y=nb.matrix("Y", 1, 4),
+                               r=nb.matrix("r", 1, 4))
+
+
+KERNEL_FORMS = [
+    ("W1*X + b1", lambda nb, k: k.W1 * k.X + k.b1),
+    ("1 - tanh(W1*X + b1)^2", lambda nb, k: 1 - nb.tanh(k.W1 * k.X + k.b1)**2),
+    ("1/(1 + exp(-(W1*X + b1)))", lambda nb, k: 1 / (1 + nb.exp(-(k.W1 @ k.X + k.b1)))),
+    ("hadamard(A1, 1 - A1)", lambda nb, k: nb.hadamard(k.A1, 1 - k.A1)),
+    ("2*A1 - A1^2/m", lambda nb, k: 2 * k.A1 - k.A1**2 / k.m),
+    ("Y - sigma(r)", lambda nb, k: k.Y - nb.sigma(k.r)),
+    ("rowsum(A1)/m + b1", lambda nb, k: nb.rowsum(k.A1) / k.m + k.b1),
+]
+
+
+@pytest.mark.parametrize("text, build", KERNEL_FORMS, ids=[t for t, _ in KERNEL_FORMS])
+def test_python_operators_on_notebook_matrices_mean_what_the_string_means(text, build):
+    """``W1*X + b1`` or ``1 - A1**2`` typed in the kernel: numpy's rules, not sympy's (which would refuse them)."""
+    built = build(*_kernel())
+    parsed = parse_expression(text, Names.of(["m"], matrices=dict(BIAS["matrices"], A1=(3, 4))))
+    assert built.shape == parsed.shape
+    assert sympy.simplify(sympy.Matrix(built) - sympy.Matrix(parsed)) == sympy.zeros(*parsed.shape)
+
+
+@pytest.mark.parametrize("build, words", [
+    (lambda k: k.W1 * k.W1, "cannot multiply a 3×2 by a 3×2 matrix — for an element-wise product use hadamard"),
+    (lambda k: k.Y - k.Y.T, "cannot apply '-' to a 1×4 and a 4×1 matrix"),
+    (lambda k: k.X * k.X, "cannot multiply a 2×4 by a 2×4 matrix"),
+])
+def test_python_operators_on_notebook_matrices_explain_shape_errors(build, words):
+    from autograder.matrices import ShapeMismatch
+
+    with pytest.raises(ShapeMismatch, match=re.escape(words)):
+        build(_kernel()[1])
