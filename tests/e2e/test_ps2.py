@@ -1,19 +1,12 @@
 """ps2 (gradient descent on m examples): vectorized answers are judged element-wise, shapes are diagnosed,
 and the student's local check says what grading says."""
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import nbformat
 import pytest
 
-from autograder.demo import load_class, submission_notebook
+from .. import helpers
 
 pytestmark = pytest.mark.e2e
-REPO = Path(__file__).resolve().parents[2]
 
 
 def feedback_sentences(graded_demos, student: str) -> str:
@@ -45,14 +38,7 @@ def test_sympy_matrix_answers_from_the_kernel_are_graded(graded_demos):
 
 
 def local_check(tmp_path, student_id):
-    """`autograder check` on a copy of the release filled in as the demo student did."""
-    folder = tmp_path / student_id / "ps2"
-    shutil.copytree(REPO / "release" / "ps2", folder)
-    student = next(s for s in load_class("ps2") if s.id == student_id)
-    nbformat.write(submission_notebook(nbformat.read(folder / "ps2.ipynb", 4), student), folder / "ps2.ipynb")
-    exe = Path(sys.executable).with_name("autograder")
-    return subprocess.run([str(exe), "check", str(folder / "ps2.ipynb"), "--timeout", "10"], capture_output=True,
-                          text=True, timeout=180, env=dict(os.environ, COLUMNS="250"))
+    return helpers.local_check(tmp_path, "ps2", student_id)
 
 
 def test_local_check_reports_the_same_shape_diagnosis(tmp_path):

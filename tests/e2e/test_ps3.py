@@ -1,19 +1,12 @@
 """ps3 (backpropagation through a two-layer network): the feedback names each backprop mistake, and the
 student's local check (`autograder check`) says what grading says."""
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import nbformat
 import pytest
 
-from autograder.demo import load_class, submission_notebook
+from .. import helpers
 
 pytestmark = pytest.mark.e2e
-REPO = Path(__file__).resolve().parents[2]
 
 
 def feedback_page(graded_demos, student: str) -> str:
@@ -59,14 +52,7 @@ def test_sympy_matrix_answers_from_the_kernel_are_graded(graded_demos):
 
 
 def local_check(tmp_path, student_id):
-    """`autograder check` on a copy of the release filled in as the demo student did."""
-    folder = tmp_path / student_id / "ps3"
-    shutil.copytree(REPO / "release" / "ps3", folder)
-    student = next(s for s in load_class("ps3") if s.id == student_id)
-    nbformat.write(submission_notebook(nbformat.read(folder / "ps3.ipynb", 4), student), folder / "ps3.ipynb")
-    exe = Path(sys.executable).with_name("autograder")
-    return subprocess.run([str(exe), "check", str(folder / "ps3.ipynb"), "--timeout", "10"], capture_output=True,
-                          text=True, timeout=180, env=dict(os.environ, COLUMNS="250"))
+    return helpers.local_check(tmp_path, "ps3", student_id)
 
 
 def test_local_check_names_the_missing_factor_as_grading_does(tmp_path):

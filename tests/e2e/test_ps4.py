@@ -1,19 +1,14 @@
 """ps4 (activation derivatives, softmax with cross-entropy): graded by the real nbgrader path, the feedback names
 the wrong value at z = 0 and the missing softmax paths, and the local check (`autograder check`) agrees."""
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import nbformat
 import pytest
 
-from autograder.demo import load_class, run_demo, submission_notebook
+from autograder.demo import run_demo
+
+from .. import helpers
 
 pytestmark = pytest.mark.e2e
-REPO = Path(__file__).resolve().parents[2]
 TOTAL = 16
 
 
@@ -55,14 +50,7 @@ def test_answers_built_from_earlier_sympy_answers_are_graded(graded):
 
 
 def local_check(tmp_path, student_id):
-    """`autograder check` on a copy of the release filled in as the demo student did."""
-    folder = tmp_path / student_id / "ps4"
-    shutil.copytree(REPO / "release" / "ps4", folder)
-    student = next(s for s in load_class("ps4") if s.id == student_id)
-    nbformat.write(submission_notebook(nbformat.read(folder / "ps4.ipynb", 4), student), folder / "ps4.ipynb")
-    exe = Path(sys.executable).with_name("autograder")
-    return subprocess.run([str(exe), "check", str(folder / "ps4.ipynb"), "--timeout", "10"], capture_output=True,
-                          text=True, timeout=180, env=dict(os.environ, COLUMNS="250"))
+    return helpers.local_check(tmp_path, "ps4", student_id)
 
 
 def test_local_check_passes_the_unusual_forms(tmp_path):

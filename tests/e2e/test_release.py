@@ -1,14 +1,12 @@
 """release/ps1 reveals no reference answer anywhere, and `autograder check` reports on a filled-in notebook."""
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from ..helpers import local_check
 from .test_assignments import reference_forms
 
 pytestmark = pytest.mark.e2e
@@ -44,33 +42,15 @@ def test_the_leak_check_would_catch_a_leak(tmp_path):
     assert any(f in nb_path.read_text() for f in reference_forms(PS1_SPEC))
 
 
-def _filled(tmp_path, student_id):
-    from autograder.demo import load_class, submission_notebook
-
-    folder = tmp_path / student_id
-    shutil.copytree(REPO / "release" / "ps1", folder)
-    student = next(s for s in load_class() if s.id == student_id)
-    nb = submission_notebook(nbformat.read(folder / "ps1.ipynb", 4), student)
-    nbformat.write(nb, folder / "ps1.ipynb")
-    return folder / "ps1.ipynb"
-
-
-def _check(path):
-    exe = Path(sys.executable).with_name("autograder")
-    env = dict(os.environ, COLUMNS="250")  # one table row per line, so sentences are not wrapped
-    return subprocess.run([str(exe), "check", str(path), "--timeout", "10"], capture_output=True, text=True,
-                          timeout=120, env=env)
-
-
 def test_autograder_check_passes_a_correct_notebook(tmp_path):
-    proc = _check(_filled(tmp_path, "alice"))
+    proc = local_check(tmp_path, "ps1", "alice")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "total: 10/10" in proc.stdout
     assert proc.stdout.count("PASS") == 5
 
 
 def test_autograder_check_reports_the_same_diagnoses_as_grading(tmp_path):
-    proc = _check(_filled(tmp_path, "carol"))
+    proc = local_check(tmp_path, "ps1", "carol")
     assert proc.returncode == 1
     out = proc.stdout
     assert "total: 2.5/10" in out
@@ -79,7 +59,7 @@ def test_autograder_check_reports_the_same_diagnoses_as_grading(tmp_path):
 
 
 def test_autograder_check_survives_a_dead_kernel_and_agrees_with_grading(tmp_path):
-    proc = _check(_filled(tmp_path, "grace"))
+    proc = local_check(tmp_path, "ps1", "grace")
     assert proc.returncode == 1
     assert "the kernel died" in proc.stdout
     assert "total: 4/10" in proc.stdout  # the same total autograde gives grace

@@ -2,18 +2,13 @@
 values shipped in release/ps2/ps2.checks.json). Both must give the same points and the same sentence, for strings
 and for sympy objects built in the kernel, with `m` written as a symbol or as 4."""
 
-from pathlib import Path
-
 import pytest
 
-from autograder.authoring.build import grading_step
-from autograder.authoring.spec import Spec
-from autograder.nbgrader.scoring import score_answer
-from autograder.notebook import answer_payload, hadamard, local_result, matrix, symbols, transpose
+from autograder.notebook import hadamard, matrix, symbols, transpose
 
-REPO = Path(__file__).resolve().parents[2]
-SPEC = Spec.from_file(REPO / "source" / "ps2" / "ps2.spec.toml")
-RELEASE = REPO / "release" / "ps2"
+from ..helpers import AssignmentAnswers
+
+PS2 = AssignmentAnswers("ps2")
 
 # what the release's setup cell defines
 a, y, z, b, m = symbols("a y z b m")
@@ -55,25 +50,17 @@ CASES = [
 ]
 
 
-def graded(step_id, answer):
-    info, reference = grading_step(SPEC, SPEC.step(step_id))
-    return score_answer(info, answer_payload(answer), reference=reference, engine=SPEC.engine_kwargs())
+graded = PS2.graded
 
 
 @pytest.mark.parametrize("step_id,answer,points,diagnosis,fragment", CASES,
                          ids=[f"{c[0]}:{str(c[1])[:30]}" for c in CASES])
 def test_grading_and_the_local_check_agree(step_id, answer, points, diagnosis, fragment):
-    grade = graded(step_id, answer)
-    assert (grade.points, grade.diagnosis) == (points, diagnosis), grade.feedback
-    assert fragment in grade.feedback
-    local = local_result(step_id, answer, folder=RELEASE)
-    assert (local.points, local.diagnosis, local.feedback) == (grade.points, grade.diagnosis, grade.feedback)
+    PS2.assert_case(step_id, answer, points, fragment, diagnosis)
 
 
 def test_every_step_is_exercised_right_and_wrong():
-    right = {c[0] for c in CASES if c[2] > 0}
-    wrong = {c[0] for c in CASES if c[2] == 0}
-    assert right == wrong == {s.id for s in SPEC.steps}
+    PS2.assert_every_step_exercised({c[0] for c in CASES if c[2] > 0}, {c[0] for c in CASES if c[2] == 0})
 
 
 def test_m_is_a_number_when_judged():

@@ -2,18 +2,14 @@
 values shipped in release/ps3/ps3.checks.json). Both must give the same points and sentence, for strings and for
 sympy objects built in the kernel, and the backprop mistakes the issue names get their own diagnosis."""
 
-from pathlib import Path
-
 import pytest
 
-from autograder.authoring.build import grading_step
-from autograder.authoring.spec import Spec
-from autograder.nbgrader.scoring import score_answer
-from autograder.notebook import answer_payload, hadamard, local_result, matrix, rowsum, symbols, tanh, transpose
+from autograder.notebook import hadamard, local_result, matrix, rowsum, symbols, tanh, transpose
 
-REPO = Path(__file__).resolve().parents[2]
-SPEC = Spec.from_file(REPO / "source" / "ps3" / "ps3.spec.toml")
-RELEASE = REPO / "release" / "ps3"
+from ..helpers import AssignmentAnswers
+
+PS3 = AssignmentAnswers("ps3")
+RELEASE = PS3.release
 
 # what the release's setup cell defines
 b2, m = symbols("b2 m")
@@ -42,6 +38,9 @@ CASES = [
     ("dZ1", "hadamard(W2.T*dZ2, 1 - tanh(Z1)^2)", 3, None, "Correct"),
     ("dZ1", BACK - hadamard(BACK, hadamard(A1, A1)), 3, None, "Correct"),  # 1 − A1² expanded, in the kernel
     ("dZ1", hadamard(BACK, tanh(Z1).applyfunc(lambda v: 1 - v**2)), 3, None, "Correct"),
+    ("dZ1", hadamard(W2.T * dZ2, 1 - A1**2), 3, None, "Correct"),  # numpy's element-wise ** and 1 − P, in the kernel
+    ("dZ1", hadamard(BACK, 1 - tanh(W1 * X + b1)**2), 3, None, "Correct"),  # b1 broadcast over the columns
+    ("dZ1", hadamard(BACK, A1 - A1**2), 0, "known_mistake", "the derivative of tanh is not"),
     ("dZ1", "W2.T*dZ2", 0, "missing_factor", "missing the element-wise factor 1 − A1²"),
     ("dZ1", BACK, 0, "missing_factor", "missing the element-wise factor 1 − A1²"),
     ("dZ1", "(W2.T*dZ2)*(1 - A1^2)", 0, "shape_error", "for an element-wise product use hadamard"),
@@ -63,25 +62,17 @@ CASES = [
 ]
 
 
-def graded(step_id, answer):
-    info, reference = grading_step(SPEC, SPEC.step(step_id))
-    return score_answer(info, answer_payload(answer), reference=reference, engine=SPEC.engine_kwargs())
+graded = PS3.graded
 
 
 @pytest.mark.parametrize("step_id,answer,points,diagnosis,fragment", CASES,
                          ids=[f"{c[0]}:{str(c[1])[:30]}" for c in CASES])
 def test_grading_and_the_local_check_agree(step_id, answer, points, diagnosis, fragment):
-    grade = graded(step_id, answer)
-    assert (grade.points, grade.diagnosis) == (points, diagnosis), grade.feedback
-    assert fragment in grade.feedback, grade.feedback
-    local = local_result(step_id, answer, folder=RELEASE)
-    assert (local.points, local.diagnosis, local.feedback) == (grade.points, grade.diagnosis, grade.feedback)
+    PS3.assert_case(step_id, answer, points, fragment, diagnosis)
 
 
 def test_every_step_is_exercised_right_and_wrong():
-    right = {c[0] for c in CASES if c[2] > 0}
-    wrong = {c[0] for c in CASES if c[2] == 0}
-    assert right == wrong == {s.id for s in SPEC.steps}
+    PS3.assert_every_step_exercised({c[0] for c in CASES if c[2] > 0}, {c[0] for c in CASES if c[2] == 0})
 
 
 def test_m_is_the_number_of_examples():

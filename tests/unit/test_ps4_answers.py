@@ -2,18 +2,14 @@
 values shipped in release/ps4/ps4.checks.json). Both give the same points and sentence; the convention at the kink
 z = 0 decides ReLU′ and leaky ReLU′, and the softmax chain rule needs all three paths."""
 
-from pathlib import Path
-
 import pytest
 
-from autograder.authoring.build import grading_step
-from autograder.authoring.spec import Spec
-from autograder.nbgrader.scoring import score_answer
-from autograder.notebook import answer_payload, cosh, exp, local_result, sigma, step, symbols
+from autograder.notebook import cosh, exp, sigma, step, symbols
 
-REPO = Path(__file__).resolve().parents[2]
-SPEC = Spec.from_file(REPO / "source" / "ps4" / "ps4.spec.toml")
-RELEASE = REPO / "release" / "ps4"
+from ..helpers import AssignmentAnswers
+
+PS4 = AssignmentAnswers("ps4")
+RELEASE = PS4.release
 
 # what the release's setup cell defines
 z, alpha, s, t, r, l, z1, z2, z3, a1, a2, a3, y1, y2, y3 = symbols("z alpha s t r l z1 z2 z3 a1 a2 a3 y1 y2 y3")
@@ -40,6 +36,7 @@ CASES = [
     ("drelu", "where(z >= 0, 1, 0)", 0, "this is 1 at z = 0"),
     ("drelu", "where(z > 0, 0, 1)", 0, "The cases are swapped"),
     ("drelu", "relu(z)", 0, "That is ReLU itself"),
+    ("drelu", "relu(z)/z", 0, "no value at z = 0"),  # ReLU′ wherever it is defined, but not at the kink
     ("dleaky", "where(z > 0, 1, alpha)", 2, "Correct"),
     ("dleaky", "alpha + (1 - alpha)*where(z > 0, 1, 0)", 2, "Correct"),
     ("dleaky", "where(z > 0, alpha, 1)", 0, "The slope α is on the wrong side"),
@@ -72,20 +69,13 @@ CASES = [
 ]
 
 
-def graded(step_id, answer):
-    info, reference = grading_step(SPEC, SPEC.step(step_id))
-    return score_answer(info, answer_payload(answer), reference=reference, engine=SPEC.engine_kwargs())
+graded = PS4.graded
 
 
 @pytest.mark.parametrize("step_id,answer,points,fragment", CASES, ids=[f"{c[0]}:{str(c[1])[:30]}" for c in CASES])
 def test_grading_and_the_local_check_agree(step_id, answer, points, fragment):
-    grade = graded(step_id, answer)
-    assert grade.points == points, grade.feedback
-    assert fragment in grade.feedback, grade.feedback
-    local = local_result(step_id, answer, folder=RELEASE)
-    assert (local.points, local.diagnosis) == (grade.points, grade.diagnosis)
-    if fragment != "Your answer":  # an unauthored mistake is shown at a sample point, and the points differ
-        assert local.feedback == grade.feedback
+    # an unauthored mistake is shown at a sample point, and grading's points differ from the release's
+    PS4.assert_case(step_id, answer, points, fragment, same_feedback=fragment != "Your answer")
 
 
 def test_the_shipped_samples_look_at_the_kink():
