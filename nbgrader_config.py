@@ -30,6 +30,11 @@ c.Execute.timeout = 20
 # submission's own folder is writable. Without bubblewrap installed it warns and runs unsandboxed.
 c.Execute.kernel_manager_class = "autograder.sandbox.SandboxedKernelManager"
 
+# Once the last cell has run, every output is in the notebook: the kernel is killed rather than asked to
+# shut down. A graceful shutdown of the sandboxed kernel often waits seconds for it to exit (measured: a ps1
+# submission took 4.1 s graceful, 1.6 s immediate, the same CPU time), which a class pays once per student.
+c.Execute.shutdown_kernel = "immediate"
+
 # Autograding: nbgrader's default list, with two changes.
 #  - ResilientExecute replaces Execute: a kernel that dies keeps the points of the cells that ran.
 #  - JudgeAnswers runs after execution and before SaveAutoGrades: it judges every recorded answer in

@@ -2,7 +2,9 @@
 
 The worker is forked once and reused (forking after sympy is imported costs
 about a millisecond and nothing is re-imported); a call that runs out of time
-kills it, and the next call forks a fresh one.
+kills it, and the next call forks a fresh one. ``run_isolated`` does the same for
+work that starts processes of its own (grading one submission starts a kernel):
+one worker per calling thread, in its own process group, killed with its kernels.
 
 >>> run_bounded(pow, (2, 10), timeout=5.0)
 1024
@@ -29,15 +31,17 @@ class BoundExceeded(RuntimeError):
 
 
 class _Worker:
-    def __init__(self):
+    def __init__(self, memory: int | None = MEMORY_LIMIT, own_group: bool = False, what: str = "checking"):
         parent, child = Pipe()
         pid = os.fork()
         if pid == 0:  # the worker: serve calls until the pipe closes
             parent.close()
-            _serve(child)
+            if own_group:
+                os.setsid()  # Ctrl-C in the terminal does not reach it or its kernels; kill() does
+            _serve(child, memory)
             os._exit(0)
         child.close()
-        self.pid, self.conn = pid, parent
+        self.pid, self.conn, self.own_group, self.what = pid, parent, own_group, what
 
     def call(self, func, args, kwargs, timeout):
         self.conn.send_bytes(pickle.dumps((func, args, kwargs)))
@@ -48,29 +52,33 @@ class _Worker:
             ok, value = pickle.loads(self.conn.recv_bytes())
         except (EOFError, OSError):
             self.kill()
-            raise BoundExceeded("the checking process died (out of memory?)") from None
+            raise BoundExceeded(f"the {self.what} process died (out of memory or killed)") from None
         if ok:
             return value
         raise value
 
     def kill(self):
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            pass
+        if self.own_group:
+            _kill_group(self.pid)
+        else:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass
         self.conn.close()
 
 
-def _serve(conn: Connection) -> None:
+def _serve(conn: Connection, memory: int | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the caller, which kills us
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    except (ValueError, OSError):
-        pass
+    if memory:
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        except (ValueError, OSError):
+            pass
     while True:
         try:
             func, args, kwargs = pickle.loads(conn.recv_bytes())
@@ -82,8 +90,8 @@ def _serve(conn: Connection) -> None:
             os._exit(3)
         except RecursionError as exc:
             reply = (False, BoundExceeded(f"too deeply nested ({exc.__class__.__name__})"))
-        except Exception as exc:  # sent back and re-raised in the caller
-            reply = (False, exc)
+        except BaseException as exc:  # noqa: BLE001 - sent back and re-raised in the caller (SystemExit too)
+            reply = (False, exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}"))
         try:
             conn.send_bytes(pickle.dumps(reply))
         except Exception as exc:  # an unpicklable result or exception
@@ -91,62 +99,51 @@ def _serve(conn: Connection) -> None:
 
 
 def run_isolated(func, args=(), *, timeout: float, memory: int | None = None):
-    """``func(*args)`` in a one-off child in its own process group; past ``timeout`` the whole group is killed.
+    """``func(*args)`` in this thread's worker, in its own process group; past ``timeout`` the whole group (its
+    kernels too) is killed and the next call forks a fresh worker.
 
-    For work that starts processes of its own (a Jupyter kernel), which must die
-    with it. Raises BoundExceeded on timeout or a crash; re-raises func's exception.
+    One worker per calling thread grades submission after submission, as one ``nbgrader autograde`` process
+    does, so what it imported and cached stays warm: forking a child per submission cost a quarter more CPU
+    (measured on ps1: 1.12 against 0.85 CPU seconds a submission). ``memory`` bounds the worker's address
+    space, which its kernels inherit. Raises BoundExceeded on timeout or a crash; re-raises func's exception.
 
     >>> run_isolated(sum, ([1, 2, 3],), timeout=5)
     6
     """
-    parent, child = Pipe()
-    pid = os.fork()
-    if pid == 0:
-        parent.close()
-        os.setsid()  # own process group: Ctrl-C in the terminal does not reach it; kill_isolated does
-        if memory:
-            try:
-                resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-            except (ValueError, OSError):
-                pass
-        try:
-            reply = (True, func(*args))
-        except BaseException as exc:  # noqa: BLE001 - everything goes back to the caller
-            reply = (False, exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}"))
-        try:
-            child.send_bytes(pickle.dumps(reply))
-        finally:
-            os._exit(0)
-    child.close()
-    _ISOLATED.add(pid)
+    key = (os.getpid(), threading.get_ident(), memory)
+    worker = _ISOLATED.get(key)
+    if worker is None:
+        worker = _ISOLATED[key] = _Worker(memory, own_group=True, what="grading")
     try:
-        if not parent.poll(timeout):
-            raise BoundExceeded(f"took longer than {timeout:g} s")
-        try:
-            ok, value = pickle.loads(parent.recv_bytes())
-        except (EOFError, OSError):
-            raise BoundExceeded("the process died (out of memory or killed)") from None
-    finally:
-        _ISOLATED.discard(pid)
-        _kill_group(pid)
-        parent.close()
-    if ok:
-        return value
-    raise value
+        return worker.call(func, args, {}, timeout)
+    except BoundExceeded:
+        _ISOLATED.pop(key, None)
+        raise
+    except (BrokenPipeError, ConnectionResetError):
+        _ISOLATED.pop(key, None)
+        worker.kill()
+        raise BoundExceeded("the grading process died (out of memory or killed)") from None
 
 
-_ISOLATED: set[int] = set()  # children of run_isolated still running
+_ISOLATED: dict[tuple, _Worker] = {}  # run_isolated's workers: (our pid, thread, memory) -> worker
 
 
 def kill_isolated() -> int:
-    """Kill every running run_isolated child and its group (on Ctrl-C); returns how many there were."""
-    pids = list(_ISOLATED)
-    for pid in pids:
+    """Kill every run_isolated worker's group now (on Ctrl-C); the threads waiting on them get BoundExceeded.
+    Returns how many there were."""
+    workers = [w for key, w in list(_ISOLATED.items()) if key[0] == os.getpid()]
+    for worker in workers:
         try:
-            os.killpg(pid, signal.SIGKILL)
+            os.killpg(worker.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-    return len(pids)
+    return len(workers)
+
+
+def stop_isolated() -> None:
+    """End this process's idle run_isolated workers (when a batch is done)."""
+    for key in [k for k in _ISOLATED if k[0] == os.getpid()]:
+        _ISOLATED.pop(key).kill()
 
 
 def _picklable(exc) -> bool:
@@ -189,4 +186,4 @@ def run_bounded(func, args=(), kwargs=None, *, timeout: float = 2.0):
         except (BrokenPipeError, ConnectionResetError):
             _WORKER.pop(me, None)
             worker.kill()
-            raise BoundExceeded("the checking process died") from None
+            raise BoundExceeded("the checking process died (out of memory or killed)") from None

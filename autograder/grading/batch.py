@@ -1,8 +1,9 @@
 """Run many gradings: on N local processes or on a Dask cluster, with the same task either way.
 
-Each task grades one submission in an isolated child (own process group, time
-and memory limit) and returns a plain dict; a failure is a result, never an
-exception, so one bad submission cannot stop the batch.
+Each task grades one submission in an isolated worker process (own process group, time
+and memory limit; one per thread, reused from submission to submission) and returns a
+plain dict; a failure is a result, never an exception, so one bad submission cannot stop
+the batch.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..limits import BoundExceeded, kill_isolated, run_isolated
+from ..limits import BoundExceeded, kill_isolated, run_isolated, stop_isolated
 from .grade_one import grade_submission, load_course_config
 from .submissions import Submission, find_submissions, is_graded, read_mark
 
@@ -35,13 +36,21 @@ class BatchResult:
 
 
 def _preload() -> None:
-    """Import nbgrader before any fork, so no child inherits an import lock held by another thread."""
+    """Import before any fork what every grading imports: no worker inherits an import lock held by another
+    thread, and a worker forked afresh (after a timeout) does not import them again."""
+    import ipykernel.kernelspec  # noqa: F401  (jupyter_client's kernel lookup; pulls in IPython)
     import nbgrader.api  # noqa: F401
     import nbgrader.apps  # noqa: F401
+    import psutil  # noqa: F401
+    import sqlalchemy.dialects.sqlite  # noqa: F401
+
+    import autograder.nbgrader.execute  # noqa: F401
+    import autograder.nbgrader.judge  # noqa: F401
+    import autograder.sandbox  # noqa: F401
 
 
 def grade_task(root: str, sub: Submission, overrides: dict, limits: Limits) -> dict:
-    """Grade one submission in an isolated child; always returns a result dict with a ``status``."""
+    """Grade one submission in this thread's isolated worker; always returns a result dict with a ``status``."""
     _preload()
     started = time.monotonic()
     base = {"student": sub.student, "assignment": sub.assignment}
@@ -132,8 +141,10 @@ def run_batch(root, todo: Iterable[Submission], *, jobs: int = 1, scheduler: str
         pool.shutdown(wait=False, cancel_futures=True)
         kill_isolated()
         pool.shutdown(wait=True)
+        stop_isolated()
         raise
     pool.shutdown(wait=True)
+    stop_isolated()
     return results
 
 

@@ -1,8 +1,9 @@
 """Grade one submission with nbgrader's own autograde (NbGraderAPI), then record its score.
 
-Runs in an isolated child process (see ``autograder.limits.run_isolated``): the
-course's nbgrader_config.py is loaded as the nbgrader command would load it, with
-overrides (the gradebook URL, the execution timeout) on top.
+Runs in an isolated worker process that grades one submission after another (see
+``autograder.limits.run_isolated``): the course's nbgrader_config.py is loaded as the
+nbgrader command would load it, with overrides (the gradebook URL, the execution
+timeout) on top.
 """
 
 from __future__ import annotations
@@ -49,9 +50,8 @@ def grade_submission(root, sub: Submission, overrides: dict | None = None) -> di
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
 
-    import resource
-
     started = time.monotonic()
+    _reset_peak_memory()
     root = str(Path(root).resolve())
     os.chdir(root)
     _quiet()
@@ -69,11 +69,32 @@ def grade_submission(root, sub: Submission, overrides: dict | None = None) -> di
             "student": sub.student, "assignment": sub.assignment,
             "score": float(submission.score), "max_score": float(submission.max_score), "repairs": repairs,
             "seconds": round(time.monotonic() - started, 3),
-            "peak_rss_mb": round(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                                     resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024, 1),
+            "peak_rss_mb": _peak_memory_mb(),
         }
     write_mark(root, sub, result)
     return result
+
+
+def _reset_peak_memory() -> None:
+    """Start this submission's peak-memory count afresh (the worker process graded others before it)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass  # not Linux: the figure is then the worker's peak so far
+
+
+def _peak_memory_mb() -> float:
+    """Peak resident memory of this grading process since ``_reset_peak_memory`` (the kernel is a process of
+    its own, bounded by the same address-space limit and not counted here)."""
+    import re
+    import resource
+
+    try:
+        with open("/proc/self/status") as f:
+            return round(int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024, 1)
+    except (OSError, AttributeError):
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _quiet() -> None:

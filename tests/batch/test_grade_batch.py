@@ -46,6 +46,33 @@ def test_bad_submissions_fail_alone(course):
     assert not (course / "autograded" / "zed").exists() or not any((course / "autograded" / "zed").rglob("*.ipynb"))
 
 
+def test_time_and_memory_limits_hold_per_submission(course):
+    """eve's loop outlasts the submission's time limit (cell timeout raised above it): her grading is killed,
+    kernel and all, and the next submission gets a fresh worker. gus allocates 8 GiB, past the 4 GiB limit his
+    kernel inherits: a MemoryError in his cells, scored as wrong, where an unlimited kernel would pass."""
+    import psutil
+
+    submit(course, "gus", "    junk = bytearray(8 * 1024**3)\n    return 2 * x")
+    r = autograder(course, "grade", "hw", "--jobs", "1", "--timeout", "8", "--memory", "4096",
+                   "--cell-timeout", "60", "--students", "dee", "eve", "fay", "gus")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "failed eve: grading took longer than 8 s" in r.stdout
+    assert "3 graded, 1 failed" in r.stdout
+    scores = gradebook_scores(course)
+    assert "eve" not in scores  # nothing half-written for the killed grading
+    assert {s: scores[s] for s in ("dee", "fay")} == {"dee": 3.0, "fay": 3.0}  # fay: after the kill
+    assert scores["gus"] == 0.0
+    assert "MemoryError" in (course / "autograded" / "gus" / "hw" / "hw.ipynb").read_text()
+    leftovers = []
+    for proc in psutil.process_iter(["cmdline", "cwd"]):
+        try:
+            if str(course) in " ".join(proc.info["cmdline"] or []) + (proc.info["cwd"] or ""):
+                leftovers.append(proc.info["cmdline"])
+        except psutil.Error:
+            pass
+    assert not leftovers  # the killed worker's kernel died with it
+
+
 def test_interrupted_run_resumes_without_grading_twice(course):
     # As from a terminal: Ctrl-C is not ignored, even when this suite itself runs in the background
     # (a shell starts background jobs with SIGINT ignored, and children inherit that).
