@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench pins clean
+.PHONY: demo test test-fast bench bench-grading pins clean
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_equivalence.py
+
+# Class grading: serial nbgrader autograde vs autograder grade --jobs 2 vs Dask, same run (about 10 min).
+bench-grading: $(STAMP)
+	$(PY) benchmarks/bench_grading.py --count 200
 
 # Re-pin: resolve requirements.txt afresh and write the full transitive set.
 pins:
