@@ -110,19 +110,25 @@ def run_isolated(func, args=(), *, timeout: float, memory: int | None = None):
     >>> run_isolated(sum, ([1, 2, 3],), timeout=5)
     6
     """
-    key = (os.getpid(), threading.get_ident(), memory)
-    worker = _ISOLATED.get(key)
+    return _call(_ISOLATED, (os.getpid(), threading.get_ident(), memory),
+                 lambda: _Worker(memory, own_group=True, what="grading"), func, args, {}, timeout)
+
+
+def _call(registry: dict, key, make, func, args, kwargs, timeout):
+    """``func`` in the worker ``registry[key]`` (forked by ``make()`` if there is none); a worker that times out
+    or dies is dropped from the registry, so the next call forks a fresh one."""
+    worker = registry.get(key)
     if worker is None:
-        worker = _ISOLATED[key] = _Worker(memory, own_group=True, what="grading")
+        worker = registry[key] = make()
     try:
-        return worker.call(func, args, {}, timeout)
+        return worker.call(func, args, kwargs, timeout)
     except BoundExceeded:
-        _ISOLATED.pop(key, None)
+        registry.pop(key, None)
         raise
     except (BrokenPipeError, ConnectionResetError):
-        _ISOLATED.pop(key, None)
+        registry.pop(key, None)
         worker.kill()
-        raise BoundExceeded("the grading process died (out of memory or killed)") from None
+        raise BoundExceeded(f"the {worker.what} process died (out of memory or killed)") from None
 
 
 _ISOLATED: dict[tuple, _Worker] = {}  # run_isolated's workers: (our pid, thread, memory) -> worker
@@ -174,16 +180,4 @@ _WORKER: dict[int, _Worker] = {}  # keyed by our pid, so a forked caller never r
 def run_bounded(func, args=(), kwargs=None, *, timeout: float = 2.0):
     """``func(*args, **kwargs)`` in the worker; raises BoundExceeded past ``timeout`` seconds or on a crash."""
     with _LOCK:
-        me = os.getpid()
-        worker = _WORKER.get(me)
-        if worker is None:
-            worker = _WORKER[me] = _Worker()
-        try:
-            return worker.call(func, args, kwargs or {}, timeout)
-        except BoundExceeded:
-            _WORKER.pop(me, None)
-            raise
-        except (BrokenPipeError, ConnectionResetError):
-            _WORKER.pop(me, None)
-            worker.kill()
-            raise BoundExceeded("the checking process died (out of memory or killed)") from None
+        return _call(_WORKER, os.getpid(), _Worker, func, args, kwargs or {}, timeout)
