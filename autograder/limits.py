@@ -20,6 +20,7 @@ import threading
 from multiprocessing.connection import Connection, Pipe
 
 MEMORY_LIMIT = 2 * 1024**3  # bytes of address space for the worker
+RECYCLE_AFTER = 50  # gradings one run_isolated worker does before a fresh one is forked
 
 
 class BoundExceeded(RuntimeError):
@@ -42,8 +43,10 @@ class _Worker:
             os._exit(0)
         child.close()
         self.pid, self.conn, self.own_group, self.what = pid, parent, own_group, what
+        self.calls = 0
 
     def call(self, func, args, kwargs, timeout):
+        self.calls += 1
         self.conn.send_bytes(pickle.dumps((func, args, kwargs)))
         if not self.conn.poll(timeout):
             self.kill()
@@ -110,8 +113,14 @@ def run_isolated(func, args=(), *, timeout: float, memory: int | None = None):
     >>> run_isolated(sum, ([1, 2, 3],), timeout=5)
     6
     """
-    return _call(_ISOLATED, (os.getpid(), threading.get_ident(), memory),
-                 lambda: _Worker(memory, own_group=True, what="grading"), func, args, {}, timeout)
+    key = (os.getpid(), threading.get_ident(), memory)
+    try:
+        return _call(_ISOLATED, key, lambda: _Worker(memory, own_group=True, what="grading"), func, args, {},
+                     timeout)
+    finally:
+        worker = _ISOLATED.get(key)
+        if worker is not None and worker.calls >= RECYCLE_AFTER:
+            _ISOLATED.pop(key).kill()  # whatever a long run leaks cannot add up to one student's memory error
 
 
 def _call(registry: dict, key, make, func, args, kwargs, timeout):

@@ -64,3 +64,25 @@ def test_memory_is_bounded():
     with pytest.raises((BoundExceeded, MemoryError)):
         run_bounded(_allocate, timeout=10)
     assert check_equivalent("a", "a").accepted
+
+
+def _pid_and_group():
+    return os.getpid(), os.getpgid(0)
+
+
+def test_a_grading_worker_is_reused_then_recycled_and_killed_past_its_time():
+    from autograder import limits
+
+    limits.stop_isolated()
+    first = limits.run_isolated(_pid_and_group, timeout=5)
+    assert first[0] != os.getpid() and first[1] == first[0]  # a worker of its own, leading its own group
+    assert limits.run_isolated(_pid_and_group, timeout=5) == first  # reused: what it loaded stays loaded
+    with pytest.raises(BoundExceeded, match="longer than"):
+        limits.run_isolated(time.sleep, (5,), timeout=0.5)
+    fresh = limits.run_isolated(_pid_and_group, timeout=5)
+    assert fresh != first  # the timed-out worker was killed; the next call forked anew
+    pids = {limits.run_isolated(_pid_and_group, timeout=5)[0] for _ in range(limits.RECYCLE_AFTER + 1)}
+    assert len(pids) == 2  # recycled once after RECYCLE_AFTER gradings
+    limits.stop_isolated()
+    with pytest.raises(ProcessLookupError):
+        os.kill(fresh[0], 0)
