@@ -160,7 +160,7 @@ def grade_table(result: dict):
     students = result["students"]
     steps = list(next(iter(result["scores"].values()), {}).keys()) if result["scores"] else []
     table = Table(title=f"{result['assignment']}: autograded scores (expected in brackets when different)")
-    table.add_column("student")
+    table.add_column("student", no_wrap=True, min_width=max((len(s.id) for s in students), default=7))
     for step in steps:
         table.add_column(step, justify="right")
     table.add_column("total", justify="right")

@@ -21,6 +21,8 @@ def register(parser) -> None:
 
 
 def run(args) -> int:
+    import os
+    import sys
     import tempfile
     import time
     from pathlib import Path
@@ -29,7 +31,8 @@ def run(args) -> int:
 
     from autograder.demo import demo_assignments, grade_table, run_demo
 
-    console = Console()
+    # piped into a file or a CI log, rich would assume 80 columns and cut ps4's ten step names to "d…"
+    console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
     workdir = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="autograder-demo-"))
     if workdir.exists() and any(workdir.iterdir()):
         console.print(f"error: {workdir} is not empty")
