@@ -97,6 +97,19 @@ def nbgrader(course, *args, log=None, check=True) -> subprocess.CompletedProcess
     return proc
 
 
+def write_roster(course, students) -> Path:
+    """``roster.csv`` as an instructor would export it from the registrar (id, names), for
+    ``nbgrader db student import``: formgrader then shows "Demo, Alice" rather than "None, None"."""
+    import csv
+
+    path = Path(course) / "roster.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "first_name", "last_name"])
+        writer.writerows([s.id, s.id.capitalize(), "Demo"] for s in students)
+    return path
+
+
 def write_submissions(course, students, assignment=ASSIGNMENT) -> None:
     """``submitted/<student>/<assignment>/<assignment>.ipynb`` (plus the local-check file) for every student."""
     release = Path(course) / "release" / assignment
@@ -138,6 +151,7 @@ def run_demo(workdir, assignment=ASSIGNMENT, *, students=None, timeout=None, log
     started = time.monotonic()
     nbgrader(course, "generate_assignment", assignment, "--force", log=log)
     timings["generate_assignment"] = time.monotonic() - started
+    nbgrader(course, "db", "student", "import", str(write_roster(course, students)), log=log)
     write_submissions(course, students, assignment)
     for command, args in (("autograde", [assignment, "--force", *extra]),
                           ("generate_feedback", [assignment, "--force"]),

@@ -46,6 +46,7 @@ def test_exported_csv_has_one_row_per_student_with_the_gradebook_total(graded_cl
     for s in STUDENTS:
         assert float(rows[s.id]["score"]) == pytest.approx(sum(s.expected.values()))
         assert float(rows[s.id]["max_score"]) == 10.0
+        assert (rows[s.id]["first_name"], rows[s.id]["last_name"]) == (s.id.capitalize(), "Demo")  # the roster
 
 
 def _feedback(graded_class, student_id):
