@@ -31,6 +31,10 @@ class BoundExceeded(RuntimeError):
         self.reason = reason
 
 
+class _Gone(Exception):
+    """The worker was dead before the call reached it (killed while idle): the call can go to a fresh one."""
+
+
 class _Worker:
     def __init__(self, memory: int | None = MEMORY_LIMIT, own_group: bool = False, what: str = "checking"):
         parent, child = Pipe()
@@ -47,7 +51,11 @@ class _Worker:
 
     def call(self, func, args, kwargs, timeout):
         self.calls += 1
-        self.conn.send_bytes(pickle.dumps((func, args, kwargs)))
+        try:
+            self.conn.send_bytes(pickle.dumps((func, args, kwargs)))
+        except OSError as exc:  # BrokenPipeError, ConnectionResetError: it died while idle; nothing ran
+            self.kill()
+            raise _Gone() from exc
         if not self.conn.poll(timeout):
             self.kill()
             raise BoundExceeded(f"took longer than {timeout:g} s")
@@ -126,18 +134,19 @@ def run_isolated(func, args=(), *, timeout: float, memory: int | None = None):
 def _call(registry: dict, key, make, func, args, kwargs, timeout):
     """``func`` in the worker ``registry[key]`` (forked by ``make()`` if there is none); a worker that times out
     or dies is dropped from the registry, so the next call forks a fresh one."""
-    worker = registry.get(key)
-    if worker is None:
-        worker = registry[key] = make()
-    try:
-        return worker.call(func, args, kwargs, timeout)
-    except BoundExceeded:
-        registry.pop(key, None)
-        raise
-    except (BrokenPipeError, ConnectionResetError):
-        registry.pop(key, None)
-        worker.kill()
-        raise BoundExceeded(f"the {worker.what} process died (out of memory or killed)") from None
+    for attempt in (1, 2):  # a worker found dead before the call reached it is replaced once
+        worker = registry.get(key)
+        if worker is None:
+            worker = registry[key] = make()
+        try:
+            return worker.call(func, args, kwargs, timeout)
+        except _Gone:
+            registry.pop(key, None)
+            if attempt == 2:
+                raise BoundExceeded(f"the {worker.what} process died as it started") from None
+        except BoundExceeded:
+            registry.pop(key, None)
+            raise
 
 
 _ISOLATED: dict[tuple, _Worker] = {}  # run_isolated's workers: (our pid, thread, memory) -> worker

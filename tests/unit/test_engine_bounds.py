@@ -86,3 +86,18 @@ def test_a_grading_worker_is_reused_then_recycled_and_killed_past_its_time():
     limits.stop_isolated()
     with pytest.raises(ProcessLookupError):
         os.kill(fresh[0], 0)
+
+
+def test_a_worker_killed_while_idle_is_replaced_without_failing_the_next_call():
+    from autograder import limits
+
+    limits.stop_isolated()
+    pid, _ = limits.run_isolated(_pid_and_group, timeout=5)
+    os.kill(pid, 9)  # e.g. the OOM killer, between two submissions
+    time.sleep(0.2)
+    assert limits.run_isolated(_pid_and_group, timeout=5)[0] != pid  # the next submission is not blamed
+    checker = run_bounded(os.getpid, timeout=5)
+    os.kill(checker, 9)
+    time.sleep(0.2)
+    assert run_bounded(os.getpid, timeout=5) != checker  # the same for the answer checker
+    limits.stop_isolated()
