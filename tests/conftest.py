@@ -1,5 +1,7 @@
 """Real nbgrader runs of the demo classes, once per test session, shared by the e2e and browser tests."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from autograder.demo import demo_assignments, load_class, run_demo
@@ -19,11 +21,14 @@ def graded_class(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def graded_demos(tmp_path_factory):
-    """Every demo class but ps1's, graded in one temporary course by the real nbgrader instructor path:
+    """Every demo class but ps1's, each graded in a temporary course of its own by the real nbgrader instructor path:
     ``{assignment: run_demo result}``."""
-    workdir = tmp_path_factory.mktemp("demos")
-    results = {}
-    with open(workdir.parent / "nbgrader-demos.log", "w", encoding="utf-8") as log:
-        for assignment in [a for a in demo_assignments() if a != "ps1"]:
-            results[assignment] = run_demo(workdir, assignment, timeout=E2E_TIMEOUT, log=log)
-    return results
+    def grade(assignment):
+        workdir = tmp_path_factory.mktemp(f"demo-{assignment}")
+        with open(workdir.parent / f"nbgrader-{assignment}.log", "w", encoding="utf-8") as log:
+            return run_demo(workdir, assignment, timeout=E2E_TIMEOUT, log=log)
+
+    # One course per assignment, two at a time: each nbgrader run spends much of its time waiting on a kernel.
+    assignments = [a for a in demo_assignments() if a != "ps1"]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(assignments, pool.map(grade, assignments)))
