@@ -55,10 +55,14 @@ def run(args) -> int:
     if args.cell_timeout:
         overrides["ExecutePreprocessor.timeout"] = args.cell_timeout
     try:
-        check_gradebook(course, args.assignment, overrides)
+        db_url = check_gradebook(course, args.assignment, overrides)
     except NotReleased as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
+    if db_url.startswith("sqlite") and (args.scheduler or args.jobs > 2):
+        # SQLite serialises writers, and its locks are not safe on a network file system that several machines share
+        console.print(f"[yellow]note:[/] the gradebook is SQLite ({db_url}); with many writers, or workers on "
+                      "several machines, use PostgreSQL: --db-url postgresql://user@host:5432/gradebook")
     where = f"Dask at {args.scheduler}" if args.scheduler else f"{args.jobs} local process(es)"
     console.print(f"{args.assignment}: {len(todo)} to grade, {len(done)} already graded (kept) — on {where}")
 

@@ -83,8 +83,8 @@ class NotReleased(RuntimeError):
     """The gradebook does not know the assignment yet (nbgrader generate_assignment was not run on it)."""
 
 
-def check_gradebook(root, assignment: str, overrides: dict | None = None) -> None:
-    """Fail early, with the command that fixes it, when the gradebook has no notebooks for ``assignment``."""
+def check_gradebook(root, assignment: str, overrides: dict | None = None) -> str:
+    """The gradebook's URL; fail early, with the command that fixes it, when it has no notebooks for ``assignment``."""
     from nbgrader.api import Gradebook, MissingEntry
     from nbgrader.apps import NbGraderAPI
 
@@ -92,7 +92,7 @@ def check_gradebook(root, assignment: str, overrides: dict | None = None) -> Non
     try:
         with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
             if gb.find_assignment(assignment).notebooks:
-                return
+                return coursedir.db_url
     except MissingEntry:
         pass
     db = f" --db {coursedir.db_url}" if (overrides or {}).get("CourseDirectory.db_url") else ""

@@ -107,8 +107,9 @@ def test_postgresql_gradebook(course):
 
     with postgres_server() as url:
         nbgrader(course, "generate_assignment", "hw", "--force", f"--CourseDirectory.db_url={url}")
-        r = autograder(course, "grade", "hw", "--jobs", "2", "--db-url", url)
+        r = autograder(course, "grade", "hw", "--jobs", "3", "--db-url", url)
         assert r.returncode == 0, r.stdout + r.stderr
+        assert "the gradebook is SQLite" not in r.stdout
         assert gradebook_scores(course, url) == EXPECTED
         assert not (course / "gradebook.db").exists() or "ada" not in gradebook_scores(course)
 
@@ -120,7 +121,7 @@ def test_dask_cluster_gives_identical_results(course):
                       host="127.0.0.1") as cluster:
         r = autograder(course, "grade", "hw", "--scheduler", cluster.scheduler_address)
         assert r.returncode == 0, r.stdout + r.stderr
-        assert "Dask at" in r.stdout
+        assert "Dask at" in r.stdout and "the gradebook is SQLite" in r.stdout
     assert gradebook_scores(course) == EXPECTED
 
 
