@@ -1,11 +1,16 @@
 # Two commands on a fresh machine with Python 3.11: `make demo` and `make test`.
-# Both create .venv with the pinned dependencies first if it is missing or stale.
+# Both create .venv with the pinned dependencies first if it is missing or stale, and install the Debian
+# packages they need when missing (as root; otherwise they stop with the command to run).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench bench-grading pins clean
+.PHONY: demo test test-fast bench bench-grading pins clean system-packages-demo system-packages-test
+
+# Grading kernels run under bubblewrap; the tests also drive Chromium and start a private PostgreSQL server.
+DEMO_PACKAGES := bubblewrap
+TEST_PACKAGES := bubblewrap chromium chromium-driver postgresql
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,12 +21,18 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 
 venv: $(STAMP)
 
+system-packages-demo:
+	@tools/system-packages.sh $(DEMO_PACKAGES)
+
+system-packages-test:
+	@tools/system-packages.sh $(TEST_PACKAGES)
+
 # The whole instructor path on the demo class: generate, submit, autograde, feedback, export.
-demo: $(STAMP)
+demo: system-packages-demo $(STAMP)
 	$(VENV)/bin/autograder demo
 
 # The whole suite: unit, doctests, end-to-end nbgrader runs and browser tests.
-test: $(STAMP)
+test: system-packages-test $(STAMP)
 	$(PY) -m pytest
 
 # Unit tests and doctests only (no kernels, no browser): seconds, for the edit loop.
