@@ -25,9 +25,11 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.ExecutePreprocessor.timeout = 20
 c.Execute.timeout = 20
 
-# While grading, a student's kernel runs in a bubblewrap sandbox (autograder/sandbox.py): the system is
-# read-only, the course (spec with the references, gradebook, other submissions) is hidden, only the
-# submission's own folder is writable. Without bubblewrap installed it warns and runs unsandboxed.
+# While grading, a student's kernel runs in a bubblewrap sandbox (autograder/sandbox.py): no network (it talks
+# to nbgrader over unix sockets), the system read-only, the course (spec with the references, gradebook, other
+# submissions) hidden, writes capped in a private copy of its folder and /tmp, processes capped.
+# Without bubblewrap grading stops and says how to install it; a machine that cannot have it may opt out with
+# c.SandboxedKernelManager.require_sandbox = False (student code then runs with the grader's rights).
 c.Execute.kernel_manager_class = "autograder.sandbox.SandboxedKernelManager"
 
 # Once the last cell has run, every output is in the notebook: the kernel is killed rather than asked to

@@ -1,30 +1,54 @@
-"""Run the student's kernel in a bubblewrap sandbox while grading: read-only system, course hidden.
+"""Run the student's kernel in a bubblewrap sandbox while grading: no network, course hidden, bounded writes.
 
-Inside, the file system is read-only except the submission's own folder and a
-private /tmp; the course folder (spec files with the references, the gradebook,
-other students' submissions) is replaced by an empty one, with only the Python
-environment and this package mounted back read-only; processes of the grader
-are invisible (own PID namespace) and capabilities are dropped. Configure it for
-autograding in nbgrader_config.py::
+Inside, the file system is read-only except two size-capped private folders (the
+working folder, where the submission's files are mounted read-only, and /tmp);
+the course folder (spec files with the references, the gradebook, other
+students' submissions), /run and the grader's home are replaced by empty ones, with
+only what the kernel's interpreter imports mounted back read-only. The kernel has
+a network namespace of its own (no interface but its own loopback) and talks to
+the grader over Jupyter's IPC transport, through unix sockets in a folder bound in.
+Processes of the grader are invisible (own PID namespace). Run by root, the kernel
+runs as a fresh unprivileged user, so its process cap (RLIMIT_NPROC) holds.
+Configure it for autograding in nbgrader_config.py::
 
     c.Execute.kernel_manager_class = "autograder.sandbox.SandboxedKernelManager"
 
 >>> cmd = sandbox_command(["python", "-m", "ipykernel_launcher"], "/course/autograded/s1/ps1", "/course")
->>> cmd[:3], cmd[-3:]
-(['bwrap', '--die-with-parent', '--unshare-pid'], ['python', '-m', 'ipykernel_launcher'])
+>>> cmd[:4], cmd[-3:]
+(['bwrap', '--die-with-parent', '--unshare-pid', '--unshare-net'], ['python', '-m', 'ipykernel_launcher'])
 """
 
 from __future__ import annotations
 
+import json
 import os
+import resource
+import secrets
 import shutil
+import subprocess
 import sys
+import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 from jupyter_client import AsyncKernelManager
-from traitlets import Bool
+from traitlets import Bool, Integer
 
 INSTALL = "apt-get install -y bubblewrap"
+OPT_OUT = "--unsandboxed, or c.SandboxedKernelManager.require_sandbox = False in nbgrader_config.py"
+UNSANDBOXED_BANNER = ("UNSANDBOXED: student code runs with the grader's rights, network and disk (opted out "
+                      "of the bubblewrap sandbox); a grade is only worth what its isolation is worth")
+DISK_MB = 256  # writable MiB in the kernel's working folder, and as much again in its /tmp
+MAX_PROCESSES = 128  # processes and threads the kernel's user may have (ipykernel itself uses about 10)
+MISSING_BWRAP = (f"bubblewrap (bwrap) is not installed, and grading does not run student code unsandboxed: "
+                 f"{INSTALL}   (to opt out on a machine that cannot have it: {OPT_OUT})")
+# A uid nobody on the machine has: the kernel of a grader running as root gets one of its own, so that
+# RLIMIT_NPROC (ignored for root) caps its processes and no other kernel's processes count against it.
+_SPARE_UIDS = (2_000_000_000, 2_100_000_000)  # below 2**31: bwrap prints uids as signed ints
+
+
+class SandboxMissing(RuntimeError):
+    """Grading would run student code unsandboxed and the configuration does not allow it."""
 
 
 def course_root(workdir) -> Path | None:
@@ -43,49 +67,214 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
-def sandbox_command(kernel_cmd: list[str], workdir, root=None, bwrap: str = "bwrap") -> list[str]:
-    """``kernel_cmd`` wrapped in bubblewrap: only ``workdir`` writable, ``root`` hidden but for Python's files."""
-    workdir = str(Path(workdir).resolve())
+def hidden_places(root=None) -> list[Path]:
+    """Folders replaced by empty ones in the sandbox: /tmp, /run (host daemons' unix sockets: PostgreSQL, D-Bus),
+    the grader's home and the course."""
+    places = [Path("/tmp"), Path("/run")]
+    home = os.environ.get("HOME")
+    if home and Path(home).resolve() != Path("/"):
+        places.append(Path(home).resolve())
+    if root is not None:
+        places.append(Path(root).resolve())
+    return places
+
+
+def sandbox_command(kernel_cmd: list[str], workdir, root=None, bwrap: str = "bwrap", *, visible=(),
+                    ipc_dir=None, disk_mb: int = DISK_MB, run_as: int | None = None) -> list[str]:
+    """``kernel_cmd`` wrapped in bubblewrap: no network; ``root`` hidden but for the ``visible`` paths (what the
+    interpreter imports); the working folder and /tmp private, writable up to ``disk_mb`` MiB each, with the
+    files of ``workdir`` in it read-only; ``ipc_dir`` (the kernel's sockets) bound in; run as uid ``run_as``
+    (bwrap itself must then run as root)."""
+    workdir = Path(workdir).resolve()
+    size = str(disk_mb * 1024 * 1024)
     # JPY_PARENT_PID=1 turns off ipykernel's parent poller, which
     # would take PID 1 of the new PID namespace for an orphaned kernel; --die-with-parent does its job.
-    cmd = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-           "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+    cmd = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+           "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", *_private(size, "/tmp"), *_private(size, "/dev/shm"),
            "--setenv", "HOME", "/tmp", "--setenv", "IPYTHONDIR", "/tmp/.ipython", "--setenv", "JPY_PARENT_PID", "1"]
-    hidden = [Path("/tmp")]
-    if root is not None:
-        hidden.append(Path(root).resolve())
-        cmd += ["--tmpfs", str(hidden[-1])]  # the course disappears ...
-    # ... but the interpreter and this package come back read-only, wherever they live (a clone in /tmp too)
-    keep = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, Path(__file__).resolve().parent)}
+    hidden = hidden_places(root)
+    for place in hidden[1:]:
+        if place.exists() and not any(_inside(place, other) for other in hidden if other != place):
+            cmd += ["--tmpfs", str(place)]  # the course, /run and the home disappear ...
+    # ... but what the interpreter imports comes back read-only, wherever it lives (a clone in /tmp too),
+    # unless binding it would bring back a hidden place whole (the course's own folder on sys.path)
+    keep = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, Path(__file__).resolve().parent, *visible)}
     for path in sorted(keep):
-        if any(_inside(path, place) for place in hidden):
-            cmd += ["--ro-bind", str(path), str(path)]
-    cmd += ["--bind", workdir, workdir, "--chdir", workdir]
-    for flag, value in zip(kernel_cmd, kernel_cmd[1:]):  # the connection file may live in the hidden /tmp
-        if flag in ("-f", "--f") and os.path.exists(value):
+        if (path.exists() and any(_inside(path, place) for place in hidden)
+                and not any(_inside(place, path) for place in hidden)):
+            cmd += [*_reachable(path, hidden), "--ro-bind", str(path), str(path)]
+    # the working folder: a private, size-capped copy in which the submission's files are read-only
+    cmd += _private(size, str(workdir))
+    if workdir.is_dir():
+        for entry in sorted(workdir.iterdir()):
+            cmd += ["--ro-bind", str(entry), str(entry)]
+    cmd += ["--chdir", str(workdir)]
+    if ipc_dir is not None:
+        cmd += ["--bind", str(ipc_dir), str(ipc_dir)]
+    for flag, value in zip(kernel_cmd, kernel_cmd[1:]):  # the connection file may live in a hidden place
+        if flag in ("-f", "--f") and os.path.exists(value) and not (ipc_dir and _inside(Path(value), Path(ipc_dir))):
             cmd += ["--ro-bind", value, value]
+    if run_as is not None:
+        # bwrap runs as root (it can read what it mounts, wherever it is); the kernel then becomes ``run_as``,
+        # a user whose RLIMIT_NPROC holds, with no capabilities left
+        cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", sys.executable, "-c", _BECOME.format(uid=run_as)]
     return cmd + list(kernel_cmd)
+
+
+def _reachable(path: Path, hidden: list[Path]) -> list[str]:
+    """Folders leading to ``path`` inside the hidden place that holds it, made traversable by anyone (bwrap
+    would create them 0700, which the kernel's unprivileged user could not cross)."""
+    place = next(p for p in hidden if _inside(path, p))
+    steps = [a for a in path.parents if _inside(a, place) and a != place.resolve()]
+    return [arg for a in reversed(steps) for arg in ("--perms", "0755", "--dir", str(a))]
+
+
+def _private(size: str, path: str) -> list[str]:
+    """An empty folder at ``path``, writable by anyone (the kernel's user), holding at most ``size`` bytes."""
+    return ["--perms", "1777", "--size", size, "--tmpfs", path]
+
+
+_BECOME = "import os, sys; os.setgroups([]); os.setgid({uid}); os.setuid({uid}); os.execvp(sys.argv[1], sys.argv[1:])"
+
+_PROBE = r"""
+import json, os, sys
+paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+paths.update(p for p in sys.path if p)
+for finder in sys.meta_path:  # editable installs (setuptools' finder maps package names to source folders)
+    mapping = getattr(sys.modules.get(getattr(finder, "__module__", "")), "MAPPING", None)
+    if isinstance(mapping, dict):
+        paths.update(str(v) for v in mapping.values())
+try:
+    import importlib.metadata as md, importlib.util as iu
+    for dist in md.distributions():
+        url = json.loads(dist.read_text("direct_url.json") or "{}")
+        if url.get("dir_info", {}).get("editable"):
+            for name in (dist.read_text("top_level.txt") or "").split():
+                spec = iu.find_spec(name)
+                if spec is not None:
+                    paths.update(spec.submodule_search_locations or [os.path.dirname(spec.origin or "")])
+except Exception:
+    pass
+print(json.dumps(sorted(p for p in paths if p)))
+"""
+
+
+@lru_cache(maxsize=16)
+def _import_paths(python: str, pythonpath: str | None) -> tuple[str, ...]:
+    env = dict(os.environ)
+    if pythonpath is None:
+        env.pop("PYTHONPATH", None)
+    else:
+        env["PYTHONPATH"] = pythonpath
+    try:
+        out = subprocess.run([python, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=60,
+                             cwd="/").stdout
+        return tuple(json.loads(out))
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return ()
+
+
+def import_paths(kernel_cmd: list[str], env: dict | None = None) -> tuple[str, ...]:
+    """Everything the kernel's interpreter imports from: its prefixes, its ``sys.path`` and the source folders of
+    editable installs (asked of that interpreter, not this process: the two may differ)."""
+    env = os.environ if env is None else env
+    python = shutil.which(kernel_cmd[0], path=env.get("PATH")) if kernel_cmd else None
+    return _import_paths(python, env.get("PYTHONPATH")) if python else ()
+
+
+def sandbox_problem() -> str | None:
+    """Why the sandbox cannot run on this machine (one line: what is missing and how to install it), or None."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return MISSING_BWRAP
+    probe = sandbox_command(["true"], tempfile.gettempdir(), None, bwrap,
+                            run_as=_SPARE_UIDS[0] if os.geteuid() == 0 else None)
+    try:
+        proc = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap ({bwrap}) does not run: {exc}"
+    if proc.returncode != 0:
+        return (f"bubblewrap ({bwrap}) cannot create its sandbox here: {proc.stderr.strip()[:300]} "
+                "(it needs version 0.8 or newer, and unprivileged user namespaces unless the grader runs as root)")
+    return None
+
+
+def _limit_child(disk_bytes: int, processes: int):
+    """A preexec function: the kernel's RLIMIT_NPROC and RLIMIT_FSIZE (set after the uid switch)."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (disk_bytes, disk_bytes))
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    return limit
+
+
+def _tasks_of(uid: int) -> int:
+    """Processes and threads ``uid`` has now (RLIMIT_NPROC counts them all)."""
+    import psutil
+
+    count = 0
+    for proc in psutil.process_iter(["uids", "num_threads"]):
+        try:
+            if proc.info["uids"] and proc.info["uids"].real == uid:
+                count += proc.info["num_threads"] or 1
+        except (psutil.Error, TypeError):
+            pass
+    return count
 
 
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager that starts the kernel inside ``sandbox_command`` (see the module docstring)."""
 
     require_sandbox = Bool(
-        False,
-        help="Refuse to grade when bubblewrap is missing (otherwise grade unsandboxed, with a warning).",
+        True,
+        help="Refuse to start a kernel without bubblewrap. False only on a machine that cannot have it: "
+             "student code then runs with the grader's rights (a banner says so, and it is recorded).",
     ).tag(config=True)
+    disk_mb = Integer(DISK_MB, help="MiB student code may write in its working folder, and again in /tmp.").tag(
+        config=True)
+    max_processes = Integer(MAX_PROCESSES, help="Processes and threads the kernel may have.").tag(config=True)
+
+    sandboxed = Bool(False, help="Whether the last kernel started runs in the sandbox (set at launch).")
+    _ipc_dir = None
+
+    async def _async_pre_start_kernel(self, **kw):
+        if shutil.which("bwrap") is not None:
+            # The kernel has no network: it binds unix sockets in a folder of its own, bound into the sandbox.
+            # (Kept short: a unix socket's path may not exceed 107 bytes.)
+            if self._ipc_dir is None:
+                self._ipc_dir = tempfile.mkdtemp(prefix="agk-", dir="/tmp")
+                self.transport = "ipc"
+                self.ip = os.path.join(self._ipc_dir, "k")
+                self.connection_file = os.path.join(self._ipc_dir, "kernel.json")
+        return await super()._async_pre_start_kernel(**kw)
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         bwrap = shutil.which("bwrap")
         workdir = kw.get("cwd") or os.getcwd()
+        self.sandboxed = bwrap is not None
         if bwrap is None:
-            message = f"bubblewrap is not installed, so student code runs unsandboxed ({INSTALL})"
             if self.require_sandbox:
-                raise RuntimeError(message)
-            self.log.warning(message)
-        else:
-            kernel_cmd = sandbox_command(kernel_cmd, workdir, course_root(workdir), bwrap)
-            # A SIGINT to the process group would also hit bwrap, which dies and takes the kernel with it;
-            # an interrupt_request message makes the kernel interrupt itself inside the sandbox.
-            self.kernel_spec.interrupt_mode = "message"
+                raise SandboxMissing(MISSING_BWRAP)
+            self.log.warning(UNSANDBOXED_BANNER)
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        disk, uid = self.disk_mb * 1024 * 1024, None
+        if os.geteuid() == 0:
+            uid = secrets.randbelow(_SPARE_UIDS[1] - _SPARE_UIDS[0]) + _SPARE_UIDS[0]
+            os.chown(self._ipc_dir, uid, uid)
+            os.chown(self.connection_file, uid, uid)
+            processes = self.max_processes
+        else:  # the cap counts every process of this user: leave room for the ones it has
+            processes = _tasks_of(os.getuid()) + self.max_processes
+        kw["preexec_fn"] = _limit_child(disk, processes)
+        kernel_cmd = sandbox_command(kernel_cmd, workdir, course_root(workdir), bwrap,
+                                     visible=import_paths(kernel_cmd, kw.get("env")), ipc_dir=self._ipc_dir,
+                                     disk_mb=self.disk_mb, run_as=uid)
+        # A SIGINT to the process group would also hit bwrap, which dies and takes the kernel with it;
+        # an interrupt_request message makes the kernel interrupt itself inside the sandbox.
+        self.kernel_spec.interrupt_mode = "message"
         return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart and self._ipc_dir is not None:
+            shutil.rmtree(self._ipc_dir, ignore_errors=True)
+            self._ipc_dir = None

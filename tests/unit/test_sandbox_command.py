@@ -7,9 +7,22 @@ from pathlib import Path
 
 import autograder.sandbox as sandbox
 
+MOUNTS = {"--tmpfs": 1, "--ro-bind": 2, "--bind": 2, "--dir": 1}
 
-def ro_binds(cmd: list[str]) -> set[str]:
-    return {cmd[i + 1] for i, flag in enumerate(cmd) if flag == "--ro-bind"}
+
+def mounted_as(cmd: list[str], path) -> str:
+    """How ``path`` looks inside the sandbox: the kind of the last mount covering it ('ro-bind' for '/')."""
+    path, kind, i = Path(path).resolve(), "ro-bind", 0
+    while i < len(cmd):
+        flag = cmd[i]
+        if flag in MOUNTS:
+            dest = Path(cmd[i + MOUNTS[flag]])
+            if flag != "--dir" and (path == dest or dest in path.parents):
+                kind = flag.removeprefix("--")
+            i += MOUNTS[flag] + 1
+        else:
+            i += 1
+    return kind
 
 
 def test_an_environment_under_tmp_is_mounted_back(monkeypatch, tmp_path):
@@ -18,24 +31,60 @@ def test_an_environment_under_tmp_is_mounted_back(monkeypatch, tmp_path):
     venv.mkdir(parents=True)
     monkeypatch.setattr(sys, "prefix", str(venv))
     cmd = sandbox.sandbox_command(["python"], tmp_path / "course" / "autograded", tmp_path / "course")
-    assert str(venv.resolve()) in ro_binds(cmd)
-    assert cmd.index("--tmpfs") < cmd.index("--ro-bind", cmd.index("--tmpfs"))
+    assert mounted_as(cmd, venv / "lib") == "ro-bind"
+    assert mounted_as(cmd, tmp_path / "clone" / "other") == "tmpfs"
 
 
 def test_an_environment_inside_the_course_is_mounted_back_and_the_rest_hidden(monkeypatch, tmp_path):
     course = tmp_path / "course"
     (course / ".venv").mkdir(parents=True)
+    (course / "source").mkdir()
     monkeypatch.setattr(sys, "prefix", str(course / ".venv"))
     cmd = sandbox.sandbox_command(["python"], course / "autograded" / "s1", course)
-    assert cmd[cmd.index(str(course.resolve())) - 1] == "--tmpfs"
-    assert str((course / ".venv").resolve()) in ro_binds(cmd)
-    assert str(course.resolve()) not in ro_binds(cmd)
+    assert mounted_as(cmd, course / ".venv" / "bin") == "ro-bind"
+    assert mounted_as(cmd, course / "source" / "ps1.spec.toml") == "tmpfs"
+    assert mounted_as(cmd, course / "gradebook.db") == "tmpfs"
+
+
+def test_a_visible_path_that_would_bring_back_the_course_is_not_bound(tmp_path):
+    course = tmp_path / "course"
+    (course / "pkg").mkdir(parents=True)
+    cmd = sandbox.sandbox_command(["python"], course / "autograded" / "s1", course, visible=[course, course / "pkg"])
+    assert mounted_as(cmd, course / "source" / "ps1.spec.toml") == "tmpfs"
+    assert mounted_as(cmd, course / "pkg" / "mod.py") == "ro-bind"
 
 
 def test_an_environment_elsewhere_needs_no_mount(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "prefix", "/usr")
     monkeypatch.setattr(sys, "base_prefix", "/usr")
     cmd = sandbox.sandbox_command(["python"], tmp_path / "course" / "autograded", tmp_path / "course")
-    assert "/usr" not in ro_binds(cmd)
-    package = str(Path(sandbox.__file__).resolve().parent)
-    assert (package in ro_binds(cmd)) == package.startswith(("/tmp", str(tmp_path)))
+    assert mounted_as(cmd, "/usr/lib") == "ro-bind" and "/usr" not in cmd
+
+
+def test_no_network_private_size_capped_folders_and_host_sockets_hidden(tmp_path):
+    work = tmp_path / "course" / "autograded" / "s1" / "ps1"
+    work.mkdir(parents=True)
+    (work / "ps1.checks.json").write_text("{}")
+    ipc = tmp_path / "ipc"
+    cmd = sandbox.sandbox_command(["python"], work, tmp_path / "course", ipc_dir=ipc, disk_mb=10)
+    assert "--unshare-net" in cmd
+    assert mounted_as(cmd, ipc / "k-1") == "bind"  # the kernel's unix sockets
+    assert mounted_as(cmd, work / "new.txt") == "tmpfs" and mounted_as(cmd, "/tmp/x") == "tmpfs"
+    assert mounted_as(cmd, work / "ps1.checks.json") == "ro-bind"  # the submission's files, read-only
+    sizes = [cmd[i + 1] for i, flag in enumerate(cmd) if flag == "--size"]
+    assert sizes and set(sizes) == {str(10 * 1024 * 1024)}
+    assert mounted_as(cmd, "/run/postgresql/.s.PGSQL.5432") == "tmpfs"
+
+
+def test_run_as_an_unprivileged_user_drops_capabilities_after_mounting(tmp_path):
+    cmd = sandbox.sandbox_command(["python", "-m", "ipykernel_launcher"], tmp_path / "w", None, run_as=2_000_000_123)
+    assert "os.setuid(2000000123)" in cmd[-4] and cmd[-3:] == ["python", "-m", "ipykernel_launcher"]
+
+
+def test_import_paths_come_from_the_kernels_interpreter(tmp_path, monkeypatch):
+    # an import location only the kernel's interpreter has (here PYTHONPATH, as an editable install would add)
+    other = tmp_path / "other-checkout"
+    other.mkdir()
+    env = {"PATH": str(Path(sys.executable).parent), "PYTHONPATH": str(other)}
+    assert str(other) in sandbox.import_paths([Path(sys.executable).name], env)
+    assert str(other) not in sandbox.import_paths([Path(sys.executable).name], {"PATH": env["PATH"]})
