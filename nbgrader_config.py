@@ -32,6 +32,13 @@ c.Execute.timeout = 20
 # c.SandboxedKernelManager.require_sandbox = False (student code then runs with the grader's rights).
 c.Execute.kernel_manager_class = "autograder.sandbox.SandboxedKernelManager"
 
+# Before its first submission, `nbgrader autograde` grades the source notebook's own solutions in the same
+# sandbox: a set-up that cannot grade (bubblewrap missing, the package hidden from the kernel, a stale spec)
+# stops the batch with the reason instead of grading the class to zero.
+from autograder.grading.preflight import nbgrader_pre_convert_hook  # noqa: E402
+
+c.Autograde.pre_convert_hook = nbgrader_pre_convert_hook
+
 # Once the last cell has run, every output is in the notebook: the kernel is killed rather than asked to
 # shut down. A graceful shutdown of the sandboxed kernel often waits seconds for it to exit (measured: a ps1
 # submission took 4.1 s graceful, 1.6 s immediate, the same CPU time), which a class pays once per student.

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from .domain import DomainError
-from .judge import _reference_names, build_target, judge, judge_against, read
+from .judge import _reference_names, build_target, judge, judge_against, judge_own, read
 from .limits import BoundExceeded, run_bounded
 from .target import Target
 from .verdict import DerivationVerdict, Verdict, invalid, undecided
@@ -60,6 +60,23 @@ def check_against_samples(answer, samples: dict, *, forbid=(), require_simplifie
 
 def _judge_samples(answer, samples, **kwargs) -> Verdict:
     return judge_against(answer, Target.from_json(samples), **kwargs)
+
+
+def check_own_answers(answer, reference, own, *, forbid=(), require_simplified=False, hints=None, timeout=2.0,
+                      **engine) -> Verdict:
+    """Is ``answer`` right for the student's own earlier answers ``own`` (whose product replaces ``reference``,
+    an expression or shipped samples)? The check behind follow-through credit.
+
+    >>> check_own_answers("y - a", "a - y", ["(y-a)/(a(1-a))", "a(1-a)"], domain={"a": (0, 1), "y": (0, 1)}).status
+    'equivalent'
+    """
+    early = _precheck(answer)
+    if early is not None:
+        return early
+    kwargs = dict(engine, forbid=tuple(forbid), require_simplified=require_simplified, hints=hints)
+    if "symbols" in kwargs:
+        kwargs["symbols"] = tuple(kwargs["symbols"] or ())
+    return _bounded(judge_own, (answer, reference, list(own)), kwargs, timeout)
 
 
 def check_derivation(steps, *, final=None, start=None, timeout=2.0, **kwargs) -> DerivationVerdict:

@@ -142,6 +142,20 @@ def read_scores(course, assignment=ASSIGNMENT) -> dict:
     return scores
 
 
+def read_follow_through(course, assignment=ASSIGNMENT) -> dict:
+    """{student: {step, ...}} of the steps credited by follow-through, from the verdicts in the autograded notebooks."""
+    from autograder.nbgrader.scoring import FOLLOW_THROUGH
+
+    found = {}
+    for path in sorted(Path(course).glob(f"autograded/*/{assignment}/{assignment}.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        steps = {c.metadata["autograder"].get("step") for c in nb.cells
+                 if c.metadata.get("autograder", {}).get("diagnosis") == FOLLOW_THROUGH}
+        if steps:
+            found[path.parts[-3]] = steps
+    return found
+
+
 def run_demo(workdir, assignment=ASSIGNMENT, *, students=None, timeout=None, log=None) -> dict:
     """The whole instructor path on ``assignment``'s demo class in ``workdir``; returns scores and timings."""
     students = load_class(assignment) if students is None else students
@@ -164,7 +178,8 @@ def run_demo(workdir, assignment=ASSIGNMENT, *, students=None, timeout=None, log
                             + " | ".join(l for l in proc.stderr.splitlines() if "ERROR" in l)[-2000:])
         timings[command] = time.monotonic() - t
     return {"course": course, "assignment": assignment, "students": students,
-            "scores": read_scores(course, assignment), "timings": timings, "problems": problems}
+            "scores": read_scores(course, assignment), "follow_through": read_follow_through(course, assignment),
+            "timings": timings, "problems": problems}
 
 
 def grade_table(result: dict):
@@ -173,7 +188,9 @@ def grade_table(result: dict):
 
     students = result["students"]
     steps = list(next(iter(result["scores"].values()), {}).keys()) if result["scores"] else []
-    table = Table(title=f"{result['assignment']}: autograded scores (expected in brackets when different)")
+    table = Table(title=f"{result['assignment']}: autograded scores (expected in brackets when different)",
+                  caption="ft: follow-through credit, right for the student's own earlier answers"
+                  if result.get("follow_through") else None)
     table.add_column("student", no_wrap=True, min_width=max((len(s.id) for s in students), default=7))
     for step in steps:
         table.add_column(step, justify="right")
@@ -185,6 +202,8 @@ def grade_table(result: dict):
         for step in steps:
             value, want = got.get(step), s.expected.get(step)
             shown = "—" if value is None else f"{value:g}"
+            if step in result.get("follow_through", {}).get(s.id, ()):
+                shown += " ft"
             cells.append(shown if want is None or value == want else f"[red]{shown} [{want:g}][/red]")
         total = sum(v for v in got.values() if v is not None)
         ok = all(got.get(k) == v for k, v in s.expected.items())

@@ -2,6 +2,8 @@
 
 >>> judge("a - a^2", "a*(1-a)", domain={"a": (0, 1)}).status
 'equivalent'
+>>> judge_own("-a*(1-a)", "a*(1-a)", ["-a", "1-a"], domain={"a": (0, 1)}).status   # right for its own parts
+'equivalent'
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .evaluate import DIGITS
 from .domain import Domain, DomainError
 from .parse import Names, ParseError, parse_expression
 from .target import QUICK, Target
+from .matrices import ShapeMismatch, combine
 from .verdict import Verdict, invalid, undecided
 
 
@@ -48,6 +51,47 @@ def build_target(reference, *, domain=None, define=None, symbols=(), matrices=No
     if isinstance(reference, str) or reference is None:
         return _cached_target(key, *args)
     return _target(*args)
+
+
+def judge_own(answer, reference, own, *, domain=None, define=None, forbid=(), symbols=(), matrices=None,
+              require_simplified=False, hints=None, salt="grade") -> Verdict:
+    """Judge ``answer`` against the student's own version of ``reference``: the product of ``own`` (their
+    earlier answers this step combines), sampled at the reference's points (for follow-through credit).
+
+    ``reference`` is an expression (grading) or shipped samples (a local check); an ``own`` part that does not
+    read gives an invalid verdict, never credit.
+    """
+    if isinstance(reference, dict):
+        target = Target.from_json(reference)
+    else:
+        target = build_target(reference, domain=domain, define=define, symbols=symbols, matrices=matrices,
+                              salt=salt)
+    with mpmath.workdps(DIGITS):
+        try:
+            own_target = own_reference_target(target, own, simplified_size=require_simplified)
+        except (ParseError, ShapeMismatch) as exc:
+            return invalid("own_answer_unreadable",
+                           _sentence(f"your earlier answers do not combine: {getattr(exc, 'message', exc)}"))
+        return _judge_against(answer, own_target, forbid, require_simplified, hints)
+
+
+def own_reference_target(target: Target, own, *, simplified_size=False) -> Target:
+    """``target``'s points with the values of the product of ``own`` (answers, as text or sympy) there.
+
+    With ``simplified_size`` the size an answer may have and still count as simplified is the larger of the
+    reference's and that of the own product once simplified (a wrong product may simplify less far).
+    """
+    names = target.names.without_forbid()
+    parts = [parse_expression(part, names) for part in own]
+    product = parts[0]
+    for part in parts[1:]:
+        matrix = isinstance(product, sympy.MatrixBase) or isinstance(part, sympy.MatrixBase)
+        product = combine("*", product, part) if matrix else product * part
+    ops = target.ops
+    if simplified_size and not isinstance(product, sympy.MatrixBase):
+        ops = max(ops, target.size(sympy.simplify(product)))
+    return Target(target.names, target.points, sample(product, target.points), target.depends_on(product), ops,
+                  (), target.definitions, target.expand(product))
 
 
 def _key(value):

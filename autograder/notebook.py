@@ -21,7 +21,7 @@ import sympy
 
 from autograder.functions import CONSTANTS, FUNCTIONS
 from autograder.matrices import MATRIX_FUNCTIONS, element_matrix, elementwise
-from autograder.nbgrader.scoring import StepResult, no_answer, score_answer
+from autograder.nbgrader.scoring import StepResult, earlier_answers, no_answer, score_answer
 
 ANSWER_MIME = "application/vnd.autograder.answer+json"  # what record_answer emits; the judge reads it
 RESULT_MIME = "application/vnd.autograder.result+json"  # what check_step emits; `autograder check` reads it
@@ -126,26 +126,109 @@ def answer_payload(answer):
     return str(answer)
 
 
-def check_step(step_id: str, answer, *, folder=".") -> None:
+def check_step(step_id: str, answer, *, folder=".", namespace=None) -> None:
     """Show how ``answer`` does on step ``step_id``: the same feedback grading gives, from sample values.
 
     Displays a table (HTML with the answer as math; plain text elsewhere) and returns None, so a
-    graded cell never ends in a value nbgrader would read as a score.
+    graded cell never ends in a value nbgrader would read as a score. The student's earlier answers, for
+    follow-through, are read from ``namespace`` (by default the notebook's own variables).
     """
     from IPython.display import display
 
-    result = local_result(step_id, answer, folder=folder)
+    result = local_result(step_id, answer, folder=folder,
+                          namespace=_notebook_namespace() if namespace is None else namespace)
     display({"text/html": result_html(result), "text/plain": result_text(result),
              RESULT_MIME: result.to_dict()}, raw=True)
 
 
-def local_result(step_id: str, answer, *, folder=".") -> StepResult:
-    """Judge ``answer`` against the shipped samples of ``step_id`` (found in ``*.checks.json`` in ``folder``)."""
+def local_result(step_id: str, answer, *, folder=".", namespace=None) -> StepResult:
+    """Judge ``answer`` against the shipped samples of ``step_id`` (found in ``*.checks.json`` in ``folder``).
+
+    A step with follow-through is also judged against the student's own answers to the steps it builds on,
+    taken from ``namespace`` (variable → value) and each judged against its own samples: the product of the
+    student's values is evaluated at this step's sample points, so no reference is needed.
+    """
     found = _load_checks(step_id, Path(folder))
     if isinstance(found, str):
         return no_answer({"id": step_id, "points": 0}, found)
     engine, step = found
-    return score_answer(step, answer_payload(answer), samples=step["samples"], engine=engine)
+    earlier = None
+    if step.get("follow_through") and namespace is not None:
+        results = {other["id"]: (answer_payload(namespace[other["variable"]]),
+                                 local_result(other["id"], namespace[other["variable"]], folder=folder))
+                   for other in step.get("builds_on", ()) if other["variable"] in namespace}
+        earlier = earlier_answers(step, results)
+    return score_answer(step, answer_payload(answer), samples=step["samples"], engine=engine, earlier=earlier)
+
+
+def _notebook_namespace():
+    """The running notebook's variables (where the student's earlier answers are), or None outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    return shell.user_ns if shell is not None else None
+
+
+class AnswerCellError(NameError):
+    """A check ran on a step variable whose answer cell raised: the message is that cell's error."""
+
+
+def watch_answer_cells(shell) -> None:
+    """Make a check of a variable whose answer cell raised name that cell's error, not a bare NameError.
+
+    A cell that raises leaves its variables unassigned, so the check cell below it would only say
+    ``name 'dL_dz_chain' is not defined``. After every cell this remembers the error of a cell that raised, per
+    variable it assigns (a later successful run forgets it); a NameError for such a variable is then shown as
+    an ``AnswerCellError`` carrying that error.
+    """
+    failed = {}  # variable -> "Ename: message" of the last run of the cell assigning it, if that run raised
+
+    def after_cell(result):
+        names = _assigned_names(getattr(getattr(result, "info", None), "raw_cell", "") or "")
+        error = getattr(result, "error_before_exec", None) or getattr(result, "error_in_exec", None)
+        cause = f"{type(error).__name__}: {error}"
+        if isinstance(error, NameError) and getattr(error, "name", None) in failed:
+            cause = f"NameError: {error.name} has no value (its answer cell raised {failed[error.name]})"
+        for name in names:
+            if error is None:
+                failed.pop(name, None)
+            else:
+                failed[name] = cause
+
+    def on_name_error(self, etype, value, tb, tb_offset=None):
+        name = getattr(value, "name", None)
+        if name not in failed:
+            return self.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        cause = failed[name]
+        strings = cause.startswith("TypeError") and ("sequence" in cause or "'str'" in cause)
+        advice = ("; a string answer must be read with expr(...) before it is combined with another answer, "
+                  "as in expr(dL_da) * expr(da_dz)" if strings else "")
+        error = AnswerCellError(f"{name} has no value: its answer cell raised {cause}{advice}. Fix that cell and "
+                                f"run it again, then run this check")
+        return self.showtraceback((AnswerCellError, error, None), exception_only=True)
+
+    shell.events.register("post_run_cell", after_cell)
+    shell.set_custom_exc((NameError,), on_name_error)
+
+
+def _assigned_names(source: str) -> set:
+    """The names a cell assigns at its top level (``x = ...``, ``x: T = ...``, ``x += ...``)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):  # the cell does not parse: its `name =` lines still say what it meant
+        import re
+
+        return set(re.findall(r"^([A-Za-z_]\w*)\s*=(?!=)", source, flags=re.MULTILINE))
+    names = set()
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else \
+            [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
+        names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
 
 
 def _load_checks(step_id: str, folder: Path):
@@ -346,3 +429,8 @@ def quiz_local_result(question_id: str, answer, student_id, *, folder=".") -> tu
 
 
 __all__ += ["show_quiz", "check_quiz_answer"]
+
+if _notebook_namespace() is not None:  # imported by a notebook's setup cell: checks name answer cells' errors
+    from IPython import get_ipython
+
+    watch_answer_cells(get_ipython())

@@ -21,14 +21,15 @@ import json
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from autograder import reference_samples
 
+from .cells import SETUP_IMPORT, course_notebook, graded_cell as _cell
+from .quiz_build import build_quiz
+from .quiz_spec import is_quiz_spec
 from .spec import Spec, Step
 from .validate import validate
-
-SETUP_IMPORT = "from autograder.notebook import *"
 
 
 def setup_source(spec: Spec) -> str:
@@ -73,6 +74,10 @@ def public_step(step: Step) -> dict:
 def grading_step(spec: Spec, step: Step) -> tuple[dict, str]:
     """The step dict and reference the grader judges with (derivations judge against their start step)."""
     info = dict(public_step(step), mistakes=[list(m) for m in step.mistakes])
+    if step.follow_through:  # which earlier answers the step may be right for; no reference in it
+        info["follow_through"] = step.follow_through
+        info["builds_on"] = [{"id": s.id, "variable": s.variable, "title": s.title}
+                             for s in map(spec.step, step.builds_on)]
     reference = spec.step(step.start).reference if step.kind == "derivation" else step.reference
     return info, reference
 
@@ -106,22 +111,7 @@ def source_notebook(spec: Spec) -> nbformat.NotebookNode:
         cells.append(_cell(new_markdown_cell(prompt), f"{step.id}-prompt"))
         cells.append(_cell(new_code_cell(_solution_source(spec, step)), f"{step.id}-answer", solution=True))
         cells.append(_cell(new_code_cell(_check_source(step)), f"{step.id}-check", points=step.points))
-    nb = new_notebook(cells=cells)
-    nb.metadata.update({"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                                       "name": "python3"},
-                        "language_info": {"name": "python"}})
-    return nb
-
-
-def _cell(cell, grade_id: str, *, solution=False, points=None):
-    """nbgrader metadata: answer cells are editable solutions, everything else is locked."""
-    meta = {"grade": points is not None, "grade_id": grade_id, "locked": not solution, "schema_version": 3,
-            "solution": solution, "task": False}
-    if points is not None:
-        meta["points"] = points
-    cell.metadata["nbgrader"] = meta
-    cell["id"] = grade_id  # stable ids: rebuilding an unchanged spec changes nothing
-    return cell
+    return course_notebook(cells)
 
 
 def _solution_source(spec: Spec, step: Step) -> str:
@@ -151,11 +141,7 @@ def build(spec_path) -> tuple[Path, Path]:
     The name is the spec's file name without ``.spec.toml``.
     """
     spec_path = Path(spec_path)
-    from .quiz_spec import is_quiz_spec
-
     if is_quiz_spec(spec_path):
-        from .quiz_build import build_quiz
-
         return build_quiz(spec_path)
     spec = Spec.from_file(spec_path)
     validate(spec)

@@ -21,11 +21,11 @@ import json
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from autograder.quiz import Choice, Numeric
 
-from .build import SETUP_IMPORT, _cell
+from .cells import SETUP_IMPORT, course_notebook, graded_cell as _cell
 from .quiz_spec import QuizSpec, public_question
 
 INSTRUCTOR_ID = "instructor"  # the id the source notebook's solutions are worked out for
@@ -67,11 +67,7 @@ def quiz_notebook(spec: QuizSpec) -> nbformat.NotebookNode:
                                          f'record_answer("{q.id}", {q.id})\n'
                                          f'record_answer("student_id", student_id)\n'
                                          f"### END HIDDEN TESTS"), f"{q.id}-check", points=q.points))
-    nb = new_notebook(cells=cells)
-    nb.metadata.update({"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                                       "name": "python3"},
-                        "language_info": {"name": "python"}})
-    return nb
+    return course_notebook(cells)
 
 
 def _prompt(n: int, q) -> str:

@@ -76,6 +76,8 @@ class Step:
     ``lines`` is the instructor's own derivation (validated at build time, never released).
     ``chain``: this step's reference must equal the product of these steps' references.
     ``same_as``: this step's reference must equal that step's reference.
+    ``follow_through``: the fraction of ``points`` an answer earns when it is wrong but right for the
+    student's own answers to the ``chain``/``same_as`` steps, one of which was wrong (0: no such credit).
     """
 
     id: str
@@ -93,6 +95,12 @@ class Step:
     mistakes: tuple[tuple[str, str], ...] = ()
     chain: tuple[str, ...] = ()
     same_as: str = ""
+    follow_through: float = 0.0
+
+    @property
+    def builds_on(self) -> tuple[str, ...]:
+        """The earlier steps this step's result is made of: its ``chain``, or its ``same_as``."""
+        return self.chain or ((self.same_as,) if self.same_as else ())
 
 
 @dataclass(frozen=True)
@@ -163,7 +171,7 @@ class Spec:
 
 _TOP_KEYS = {"title", "intro", "symbols", "matrices", "define", "forbid", "steps"}
 _STEP_KEYS = {"id", "variable", "points", "title", "prompt", "kind", "reference", "lines", "start",
-              "require_simplified", "forbid", "hint", "mistakes", "chain", "same_as"}
+              "require_simplified", "forbid", "hint", "mistakes", "chain", "same_as", "follow_through"}
 
 
 def _spec_from_data(data: dict, source: str, lines: dict) -> Spec:
@@ -236,11 +244,29 @@ def _step_from_data(d: dict, index: int, source: str, default_forbid: tuple) -> 
             raise SpecError(f"{where}: each mistake is {{answer = \"...\", feedback = \"...\"}}, got {m!r}")
         mistakes.append((m["answer"], m["feedback"]))
     return Step(id=d["id"], variable=d["variable"], points=float(points), title=d.get("title", d["id"]),
+                follow_through=_follow_through(d, where),
                 prompt=d.get("prompt", ""), kind=kind, reference=d.get("reference", ""),
                 lines=tuple(d.get("lines", ())), start=d.get("start", ""),
                 require_simplified=bool(d.get("require_simplified", False)),
                 forbid=tuple(d.get("forbid", default_forbid)), hint=d.get("hint", ""),
                 mistakes=tuple(mistakes), chain=tuple(d.get("chain", ())), same_as=d.get("same_as", ""))
+
+
+def _follow_through(d: dict, where: str) -> float:
+    """The step's follow-through fraction: ``true`` (the default for chain and same_as steps) is 1."""
+    builds_on = bool(d.get("chain") or d.get("same_as"))
+    value = d.get("follow_through", builds_on)
+    if value is False:
+        return 0.0
+    if value is True:
+        value = 1.0
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= 1:
+        raise SpecError(f"{where}: `follow_through` is true, false or the fraction of the points it gives "
+                        f"(0 < fraction <= 1), got {value!r}")
+    if not builds_on:
+        raise SpecError(f"{where}: `follow_through` needs `chain` or `same_as`: it credits an answer that is right "
+                        f"for the student's own answers to those steps")
+    return float(value)
 
 
 def _no_unknown_keys(data: dict, known: set, where: str) -> None:

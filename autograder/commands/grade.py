@@ -13,6 +13,8 @@ EXAMPLES = """examples:
   autograder grade ps1 --db-url postgresql://grader@127.0.0.1:5432/gradebook
   autograder grade ps1 --scheduler tcp://127.0.0.1:8786   # on a Dask cluster sharing this folder
 Interrupted (Ctrl-C, a crash), run the same command again: what was graded stays graded.
+Student code runs in a bubblewrap sandbox (apt-get install -y bubblewrap); before the class, the source
+notebook's solutions are graded the same way, and anything short of full marks stops the batch.
 """
 
 
@@ -29,6 +31,8 @@ def register(parser) -> None:
     parser.add_argument("--memory", type=int, default=4096, help="MiB per submission (default 4096)")
     parser.add_argument("--cell-timeout", type=int, help="seconds per cell (nbgrader's ExecutePreprocessor.timeout)")
     parser.add_argument("--force", action="store_true", help="grade again what is already graded")
+    parser.add_argument("--unsandboxed", action="store_true",
+                        help="grade even without bubblewrap (student code then runs with your rights; recorded)")
 
 
 def run(args) -> int:
@@ -37,7 +41,9 @@ def run(args) -> int:
                                TimeRemainingColumn)
     from rich.table import Table
 
-    from autograder.grading.batch import Limits, NotReleased, check_gradebook, plan, previous_results, run_batch
+    from autograder.grading.batch import (Limits, NotReleased, check_gradebook, check_solutions, plan,
+                                          previous_results, run_batch, sandbox_overrides)
+    from autograder.sandbox import UNSANDBOXED_BANNER, sandbox_problem
 
     console = Console(soft_wrap=True)  # messages carry commands and paths to copy: never wrap them
     course = os.path.abspath(args.course)
@@ -49,7 +55,14 @@ def run(args) -> int:
     if not todo and not done:
         console.print(f"[red]error:[/] no submissions of {args.assignment} in {course}/submitted/<student>/")
         return 2
-    overrides = {}
+    problem = sandbox_problem() if not args.scheduler else None  # a cluster's workers are checked by grading
+    unsandboxed = args.unsandboxed and problem is not None
+    if problem and not args.unsandboxed:
+        console.print(f"[red]error:[/] {problem}")
+        return 2
+    if unsandboxed:
+        console.print(f"[bold red]{UNSANDBOXED_BANNER}[/] ({problem})")
+    overrides = sandbox_overrides(args.unsandboxed)
     if args.db_url:
         overrides["CourseDirectory.db_url"] = args.db_url
     if args.cell_timeout:
@@ -64,6 +77,14 @@ def run(args) -> int:
         console.print(f"[yellow]note:[/] the gradebook is SQLite ({db_url}); with many writers, or workers on "
                       "several machines, use PostgreSQL: --db-url postgresql://user@host:5432/gradebook")
     where = f"Dask at {args.scheduler}" if args.scheduler else f"{args.jobs} local process(es)"
+    limits = Limits(args.timeout, args.memory)
+    if todo:
+        solutions = check_solutions(course, args.assignment, scheduler=args.scheduler, overrides=overrides,
+                                    limits=limits)
+        if not solutions.ok:
+            console.print(f"[red]error:[/] {solutions.reason()}")
+            return 1
+        unsandboxed = unsandboxed or not solutions.sandboxed
     console.print(f"{args.assignment}: {len(todo)} to grade, {len(done)} already graded (kept) — on {where}")
 
     failures = 0
@@ -83,7 +104,7 @@ def run(args) -> int:
 
         try:
             results = run_batch(course, todo, jobs=args.jobs, scheduler=args.scheduler, overrides=overrides,
-                                limits=Limits(args.timeout, args.memory), on_result=on_result)
+                                limits=limits, on_result=on_result)
         except KeyboardInterrupt:
             console.print("[yellow]interrupted:[/] run the same command again to grade the rest")
             return 130
@@ -104,6 +125,9 @@ def run(args) -> int:
     if results:
         console.print(f"this run: {len(results) - failures} graded, {failures} failed, "
                       f"{60 * len(results) / elapsed:.1f} submissions/min")
+    if unsandboxed or any(r.get("sandbox", "").startswith("none") for r in results):
+        console.print(f"[bold red]{UNSANDBOXED_BANNER}[/] (recorded in each autograded/<student>/"
+                      f"{args.assignment}/.autograder-graded.json and notebook)")
     return 1 if failures else 0
 
 

@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 
 from ..limits import BoundExceeded, kill_isolated, run_isolated, stop_isolated
 from .grade_one import grade_submission, load_course_config
+from .preflight import Preflight, grade_solutions
 from .submissions import Submission, find_submissions, is_graded, read_mark
 
 
@@ -98,6 +99,40 @@ def check_gradebook(root, assignment: str, overrides: dict | None = None) -> str
     db = f" --db {coursedir.db_url}" if (overrides or {}).get("CourseDirectory.db_url") else ""
     raise NotReleased(f"the gradebook has no notebooks for {assignment}: run "
                       f"`nbgrader generate_assignment {assignment}{db}` first")
+
+
+def sandbox_overrides(unsandboxed: bool = False) -> dict:
+    """Config every grading of a batch gets: the sandboxed kernel whatever the course's config says (required
+    unless ``unsandboxed``), and no solutions check per worker (the batch does it once, first)."""
+    overrides = {"Execute.kernel_manager_class": "autograder.sandbox.SandboxedKernelManager",
+                 "Autograde.pre_convert_hook": None}
+    if unsandboxed:
+        overrides["SandboxedKernelManager.require_sandbox"] = False
+    return overrides
+
+
+def check_solutions(root, assignment: str, *, scheduler: str | None = None, overrides: dict | None = None,
+                    limits: Limits = Limits()) -> Preflight:
+    """The source notebook's solutions graded like a submission, where the submissions will be: in an isolated
+    worker here, or as a task on the Dask cluster (its workers' environment and sandbox)."""
+    root, overrides = str(Path(root).resolve()), dict(overrides or {})
+    if scheduler:
+        from distributed import Client
+
+        with Client(scheduler, timeout="30s") as client:
+            return client.submit(_solutions_task, root, assignment, overrides, limits, pure=False).result()
+    return _solutions_task(root, assignment, overrides, limits)
+
+
+def _solutions_task(root, assignment, overrides, limits) -> Preflight:
+    _preload()
+    try:
+        return run_isolated(grade_solutions, (root, assignment, overrides), timeout=limits.seconds,
+                            memory=limits.memory_mb * 1024 * 1024)
+    except BoundExceeded as exc:
+        return Preflight(assignment, 0.0, 0.0, [f"grading the solutions {exc.reason}"])
+    finally:
+        stop_isolated()
 
 
 def plan(root, assignment: str, students=None, force: bool = False):

@@ -70,9 +70,26 @@ def grade_submission(root, sub: Submission, overrides: dict | None = None) -> di
             "score": float(submission.score), "max_score": float(submission.max_score), "repairs": repairs,
             "seconds": round(time.monotonic() - started, 3),
             "peak_rss_mb": _peak_memory_mb(),
+            "sandbox": _sandbox_used(sub.autograded_dir(root)),
         }
     write_mark(root, sub, result)
     return result
+
+
+def _sandbox_used(folder: Path) -> str:
+    """How the kernels of this grading ran, as ResilientExecute recorded it in the graded notebooks (a course
+    whose Execute does not record it ran SandboxedKernelManager, which the batch imposes: sandboxed iff bwrap)."""
+    import json
+
+    from autograder.nbgrader.execute import SANDBOXED, UNSANDBOXED
+
+    used = set()
+    for path in sorted(Path(folder).glob("*.ipynb")):
+        try:
+            used.add(json.loads(path.read_text())["metadata"]["autograder"]["sandbox"])
+        except (OSError, ValueError, KeyError, TypeError):
+            used.add(SANDBOXED if shutil.which("bwrap") else UNSANDBOXED)
+    return UNSANDBOXED if UNSANDBOXED in used or not used else used.pop()
 
 
 def _reset_peak_memory() -> None:

@@ -11,6 +11,7 @@ whose message is the feedback. Whatever the student's code printed or patched is
 from __future__ import annotations
 
 import ast
+import hashlib
 import html
 from pathlib import Path
 
@@ -20,16 +21,16 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 from autograder.authoring.build import grading_step
+from autograder.authoring.quiz_spec import QuizSpec, is_quiz_spec
 from autograder.authoring.spec import Spec
 from autograder.notebook import ANSWER_MIME, caret_lines, result_html
 
-from autograder.authoring.quiz_spec import QuizSpec, is_quiz_spec
-
 from .codescan import first_unsafe_cell, static_objection
 from .quiz_judge import judge_question
-from .scoring import StepResult, no_answer, score_answer
+from .scoring import StepResult, earlier_answers, no_answer, score_answer
 
 METADATA_KEY = "autograder"  # cell.metadata[METADATA_KEY] holds the verdict for formgrader and tests
+KERNEL_KEY = "kernel_outputs"  # ...and what the kernel recorded in the cell, so `autograder regrade` needs no kernel
 
 
 class JudgeAnswers(NbGraderPreprocessor):
@@ -42,43 +43,97 @@ class JudgeAnswers(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         assignment = resources["nbgrader"]["assignment"]
-        spec_path = self._spec_path(assignment)
-        if is_quiz_spec(spec_path):
-            lookup = _quiz_lookup(QuizSpec.from_file(spec_path), str(resources["nbgrader"].get("student") or ""))
-        else:
-            lookup = _step_lookup(Spec.from_file(spec_path))
-        answer_cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
-                        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
-        for index, cell in enumerate(nb.cells):
-            recorded_id = recorded_step(cell)
-            if recorded_id is None:
-                continue
-            try:
-                info, judge = lookup(recorded_id)
-            except KeyError as exc:
-                raise ValueError(f"{assignment}: a test cell records {recorded_id!r}, which {spec_path} does "
-                                 f"not have") from exc
-            objection = static_objection(nb, info, index)
-            _write_verdict(cell, no_answer(info, objection) if objection else judge(cell, answer_cells))
-        _scrub_after_unsafe_code(nb)
+        judge_notebook(nb, spec_path(self.config, assignment, self.spec_glob),
+                       str(resources["nbgrader"].get("student") or ""))
         return nb, resources
 
-    def _spec_path(self, assignment: str) -> Path:
-        coursedir = CourseDirectory(config=self.config)
-        folder = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
-        specs = sorted(folder.glob(self.spec_glob))
-        if len(specs) != 1:
-            raise FileNotFoundError(f"expected one {self.spec_glob} in {folder}, found {len(specs)}")
-        return specs[0]
+
+def spec_path(config, assignment: str, spec_glob: str = "*.spec.toml") -> Path:
+    """The one spec of ``assignment`` in the course's source folder."""
+    coursedir = CourseDirectory(config=config)
+    folder = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
+    specs = sorted(folder.glob(spec_glob))
+    if len(specs) != 1:
+        raise FileNotFoundError(f"expected one {spec_glob} in {folder}, found {len(specs)}")
+    return specs[0]
+
+
+def spec_hash(path) -> str:
+    """The SHA-256 of the spec file: which version of the references graded a submission."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def judge_notebook(nb, path, submitter: str, *, recorded_in_metadata=False) -> dict:
+    """Judge every answer-recording check cell of ``nb`` against the spec at ``path``, in place; return
+    ``{step id: StepResult}``.
+
+    The answers are the kernel's outputs of each check cell (autograding), or, with ``recorded_in_metadata``,
+    the copy of them this function kept in the cell's metadata when it last judged the notebook (regrading:
+    no kernel runs). Autograding never reads that metadata, so a student cannot plant answers in it.
+    """
+    if is_quiz_spec(path):
+        lookup = _quiz_lookup(QuizSpec.from_file(path), submitter)
+    else:
+        lookup = _step_lookup(Spec.from_file(path))
+    checks, answer_cells = _answer_walk(nb)
+    results, judged = {}, {}  # step id -> (recorded answer, StepResult) for follow-through; -> StepResult
+    for index, cell, recorded_id in checks:
+        try:
+            info, judge = lookup(recorded_id)
+        except KeyError as exc:
+            raise ValueError(f"{path}: a test cell records {recorded_id!r}, which the spec does not have") from exc
+        kernel = (list(cell.metadata.get(METADATA_KEY, {}).get(KERNEL_KEY, [])) if recorded_in_metadata
+                  else kernel_outputs(cell))
+        objection = static_objection(nb, info, index)
+        if objection:
+            result = no_answer(info, objection)
+        else:
+            answer, result = judge(kernel, answer_cells, results)
+            results[recorded_id] = (answer, result)
+        judged[recorded_id] = result
+        _write_verdict(cell, result, kernel)
+    nb.metadata.setdefault(METADATA_KEY, {})["spec_sha256"] = spec_hash(path)
+    _scrub_after_unsafe_code(nb)
+    return judged
+
+
+def _answer_walk(nb):
+    """One walk over the notebook: the check cells that record an answer, as (index, cell, step id), and the
+    answer cells by grade id."""
+    checks, answer_cells = [], {}
+    for index, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader", {}) if cell.cell_type == "code" else {}
+        if meta.get("solution"):
+            answer_cells[meta.get("grade_id")] = cell
+        recorded_id = recorded_step(cell)
+        if recorded_id is not None:
+            checks.append((index, cell, recorded_id))
+    return checks, answer_cells
+
+
+def kernel_outputs(cell) -> list:
+    """What judging reads of a check cell's outputs: the recorded answers and any error (without traceback)."""
+    kept = []
+    for o in cell.get("outputs", []):
+        if o.get("output_type") == "display_data" and ANSWER_MIME in o.get("data", {}):
+            kept.append({"output_type": "display_data", "data": {ANSWER_MIME: o["data"][ANSWER_MIME]}})
+        elif o.get("output_type") == "error":
+            kept.append({"output_type": "error", "ename": o.get("ename", "Error"),
+                         "evalue": str(o.get("evalue", ""))[:200]})
+    return kept
 
 
 def _step_lookup(spec: Spec):
-    """For a recorded step id: its grading info and a judge of (check cell, answer cells) → StepResult.
-    KeyError for an id the spec does not have."""
+    """For a recorded step id: its grading info and a judge of (kernel outputs, answer cells, earlier results)
+    → (recorded answer, StepResult). KeyError for an id the spec does not have."""
+    engine = spec.engine_kwargs()
+
     def lookup(step_id):
         info, reference = grading_step(spec, spec.step(step_id))
-        return info, lambda cell, answer_cells: _judge_step(info, reference, spec, cell,
-                                                            answer_cells.get(f"{step_id}-answer"))
+
+        def judge(kernel, answer_cells, results):
+            return _judge_step(info, reference, engine, kernel, answer_cells.get(f"{step_id}-answer"), results)
+        return info, judge
     return lookup
 
 
@@ -87,25 +142,27 @@ def _quiz_lookup(quiz: QuizSpec, submitter: str):
     def lookup(qid):
         question = quiz.question(qid)
 
-        def judge(cell, answer_cells):
+        def judge(kernel, answer_cells, results):
             note = (_error_note(answer_cells.get(f"{qid}-answer"), "your answer cell")
                     or _error_note(answer_cells.get("student_id-answer"), "your student id cell")
-                    or _error_note(cell, "the check cell"))
-            return judge_question(question, cell, submitter, note)
+                    or _error_note({"outputs": kernel}, "the check cell"))
+            return None, judge_question(question, {"outputs": kernel}, submitter, note)
         return {"id": qid, "title": qid, "points": question.points}, judge
     return lookup
 
 
-def _judge_step(info, reference, spec, cell, answer_cell) -> StepResult:
-    """The last answer the kernel recorded for the step in ``cell``'s outputs, scored against ``reference``."""
-    recorded = [o for o in cell.get("outputs", []) if o.get("output_type") == "display_data"
+def _judge_step(info, reference, engine, kernel, answer_cell, results):
+    """The last answer the kernel recorded for the step, scored against ``reference`` (with follow-through
+    from the earlier ``results``)."""
+    recorded = [o for o in kernel if o.get("output_type") == "display_data"
                 and o.get("data", {}).get(ANSWER_MIME, {}).get("step") == info["id"]]
     if not recorded:
-        note = _error_note(answer_cell, "your answer cell") or _error_note(cell, "the check cell")
-        return no_answer(info, "No answer recorded: the cell did not run, raised an error, or the kernel "
-                               "died or timed out" + note + ".")
+        note = _error_note(answer_cell, "your answer cell") or _error_note({"outputs": kernel}, "the check cell")
+        return None, no_answer(info, "No answer recorded: the cell did not run, raised an error, or the kernel "
+                                     "died or timed out" + note + ".")
     answer = recorded[-1]["data"][ANSWER_MIME].get("answer")
-    return score_answer(info, answer, reference=reference, engine=spec.engine_kwargs())
+    return answer, score_answer(info, answer, reference=reference, engine=engine,
+                                earlier=earlier_answers(info, results))
 
 
 def recorded_step(cell) -> str | None:
@@ -154,8 +211,9 @@ def _error_note(cell, where: str) -> str:
     return f" ({where}: {ename}: {evalue})" if evalue else f" ({where}: {ename})"
 
 
-def _write_verdict(cell, result: StepResult) -> None:
-    """Outputs nbgrader scores correctly, plus an HTML view with the answer as math for the feedback page."""
+def _write_verdict(cell, result: StepResult, kernel: list) -> None:
+    """Outputs nbgrader scores correctly, plus an HTML view with the answer as math for the feedback page;
+    the metadata keeps the verdict and what the kernel recorded."""
     outputs = [new_output("display_data", data={"text/html": result_html(result), "text/plain": _summary(result)})]
     if result.passed:
         outputs.append(new_output("stream", name="stdout", text=f"✓ {_summary(result)}\n"))
@@ -168,7 +226,7 @@ def _write_verdict(cell, result: StepResult) -> None:
         outputs.append(new_output("error", ename="Not correct", evalue=result.feedback,
                                   traceback=[f"{result.title}: {html.unescape(result.feedback)}{shown}"]))
     cell.outputs = outputs
-    cell.metadata[METADATA_KEY] = result.to_dict()
+    cell.metadata[METADATA_KEY] = dict(result.to_dict(), **{KERNEL_KEY: kernel})
 
 
 def _summary(r: StepResult) -> str:

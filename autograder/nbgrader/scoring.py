@@ -7,6 +7,10 @@ Both end in a :class:`StepResult` so the student sees locally exactly the feedba
 ...                  reference="a*(1-a)", engine={"domain": {"a": (0, 1)}})
 >>> r.points, r.feedback
 (2.0, 'Correct.')
+
+A step that builds on earlier ones (``builds_on``, ``follow_through``) also earns its follow-through fraction when it
+is wrong but right for the student's own earlier answers, one of which was wrong (``earlier``, see
+:func:`earlier_answers`).
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 from autograder import check_against_samples, check_derivation, check_equivalent
+from autograder.api import check_own_answers
 
 MAX_ANSWER_CHARS = 20_000  # a recorded answer longer than this is refused, not judged
+FOLLOW_THROUGH = "follow_through"  # the diagnosis of a step credited for the student's own earlier answers
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,8 @@ class StepResult:
 
     ``lines`` (derivation steps only) holds one dict per line: text, latex, ok, feedback.
     ``column`` is the 1-based column a parse message points at, for a caret under ``answer_text``.
+    ``status`` is the engine's verdict on the answer itself (``not_equivalent`` for an answer credited by
+    follow-through too); None when no verdict was reached.
     """
 
     step: str
@@ -36,6 +44,7 @@ class StepResult:
     column: int | None = None
     diagnosis: str | None = None
     lines: list = field(default_factory=list)
+    status: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -59,11 +68,13 @@ def no_answer(step: dict, feedback: str) -> StepResult:
     return StepResult(step["id"], step.get("title") or step["id"], 0.0, float(step["points"]), feedback)
 
 
-def score_answer(step: dict, answer, *, reference=None, samples=None, engine=None, timeout=5.0) -> StepResult:
+def score_answer(step: dict, answer, *, reference=None, samples=None, engine=None, timeout=5.0,
+                 earlier=None) -> StepResult:
     """Judge ``answer`` for ``step`` against ``reference`` (grading) or ``samples`` (local check).
 
     ``step`` is a plain dict: id, title, points, kind ("expression"/"derivation"), forbid,
-    require_simplified, mistakes, min_lines. ``engine`` carries domain/define/symbols.
+    require_simplified, mistakes, min_lines, and for follow-through builds_on and follow_through.
+    ``engine`` carries domain/define/symbols. ``earlier`` is :func:`earlier_answers` for this step.
     """
     engine = dict(engine or {})
     problem = _unusable(step, answer)
@@ -74,14 +85,62 @@ def score_answer(step: dict, answer, *, reference=None, samples=None, engine=Non
     forbid = tuple(step.get("forbid", ()))
     if samples is not None:
         v = check_against_samples(answer, samples, forbid=forbid,
-                                  require_simplified=step.get("require_simplified", False), timeout=timeout)
+                                  require_simplified=step.get("require_simplified", False), timeout=timeout,
+                                  quantity=(step.get("variable"), step["id"]))
     else:
         mistakes = [tuple(m) for m in step.get("mistakes", ())] or None
         v = check_equivalent(answer, reference, forbid=forbid, require_simplified=step.get("require_simplified", False),
-                             mistakes=mistakes, timeout=timeout, **engine)
+                             mistakes=mistakes, timeout=timeout, quantity=(step.get("variable"), step["id"]), **engine)
     points = float(step["points"]) if v.accepted else 0.0
-    return StepResult(step["id"], step.get("title") or step["id"], points, float(step["points"]), v.feedback,
-                      _text(answer), v.answer_latex, v.column, v.diagnosis)
+    result = StepResult(step["id"], step.get("title") or step["id"], points, float(step["points"]), v.feedback,
+                        _text(answer), v.answer_latex, v.column, v.diagnosis, status=v.status)
+    if v.status == "not_equivalent" and earlier:
+        known = reference if samples is None else samples
+        return _follow_through(step, answer, earlier, known, {} if samples is not None else engine, timeout) or result
+    return result
+
+
+def earlier_answers(step: dict, results: dict) -> list | None:
+    """What follow-through needs of the steps ``step`` builds on: ``[{"title", "answer", "wrong"}]`` in order,
+    from ``results`` (step id → (recorded answer, its StepResult)); None when the step gets no follow-through
+    or an earlier answer is missing or unreadable (then there is nothing to be right for).
+
+    >>> wrong = StepResult("d", "∂L/∂a", 0.0, 2.0, "Wrong sign.", status="not_equivalent")
+    >>> earlier_answers({"follow_through": 1.0, "builds_on": [{"id": "d"}]}, {"d": ("y - a", wrong)})
+    [{'title': '∂L/∂a', 'answer': 'y - a', 'wrong': True}]
+    """
+    if not step.get("follow_through"):
+        return None
+    found = []
+    for other in step.get("builds_on", ()):
+        answer, result = results.get(other["id"], (None, None))
+        if not isinstance(answer, str) or result is None or result.status not in ("equivalent", "not_equivalent"):
+            return None
+        found.append({"title": result.title, "answer": answer, "wrong": result.status == "not_equivalent"})
+    return found
+
+
+def _follow_through(step: dict, answer, earlier: list, known, engine: dict, timeout: float) -> StepResult | None:
+    """The follow-through result of a wrong ``answer``, or None: only when an earlier answer was wrong and
+    ``answer`` equals the product of the student's own earlier answers (in the required form)."""
+    wrong = [e["title"] for e in earlier if e["wrong"]]
+    if not wrong:
+        return None  # every earlier answer was right: the step's own reference is the only way to credit
+    v = check_own_answers(answer, known, [e["answer"] for e in earlier], forbid=tuple(step.get("forbid", ())),
+                          require_simplified=step.get("require_simplified", False), timeout=timeout, **engine)
+    most = float(step["points"])
+    if v.equivalent and not v.accepted:
+        return StepResult(step["id"], step.get("title") or step["id"], 0.0, most,
+                          f"Right for your {' and '.join(wrong)}, which {'was' if len(wrong) == 1 else 'were'} wrong, "
+                          "but not in the form this step asks for: simplify it as far as it goes.",
+                          _text(answer), v.answer_latex, None, "not_simplified", status="not_equivalent")
+    if not v.accepted:
+        return None
+    points = round(most * float(step["follow_through"]), 2)
+    feedback = (f"Right for your {' and '.join(wrong)}, which {'was' if len(wrong) == 1 else 'were'} wrong: "
+                f"follow-through credit, {points:g} of {most:g} points.")
+    return StepResult(step["id"], step.get("title") or step["id"], points, most, feedback, _text(answer),
+                      v.answer_latex, None, FOLLOW_THROUGH, status="not_equivalent")
 
 
 def _unusable(step: dict, answer) -> str | None:

@@ -130,3 +130,47 @@ def test_unknown_student_and_unreleased_assignment_are_clear(course):
     assert r.returncode == 2 and "nobody" in r.stdout
     r = autograder(course, "grade", "hw", "--db-url", f"sqlite:///{course / 'other.db'}")
     assert r.returncode == 2 and "generate_assignment hw" in r.stdout
+
+
+def _without_bwrap(tmp_path) -> dict:
+    """The environment with a PATH on which there is no bwrap (as on a machine without bubblewrap)."""
+    bin_dir = tmp_path / "bin-without-bwrap"
+    bin_dir.mkdir()
+    return {**ENV, "PATH": f"{BIN}{os.pathsep}{bin_dir}"}
+
+
+def test_without_bubblewrap_grading_stops_with_one_line(course, tmp_path):
+    r = subprocess.run([str(BIN / "autograder"), "grade", "hw"], cwd=course, env=_without_bwrap(tmp_path),
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2, r.stdout + r.stderr
+    lines = [line for line in r.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1 and "bubblewrap" in lines[0] and "apt-get install -y bubblewrap" in lines[0], r.stdout
+    assert not (course / "autograded").exists()
+
+
+def test_unsandboxed_opt_out_is_announced_and_recorded(course, tmp_path):
+    r = subprocess.run([str(BIN / "autograder"), "grade", "hw", "--unsandboxed", "--students", "ada", "ben"],
+                       cwd=course, env=_without_bwrap(tmp_path), capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count("UNSANDBOXED") == 2  # at the start and in the summary
+    assert gradebook_scores(course) == {"ada": 3.0, "ben": 0.0}
+    for student in ("ada", "ben"):
+        mark = json.loads((course / "autograded" / student / "hw" / ".autograder-graded.json").read_text())
+        assert mark["sandbox"].startswith("none")
+
+
+def test_graded_sandboxed_is_recorded(course):
+    r = autograder(course, "grade", "hw", "--students", "ada")
+    assert r.returncode == 0 and "UNSANDBOXED" not in r.stdout, r.stdout
+    mark = json.loads((course / "autograded" / "ada" / "hw" / ".autograder-graded.json").read_text())
+    assert mark["sandbox"].startswith("bubblewrap")
+
+
+def test_solutions_short_of_full_marks_stop_the_batch(course):
+    source = course / "source" / "hw" / "hw.ipynb"
+    source.write_text(source.read_text().replace("return 2 * x", "return 3 * x"))  # a broken set-up
+    r = autograder(course, "grade", "hw")
+    assert r.returncode == 1, r.stdout
+    assert "the solutions of hw score 0/3" in r.stdout and "nothing was graded" in r.stdout
+    assert "test_two" in r.stdout  # the cell that lost the points
+    assert gradebook_scores(course) == {}

@@ -157,3 +157,50 @@ def test_outputs_of_student_cells_from_unsafe_code_on_are_removed():
     assert honest.outputs[0].text == "honest output\n"
     for cell in (nb.cells[at], _cell(nb, "da_dz-answer")):
         assert "output removed by the grader" in cell.outputs[0].text and len(cell.outputs) == 1
+
+
+CAROL = dict(CORRECT, dL_da="(y - a)/(a*(1 - a))", dL_dz_chain="-a + y", dL_dz="y - a")
+
+
+def test_follow_through_credit_reaches_nbgrader_with_its_own_diagnosis():
+    nb = _judge(_notebook(CAROL))
+    assert _grades(nb) == {"dL_da": 0, "da_dz": 2, "dL_dz_chain": 2, "dL_dz": 2, "simplify_dL_da": 2}
+    chain = _cell(nb, "dL_dz_chain-check")
+    assert chain.metadata["autograder"]["diagnosis"] == "follow_through"
+    assert "Right for your ∂L/∂a, which was wrong" in chain.outputs[0].data["text/html"]
+
+
+def test_a_step_whose_earlier_check_was_zeroed_by_forbidden_code_gets_no_follow_through():
+    nb = _notebook(CAROL)
+    _cell(nb, "dL_da-answer").source = "dL_da = diff(-(y*log(a) + (1-y)*log(1-a)), a) * -1"
+    assert _grades(_judge(nb))["dL_dz_chain"] == 0
+
+
+def test_the_judge_keeps_what_the_kernel_recorded_and_which_spec_judged_it():
+    import hashlib
+
+    nb = _judge(_notebook(CORRECT))
+    kept = _cell(nb, "da_dz-check").metadata["autograder"]["kernel_outputs"]
+    assert kept == [{"output_type": "display_data", "data": {ANSWER_MIME: {"step": "da_dz", "answer": "a*(1 - a)"}}}]
+    spec_file = REPO / "source" / "ps1" / "ps1.spec.toml"
+    assert nb.metadata["autograder"]["spec_sha256"] == hashlib.sha256(spec_file.read_bytes()).hexdigest()
+
+
+def test_judging_again_from_the_kept_answers_gives_the_same_verdicts_without_a_kernel():
+    from autograder.nbgrader.judge import judge_notebook
+
+    nb = _judge(_notebook(CAROL))
+    before = {c.metadata["nbgrader"]["grade_id"]: c.metadata["autograder"] for c in nb.cells if "autograder" in c.metadata}
+    again = judge_notebook(nb, REPO / "source" / "ps1" / "ps1.spec.toml", "s", recorded_in_metadata=True)
+    assert {f"{k}-check": v.to_dict() for k, v in again.items()} == \
+        {k: {f: x for f, x in v.items() if f != "kernel_outputs"} for k, v in before.items()}
+    assert _grades(nb) == {"dL_da": 0, "da_dz": 2, "dL_dz_chain": 2, "dL_dz": 2, "simplify_dL_da": 2}
+
+
+def test_answers_planted_in_a_check_cells_metadata_are_never_read_when_autograding():
+    nb = _notebook(CORRECT, record=False)
+    _cell(nb, "da_dz-check").metadata["autograder"] = {"kernel_outputs": [
+        {"output_type": "display_data", "data": {ANSWER_MIME: {"step": "da_dz", "answer": "a*(1 - a)"}}}]}
+    nb = _judge(nb)
+    assert _grades(nb)["da_dz"] == 0
+    assert _cell(nb, "da_dz-check").metadata["autograder"]["kernel_outputs"] == []

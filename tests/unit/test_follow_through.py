@@ -1,0 +1,151 @@
+"""Follow-through credit: a step that builds on earlier ones (chain, same_as) earns its follow-through fraction when
+it is right for the student's own earlier answers and one of them was wrong; the local check gives the same from
+the student's own values and the shipped samples."""
+
+from pathlib import Path
+
+import pytest
+import sympy
+
+from autograder.authoring.build import checks_data, grading_step
+from autograder.authoring.spec import Spec, SpecError
+from autograder.nbgrader.scoring import FOLLOW_THROUGH, earlier_answers, score_answer
+from autograder.notebook import local_result
+
+REPO = Path(__file__).resolve().parents[2]
+PS1 = Spec.from_file(REPO / "source" / "ps1" / "ps1.spec.toml")
+a, y = sympy.symbols("a y")
+
+CAROL = {"dL_da": "(y - a)/(a*(1 - a))", "da_dz": "a*(1 - a)", "dL_dz_chain": "-a + y", "dL_dz": "y - a"}
+
+
+def graded(answers: dict, spec: Spec = PS1) -> dict:
+    """Each step of ``answers`` judged in order as grading does: against the reference, with follow-through."""
+    results = {}
+    for step_id, answer in answers.items():
+        info, reference = grading_step(spec, spec.step(step_id))
+        results[step_id] = (answer, score_answer(info, answer, reference=reference, engine=spec.engine_kwargs(),
+                                                 earlier=earlier_answers(info, results)))
+    return {k: r for k, (_, r) in results.items()}
+
+
+def _spec(extra: str) -> Spec:
+    return Spec.from_string(f'''
+title = "T"
+[symbols.a]
+domain = [0, 1]
+[symbols.y]
+domain = [0, 1]
+[[steps]]
+id = "dL_da"
+variable = "dL_da"
+reference = "(a - y)/(a*(1 - a))"
+points = 2
+[[steps]]
+id = "da_dz"
+variable = "da_dz"
+reference = "a*(1 - a)"
+points = 2
+[[steps]]
+id = "chain"
+variable = "chain"
+reference = "a - y"
+chain = ["dL_da", "da_dz"]
+points = 2
+{extra}
+''')
+
+
+def test_the_spec_key_defaults_to_full_credit_on_chain_and_same_as_steps_only():
+    assert {s.id: s.follow_through for s in PS1.steps} == {
+        "dL_da": 0, "da_dz": 0, "dL_dz_chain": 1.0, "dL_dz": 1.0, "simplify_dL_da": 0}
+    assert _spec("follow_through = 0.5").step("chain").follow_through == 0.5
+    assert _spec("follow_through = false").step("chain").follow_through == 0
+
+
+@pytest.mark.parametrize("value, message", [("1.5", "fraction"), ("0", "fraction"), ('"yes"', "fraction")])
+def test_a_bad_fraction_is_refused_with_the_step_named(value, message):
+    with pytest.raises(SpecError, match=f"step 'chain'.*{message}"):
+        _spec(f"follow_through = {value}")
+
+
+def test_follow_through_without_chain_or_same_as_is_refused():
+    with pytest.raises(SpecError, match="step 'da_dz'.*needs `chain` or `same_as`"):
+        Spec.from_string('title = "T"\n[symbols.a]\n[[steps]]\nid = "da_dz"\nvariable = "da_dz"\n'
+                         'reference = "a"\npoints = 1\nfollow_through = true\n')
+
+
+def test_carols_chain_and_simplified_steps_are_right_for_her_own_wrong_dL_da():
+    r = graded(CAROL)
+    assert [r[s].points for s in CAROL] == [0, 2, 2, 2]
+    assert r["dL_dz_chain"].diagnosis == FOLLOW_THROUGH
+    assert r["dL_dz_chain"].feedback.startswith("Right for your ∂L/∂a, which was wrong")
+    assert r["dL_dz"].feedback.startswith("Right for your ∂L/∂z by the chain rule, which was wrong")
+
+
+def test_an_answer_right_outright_is_simply_right_after_a_wrong_step():
+    r = graded(dict(CAROL, dL_dz="a - y"))
+    assert (r["dL_dz"].points, r["dL_dz"].diagnosis, r["dL_dz"].feedback) == (2, None, "Correct.")
+
+
+def test_right_earlier_answers_give_no_extra_path_to_credit():
+    r = graded(dict(CAROL, dL_da="(a - y)/(a*(1 - a))", dL_dz_chain="y - a"))
+    assert r["dL_dz_chain"].points == 0 and r["dL_dz_chain"].diagnosis != FOLLOW_THROUGH
+
+
+def test_an_answer_wrong_even_for_the_students_own_answers_gets_the_usual_diagnosis():
+    r = graded(dict(CAROL, dL_dz_chain="2*(y - a)"))
+    assert r["dL_dz_chain"].points == 0 and "constant factor" in r["dL_dz_chain"].feedback
+
+
+def test_a_missing_or_unreadable_earlier_answer_gives_nothing_to_follow():
+    info, reference = grading_step(PS1, PS1.step("dL_dz_chain"))
+    for earlier in ({}, {"dL_da": (None, graded(CAROL)["dL_da"])},
+                    {"dL_da": ("(y-a", graded({"dL_da": "(y-a"})["dL_da"]),
+                     "da_dz": ("a*(1-a)", graded(CAROL)["da_dz"])}):
+        assert earlier_answers(info, dict(earlier)) is None
+
+
+def test_the_fraction_of_the_points_and_both_wrong_earlier_steps_are_named():
+    spec = _spec("follow_through = 0.5")
+    r = graded({"dL_da": "(a + y)/(a*(1 - a))", "da_dz": "a", "chain": "(a + y)/(1 - a)"}, spec)
+    assert (r["chain"].points, r["chain"].diagnosis) == (1.0, FOLLOW_THROUGH)
+    assert r["chain"].feedback == ("Right for your dL_da and da_dz, which were wrong: follow-through credit, "
+                                   "1 of 2 points.")
+
+
+def test_a_step_without_follow_through_gives_none():
+    r = graded({"dL_da": "(y - a)/(a*(1 - a))", "da_dz": "a*(1 - a)", "chain": "y - a"},
+               _spec("follow_through = false"))
+    assert r["chain"].points == 0
+
+
+def test_right_for_own_answers_but_not_simplified_says_so():
+    r = graded(dict(CAROL, dL_dz="(y - a)*(a + 1) - a*(y - a)"))
+    assert r["dL_dz"].points == 0 and r["dL_dz"].diagnosis == "not_simplified"
+    assert "Right for your ∂L/∂z by the chain rule, which was wrong, but not in the form" in r["dL_dz"].feedback
+
+
+@pytest.mark.parametrize("namespace", [
+    {"dL_da": (y - a) / (a * (1 - a)), "da_dz": a * (1 - a), "dL_dz_chain": y - a},      # sympy values
+    {"dL_da": "(y-a)/(a(1-a))", "da_dz": "a(1-a)", "dL_dz_chain": "y - a"},                 # strings
+])
+def test_the_local_check_follows_through_from_the_notebooks_own_values(namespace):
+    folder = REPO / "release" / "ps1"
+    grading = graded(CAROL)
+    for step_id in ("dL_dz_chain", "dL_dz"):
+        local = local_result(step_id, CAROL[step_id], folder=folder, namespace=namespace)
+        assert (local.points, local.diagnosis, local.feedback) == \
+            (grading[step_id].points, grading[step_id].diagnosis, grading[step_id].feedback)
+
+
+def test_the_local_check_without_the_notebooks_values_judges_the_answer_alone():
+    local = local_result("dL_dz_chain", "y - a", folder=REPO / "release" / "ps1", namespace=None)
+    assert local.points == 0 and local.diagnosis != FOLLOW_THROUGH
+
+
+def test_the_shipped_checks_name_the_earlier_steps_but_hold_no_reference():
+    step = checks_data(PS1)["steps"]["dL_dz_chain"]
+    assert step["builds_on"] == [{"id": "dL_da", "variable": "dL_da", "title": "∂L/∂a"},
+                                 {"id": "da_dz", "variable": "da_dz", "title": "∂a/∂z"}]
+    assert "reference" not in step and "a*(1 - a)" not in str(step)
