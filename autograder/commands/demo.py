@@ -18,6 +18,8 @@ def register(parser) -> None:
     parser.add_argument("--dir", help="course folder to grade in (default: a new temporary folder, kept)")
     parser.add_argument("--timeout", type=int, default=None,
                         help="seconds each cell may run during autograde (default: nbgrader_config.py)")
+    parser.add_argument("--unsandboxed", action="store_true",
+                        help="grade even without bubblewrap (student code then runs with your rights)")
 
 
 def run(args) -> int:
@@ -29,7 +31,8 @@ def run(args) -> int:
 
     from rich.console import Console
 
-    from autograder.demo import demo_assignments, grade_table, run_demo
+    from autograder.demo import demo_assignments, grade_table, prepare_course, run_demo
+    from autograder.sandbox import UNSANDBOXED_BANNER, sandbox_problem
 
     # piped into a file or a CI log, rich would assume 80 columns and cut ps4's ten step names to "d…"
     console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
@@ -42,6 +45,16 @@ def run(args) -> int:
     if unknown:
         console.print(f"error: no demo class for {', '.join(unknown)}; there is one for {', '.join(known)}")
         return 2
+    problem = sandbox_problem()
+    if problem and not args.unsandboxed:
+        console.print(f"error: {problem}", highlight=False, markup=False, soft_wrap=True)
+        return 2
+    if problem:  # opted out: the demo course's config says so, and every line of output too
+        console.print(f"[bold red]{UNSANDBOXED_BANNER}[/] ({problem})")
+        prepare_course(workdir)
+        with open(workdir / "nbgrader_config.py", "a", encoding="utf-8") as config:
+            config.write("\n# autograder demo --unsandboxed, on a machine without bubblewrap\n"
+                         "c.SandboxedKernelManager.require_sandbox = False\n")
     console.print(f"Grading the demo class in {workdir} (log: {workdir / 'demo.log'}) …", highlight=False)
     started = time.monotonic()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -56,6 +69,8 @@ def run(args) -> int:
             console.print(f"{assignment} with nbgrader: {steps}", highlight=False)
             ok = ok and all(result["scores"].get(s.id, {}).get(k) == v
                             for s in result["students"] for k, v in s.expected.items())
+    if problem:
+        console.print(f"[bold red]{UNSANDBOXED_BANNER}[/]")
     console.print(f"total {time.monotonic() - started:.1f} s. Results kept in {workdir}: "
                   f"feedback/<student>/<assignment>/<assignment>.html, grades.csv, gradebook.db", highlight=False)
     return 0 if ok else 1

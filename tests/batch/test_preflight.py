@@ -1,0 +1,87 @@
+"""`nbgrader autograde` with the course's config: no bubblewrap stops it in one line, an opt-out is announced and
+recorded, and the kernel sees the package wherever its interpreter imports it from (the solutions are graded
+first, so a set-up that could not grade stops the batch instead of giving the class zero)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.demo import REPO, load_class, nbgrader, prepare_course, read_scores, write_submissions
+
+pytestmark = pytest.mark.e2e
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    course = prepare_course(tmp_path_factory.mktemp("preflight") / "course")
+    nbgrader(course, "generate_assignment", "ps1", "--force")
+    return course
+
+
+@pytest.fixture
+def course(released, tmp_path):
+    course = Path(shutil.copytree(released, tmp_path / "course"))
+    write_submissions(course, [s for s in load_class("ps1") if s.id == "alice"], "ps1")
+    return course
+
+
+def autograde(course, env, *args):
+    return subprocess.run([str(BIN / "nbgrader"), "autograde", "ps1", "--force", *args], cwd=course, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def without_bwrap(tmp_path) -> dict:
+    empty = tmp_path / "bin-without-bwrap"
+    empty.mkdir(exist_ok=True)
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{empty}"}
+
+
+def test_without_bubblewrap_autograde_stops_with_one_line(course, tmp_path):
+    r = autograde(course, without_bwrap(tmp_path))
+    assert r.returncode == 1, r.stderr[-3000:]
+    ours = [line for line in r.stderr.splitlines() if line.startswith("autograder:")]
+    assert len(ours) == 1 and "apt-get install -y bubblewrap" in ours[0], r.stderr[-3000:]
+    assert read_scores(course, "ps1") == {}  # nobody was graded (to zero or otherwise)
+
+
+def test_the_opt_out_is_announced_and_recorded(course, tmp_path):
+    r = autograde(course, without_bwrap(tmp_path), "--SandboxedKernelManager.require_sandbox=False")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "UNSANDBOXED" in r.stderr
+    assert sum(read_scores(course, "ps1")["alice"].values()) == 10
+    nb = json.loads((course / "autograded" / "alice" / "ps1" / "ps1.ipynb").read_text())
+    assert nb["metadata"]["autograder"]["sandbox"].startswith("none")
+
+
+def test_the_kernel_sees_a_package_only_its_interpreter_imports(course, tmp_path):
+    """The issue's set-up: the kernel imports autograder from another checkout under /tmp (here through its
+    kernelspec's env), which the grading process never imported; the sandbox mounts it back."""
+    other = tmp_path / "other-checkout"
+    shutil.copytree(REPO / "autograder", other / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3", "language": "python", "env": {"PYTHONPATH": str(other)}}))
+    env = {**os.environ, "JUPYTER_PATH": str(tmp_path / "jupyter")}
+    r = autograde(course, env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert sum(read_scores(course, "ps1")["alice"].values()) == 10
+    nb = json.loads((course / "autograded" / "alice" / "ps1" / "ps1.ipynb").read_text())
+    assert nb["metadata"]["autograder"]["sandbox"].startswith("bubblewrap")
+
+
+def test_autograder_demo_refuses_without_bubblewrap(tmp_path):
+    r = subprocess.run([str(BIN / "autograder"), "demo", "ps1", "--dir", str(tmp_path / "demo")],
+                       env=without_bwrap(tmp_path), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2
+    lines = [line for line in r.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1 and "apt-get install -y bubblewrap" in lines[0], r.stdout
