@@ -1,10 +1,11 @@
 """Run the student's kernel in a bubblewrap sandbox while grading: no network, course hidden, bounded writes.
 
-Inside, the file system is read-only except two size-capped private folders (the
-working folder, where the submission's files are mounted read-only, and /tmp);
-the course folder (spec files with the references, the gradebook, other
-students' submissions), /run and the grader's home are replaced by empty ones, with
-only what the kernel's interpreter imports mounted back read-only. The kernel has
+Inside, the kernel sees the system (/usr, /etc, …) read-only, what its own
+interpreter imports (asked of that interpreter) read-only, and two size-capped
+private folders: the working folder, where the submission's files are mounted
+read-only, and /tmp. Nothing else of the machine is there: not the course (spec
+files with the references, the gradebook, other students' submissions), not
+/home, /root or /run. The kernel has
 a network namespace of its own (no interface but its own loopback) and talks to
 the grader over Jupyter's IPC transport, through unix sockets in a folder bound in.
 Processes of the grader are invisible (own PID namespace). Run by root, the kernel
@@ -67,65 +68,71 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
-def hidden_places(root=None) -> list[Path]:
-    """Folders replaced by empty ones in the sandbox: /tmp, /run (host daemons' unix sockets: PostgreSQL, D-Bus),
-    the grader's home and the course."""
-    places = [Path("/tmp"), Path("/run")]
-    home = os.environ.get("HOME")
-    if home and Path(home).resolve() != Path("/"):
-        places.append(Path(home).resolve())
-    if root is not None:
-        places.append(Path(root).resolve())
-    return places
+# The system the kernel sees, read-only; nothing else of the machine's file system is there (not the course,
+# not /home, /root, /srv or /work where other courses and clones live, not /run with the host daemons' unix
+# sockets) but what the kernel's interpreter imports, mounted back.
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+
+
+def _system(path: Path) -> bool:
+    return any(_inside(path, Path(top)) for top in SYSTEM if os.path.isdir(top) and not os.path.islink(top))
 
 
 def sandbox_command(kernel_cmd: list[str], workdir, root=None, bwrap: str = "bwrap", *, visible=(),
                     ipc_dir=None, disk_mb: int = DISK_MB, run_as: int | None = None) -> list[str]:
-    """``kernel_cmd`` wrapped in bubblewrap: no network; ``root`` hidden but for the ``visible`` paths (what the
-    interpreter imports); the working folder and /tmp private, writable up to ``disk_mb`` MiB each, with the
-    files of ``workdir`` in it read-only; ``ipc_dir`` (the kernel's sockets) bound in; run as uid ``run_as``
-    (bwrap itself must then run as root)."""
+    """``kernel_cmd`` wrapped in bubblewrap: no network; the system read-only plus the ``visible`` paths (what the
+    interpreter imports), never the course ``root`` whole; the working folder and /tmp private, writable up to
+    ``disk_mb`` MiB each, with the files of ``workdir`` in it read-only; ``ipc_dir`` (the kernel's sockets) bound
+    in; run as uid ``run_as`` (bwrap itself must then run as root)."""
     workdir = Path(workdir).resolve()
     size = str(disk_mb * 1024 * 1024)
     # JPY_PARENT_PID=1 turns off ipykernel's parent poller, which
     # would take PID 1 of the new PID namespace for an orphaned kernel; --die-with-parent does its job.
-    cmd = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-           "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", *_private(size, "/tmp"), *_private(size, "/dev/shm"),
-           "--setenv", "HOME", "/tmp", "--setenv", "IPYTHONDIR", "/tmp/.ipython", "--setenv", "JPY_PARENT_PID", "1"]
-    hidden = hidden_places(root)
-    for place in hidden[1:]:
-        if place.exists() and not any(_inside(place, other) for other in hidden if other != place):
-            cmd += ["--tmpfs", str(place)]  # the course, /run and the home disappear ...
-    # ... but what the interpreter imports comes back read-only, wherever it lives (a clone in /tmp too),
-    # unless binding it would bring back a hidden place whole (the course's own folder on sys.path)
-    keep = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, Path(__file__).resolve().parent, *visible)}
-    for path in sorted(keep):
-        if (path.exists() and any(_inside(path, place) for place in hidden)
-                and not any(_inside(place, path) for place in hidden)):
-            cmd += [*_reachable(path, hidden), "--ro-bind", str(path), str(path)]
+    cmd = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
+    for top in SYSTEM:
+        if os.path.islink(top):  # merged /usr: /bin -> usr/bin
+            cmd += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            cmd += ["--ro-bind", top, top]
+    cmd += ["--dev", "/dev", "--proc", "/proc", *_private(size, "/tmp"), *_private(size, "/dev/shm"),
+            "--setenv", "HOME", "/tmp", "--setenv", "IPYTHONDIR", "/tmp/.ipython", "--setenv", "JPY_PARENT_PID", "1"]
+    # what the interpreter imports comes back read-only, wherever it lives (a clone in /tmp, a course's .venv),
+    # unless binding it would bring back the course whole (the course's own folder on sys.path)
+    course = Path(root).resolve() if root is not None else None
+    keep = sorted({Path(p).resolve() for p in (sys.prefix, sys.base_prefix, Path(__file__).resolve().parent,
+                                                *visible)})
+    bound: list[Path] = []
+    for path in keep:
+        if (not path.exists() or _system(path) or any(_inside(path, b) for b in bound)
+                or (course is not None and _inside(course, path))):
+            continue
+        cmd += [*_reachable(path, bound), "--ro-bind", str(path), str(path)]
+        bound.append(path)
     # the working folder: a private, size-capped copy in which the submission's files are read-only
-    cmd += _private(size, str(workdir))
+    cmd += [*_reachable(workdir, bound), *_private(size, str(workdir))]
     if workdir.is_dir():
         for entry in sorted(workdir.iterdir()):
             cmd += ["--ro-bind", str(entry), str(entry)]
     cmd += ["--chdir", str(workdir)]
     if ipc_dir is not None:
-        cmd += ["--bind", str(ipc_dir), str(ipc_dir)]
-    for flag, value in zip(kernel_cmd, kernel_cmd[1:]):  # the connection file may live in a hidden place
+        cmd += [*_reachable(Path(ipc_dir), bound), "--bind", str(ipc_dir), str(ipc_dir)]
+    for flag, value in zip(kernel_cmd, kernel_cmd[1:]):  # a connection file outside ipc_dir
         if flag in ("-f", "--f") and os.path.exists(value) and not (ipc_dir and _inside(Path(value), Path(ipc_dir))):
-            cmd += ["--ro-bind", value, value]
+            cmd += [*_reachable(Path(value), bound), "--ro-bind", value, value]
     if run_as is not None:
         # bwrap runs as root (it can read what it mounts, wherever it is); the kernel then becomes ``run_as``,
         # a user whose RLIMIT_NPROC holds, with no capabilities left
-        cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", sys.executable, "-c", _BECOME.format(uid=run_as)]
+        cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", sys.executable, "-c",
+                _BECOME.format(uid=run_as)]
     return cmd + list(kernel_cmd)
 
 
-def _reachable(path: Path, hidden: list[Path]) -> list[str]:
-    """Folders leading to ``path`` inside the hidden place that holds it, made traversable by anyone (bwrap
-    would create them 0700, which the kernel's unprivileged user could not cross)."""
-    place = next(p for p in hidden if _inside(path, p))
-    steps = [a for a in path.parents if _inside(a, place) and a != place.resolve()]
+def _reachable(path: Path, bound: list[Path]) -> list[str]:
+    """The folders leading to ``path`` that bwrap creates, made traversable by anyone (it would make them 0700,
+    which the kernel's unprivileged user could not cross). Folders of the system, /tmp, or of a path already
+    mounted exist as they are."""
+    steps = [a for a in path.parents if a != Path("/") and not _system(a) and not _inside(a, Path("/tmp"))
+             and not any(_inside(a, b) for b in bound)]
     return [arg for a in reversed(steps) for arg in ("--perms", "0755", "--dir", str(a))]
 
 

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import autograder.sandbox as sandbox
 
-MOUNTS = {"--tmpfs": 1, "--ro-bind": 2, "--bind": 2, "--dir": 1}
+MOUNTS = {"--tmpfs": 1, "--ro-bind": 2, "--bind": 2, "--dir": 1, "--symlink": 2}
 
 
 def mounted_as(cmd: list[str], path) -> str:
-    """How ``path`` looks inside the sandbox: the kind of the last mount covering it ('ro-bind' for '/')."""
-    path, kind, i = Path(path).resolve(), "ro-bind", 0
+    """How ``path`` looks inside the sandbox: the kind of the last mount covering it, 'absent' if none."""
+    path, kind, i = Path(path).resolve(), "absent", 0
     while i < len(cmd):
         flag = cmd[i]
         if flag in MOUNTS:
             dest = Path(cmd[i + MOUNTS[flag]])
-            if flag != "--dir" and (path == dest or dest in path.parents):
+            if flag not in ("--dir", "--symlink") and (path == dest or dest in path.parents):
                 kind = flag.removeprefix("--")
             i += MOUNTS[flag] + 1
         else:
@@ -32,7 +32,7 @@ def test_an_environment_under_tmp_is_mounted_back(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "prefix", str(venv))
     cmd = sandbox.sandbox_command(["python"], tmp_path / "course" / "autograded", tmp_path / "course")
     assert mounted_as(cmd, venv / "lib") == "ro-bind"
-    assert mounted_as(cmd, tmp_path / "clone" / "other") == "tmpfs"
+    assert mounted_as(cmd, tmp_path / "clone" / "other") == "tmpfs"  # the private /tmp
 
 
 def test_an_environment_inside_the_course_is_mounted_back_and_the_rest_hidden(monkeypatch, tmp_path):
@@ -42,8 +42,21 @@ def test_an_environment_inside_the_course_is_mounted_back_and_the_rest_hidden(mo
     monkeypatch.setattr(sys, "prefix", str(course / ".venv"))
     cmd = sandbox.sandbox_command(["python"], course / "autograded" / "s1", course)
     assert mounted_as(cmd, course / ".venv" / "bin") == "ro-bind"
-    assert mounted_as(cmd, course / "source" / "ps1.spec.toml") == "tmpfs"
+    assert mounted_as(cmd, course / "source" / "ps1.spec.toml") == "tmpfs"  # inside the private /tmp
     assert mounted_as(cmd, course / "gradebook.db") == "tmpfs"
+
+
+def test_only_the_system_and_what_python_imports_are_there(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "prefix", "/srv/course/.venv")
+    monkeypatch.setattr(sys, "base_prefix", "/usr")
+    cmd = sandbox.sandbox_command(["python"], "/srv/course/autograded/s1/ps1", "/srv/course",
+                                  visible=["/srv/course/.venv/lib", "/srv/course", "/"])
+    for path in ("/usr/lib/python3/dist-packages", "/etc/hostname"):
+        assert mounted_as(cmd, path) == "ro-bind"
+    for path in ("/srv/course/source/ps1/ps1.spec.toml", "/srv/course/gradebook.db", "/srv/course/submitted/bob",
+                 "/home/prof/.ssh/id_rsa", "/root/.bash_history", "/run/postgresql/.s.PGSQL.5432", "/var/lib"):
+        assert mounted_as(cmd, path) == "absent", path
+    assert mounted_as(cmd, "/srv/course/autograded/s1/ps1/scratch.txt") == "tmpfs"
 
 
 def test_a_visible_path_that_would_bring_back_the_course_is_not_bound(tmp_path):
@@ -58,7 +71,7 @@ def test_an_environment_elsewhere_needs_no_mount(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "prefix", "/usr")
     monkeypatch.setattr(sys, "base_prefix", "/usr")
     cmd = sandbox.sandbox_command(["python"], tmp_path / "course" / "autograded", tmp_path / "course")
-    assert mounted_as(cmd, "/usr/lib") == "ro-bind" and "/usr" not in cmd
+    assert mounted_as(cmd, "/usr/lib") == "ro-bind" and cmd.count("/usr") == 2  # the system's one mount
 
 
 def test_no_network_private_size_capped_folders_and_host_sockets_hidden(tmp_path):
@@ -73,7 +86,7 @@ def test_no_network_private_size_capped_folders_and_host_sockets_hidden(tmp_path
     assert mounted_as(cmd, work / "ps1.checks.json") == "ro-bind"  # the submission's files, read-only
     sizes = [cmd[i + 1] for i, flag in enumerate(cmd) if flag == "--size"]
     assert sizes and set(sizes) == {str(10 * 1024 * 1024)}
-    assert mounted_as(cmd, "/run/postgresql/.s.PGSQL.5432") == "tmpfs"
+    assert mounted_as(cmd, "/run/postgresql/.s.PGSQL.5432") == "absent"
 
 
 def test_run_as_an_unprivileged_user_drops_capabilities_after_mounting(tmp_path):
