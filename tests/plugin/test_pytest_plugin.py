@@ -1,0 +1,154 @@
+"""The pytest plugin (``autograder/pytest_plugin.py``): which notebooks it collects, and real runs of demo
+students' notebooks through pytest's own ``pytester`` — one test per step, the step's sentence as the failure,
+the total in the summary, JUnit XML naming each step, and the usual options (-k, -x, -q, exit status)."""
+
+import re
+import shutil
+import tomllib
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.demo import ASSIGNMENT, load_class
+from autograder.pytest_plugin import assignment_steps
+
+from ..helpers import filled_release
+
+pytest_plugins = ["pytester"]
+REPO = Path(__file__).resolve().parents[2]
+STUDENTS = load_class()
+STEP_IDS = [s for s, _, _ in assignment_steps(REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")]
+TIMEOUT = "--autograder-timeout=5"  # the looping demo student then costs 5 s, as in the other e2e tests
+
+
+def _release_copy(folder: Path) -> Path:
+    shutil.copytree(REPO / "release" / ASSIGNMENT, folder)
+    return folder / f"{ASSIGNMENT}.ipynb"
+
+
+def test_the_release_notebook_lists_its_steps_in_notebook_order():
+    steps = assignment_steps(REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    nb = nbformat.read(REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
+    graded = [c.metadata["nbgrader"]["grade_id"].removesuffix("-check") for c in nb.cells
+              if c.metadata.get("nbgrader", {}).get("grade")]
+    assert [s for s, _, _ in steps] == graded and len(graded) >= 5
+    assert sum(points for _, _, points in steps) == 10
+
+
+def test_only_assignment_notebooks_are_collected(pytester):
+    """A notebook without a checks file, or beside one but without step cells, is not a test file."""
+    _release_copy(pytester.path / "hw")
+    scratch = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    nbformat.write(scratch, pytester.path / "hw" / "scratch.ipynb")
+    nbformat.write(nbformat.v4.new_notebook(), pytester.path / "analysis.ipynb")
+    result = pytester.runpytest("--collect-only", "-q")
+    assert result.ret == 0
+    collected = [line for line in result.outlines if "::" in line]
+    assert collected == [f"hw/{ASSIGNMENT}.ipynb::{step}" for step in STEP_IDS]
+
+
+def test_a_broken_hand_in_fails_with_the_reason_rather_than_being_skipped(pytester):
+    notebook = _release_copy(pytester.path / "hw")
+    notebook.write_text("{ this is not a notebook", encoding="utf-8")
+    result = pytester.runpytest(TIMEOUT)
+    result.assert_outcomes(failed=len(STEP_IDS))
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*The notebook could not be run:*"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_the_repository_own_test_run_collects_no_assignment_notebook():
+    """`testpaths` keeps source/ and release/ out of our suite; nothing under the test paths (outside the
+    ignored data folder) may look like an assignment notebook either."""
+    options = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    ignored = [REPO / arg.removeprefix("--ignore=") for arg in options["addopts"].split() if arg.startswith("--ignore=")]
+    assert "source" not in options["testpaths"] and "release" not in options["testpaths"]
+    notebooks = [p for path in options["testpaths"] for p in (REPO / path).rglob("*.ipynb")
+                 if not any(p.is_relative_to(i) for i in ignored)]
+    assert [p for p in notebooks if assignment_steps(p) is not None] == []
+
+
+def _junit(path: Path) -> dict:
+    """{(classname, step): None if it passed, else the failure message} from a JUnit XML file."""
+    outcomes = {}
+    for case in ET.parse(path).iter("testcase"):
+        failure = case.find("failure")
+        outcomes[(case.get("classname"), case.get("name"))] = None if failure is None else failure.get("message")
+    return outcomes
+
+
+def _graded_feedback(graded_class, student_id: str) -> dict:
+    path = graded_class["course"] / "autograded" / student_id / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    cells = nbformat.read(path, 4).cells
+    return {c.metadata["autograder"]["step"]: c.metadata["autograder"]["feedback"] for c in cells
+            if "autograder" in c.metadata}
+
+
+def _tampered(student, step: str) -> bool:
+    """The student edited this step's check cell (ivan) or redefined check_step in their kernel (henry). The local
+    run then sees no result for the step and fails it; grading restores check cells and never trusts the kernel,
+    so it still scores the recorded answer. Locally such a step can only lose points, never gain them."""
+    return f"{step}-check" in student.edits or any("def check_step" in src for src in student.answers.values())
+
+
+def _points(message: str | None) -> float:
+    """The points a step earned, from its failure message ("∂L/∂a: 0.5/2 points"); full marks if it passed."""
+    if message is None:
+        return 2.0
+    found = re.search(r": ([\d.]+)/2 points$", message.splitlines()[0])
+    return float(found.group(1)) if found else 0.0
+
+
+@pytest.mark.e2e
+def test_every_demo_student_passes_exactly_the_steps_grading_gives_full_points(pytester, graded_class):
+    """Run on the whole demo class (a folder of notebooks): pass/fail per step, points and sentence as grading
+    gave them, the total in the summary. Where grading recorded no answer at all (a cell that raised or looped),
+    the local run words the reason differently (it sees the exception in the kernel), so only the points are
+    compared there."""
+    for student in STUDENTS:
+        filled_release(pytester.path / "class", ASSIGNMENT, student.id)
+    result = pytester.runpytest("class", TIMEOUT, "--junitxml=report.xml", "-p", "no:cacheprovider")
+    outcomes = _junit(pytester.path / "report.xml")
+    assert result.ret == 1
+    assert len(outcomes) == len(STUDENTS) * len(STEP_IDS)
+    wrong = []
+    for student in STUDENTS:
+        graded = _graded_feedback(graded_class, student.id) if student.raw_notebook is None else {}
+        local = {}
+        for step in STEP_IDS:
+            message = outcomes[(f"class.{student.id}.{ASSIGNMENT}.{ASSIGNMENT}.ipynb", step)]
+            local[step], expected, sentence = _points(message), student.expected[step], graded.get(step)
+            if _tampered(student, step):
+                ok = local[step] <= expected
+            else:
+                ok = local[step] == expected and (message is None) == (expected == 2)
+                if message is not None and sentence and not sentence.startswith("No answer recorded"):
+                    ok = ok and sentence in message
+            if not ok:
+                wrong.append(f"{student.id}/{step}: grading gave {expected:g}/2 ({sentence!r}), pytest said "
+                             f"{'pass' if message is None else message!r}")
+        total = f"class/{student.id}/{ASSIGNMENT}/{ASSIGNMENT}.ipynb: total {sum(local.values()):g}/10 points"
+        if total not in result.outlines:
+            wrong.append(f"{student.id}: no line {total!r} in the summary")
+    assert not wrong, "\n".join(wrong)
+    assert "Traceback" not in result.stdout.str() and "Captured" not in result.stdout.str()
+
+
+@pytest.mark.e2e
+def test_pytest_options_behave_as_usual_on_a_notebook(pytester):
+    """carol (tests/data/demo_class/ps1/carol_*.toml) gets da_dz right and dL_da wrong."""
+    notebook = filled_release(pytester.path, ASSIGNMENT, "carol")
+
+    only = pytester.runpytest(str(notebook), "-q", "-k", "da_dz", TIMEOUT)
+    only.assert_outcomes(passed=1, deselected=len(STEP_IDS) - 1)
+    assert only.ret == 0
+    assert "test session starts" not in only.stdout.str()  # -q
+    only.stdout.fnmatch_lines(["*ps1.ipynb: total *10 points"])
+
+    first = pytester.runpytest(str(notebook), "-x", TIMEOUT)
+    first.assert_outcomes(failed=1)  # dL_da comes first, fails, and -x stops there
+    assert first.ret == 1
+    first.stdout.fnmatch_lines(["*∂L/∂a: 0/2 points", "Keep the minus sign in front of the whole loss*",
+                                "FAILED *ps1.ipynb::dL_da - ∂L/∂a: 0/2 points"])
