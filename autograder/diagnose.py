@@ -249,7 +249,7 @@ def elementwise_factor(case: Case):
             continue
         if all(close(a * x, r) for a, r, x in triples):
             return Diagnosis("missing_factor", f"Your matrix is missing the element-wise factor {label}: "
-                             "multiply with hadamard(…, …), element by element.")
+                             "multiply by it element by element (*, as numpy does).")
         if all(close(a, r * x) for a, r, x in triples):
             return Diagnosis("extra_factor", f"Your matrix has an extra element-wise factor {label}.")
     return None

@@ -202,7 +202,8 @@ def _words(text: str) -> set[str]:
     import re
 
     from .functions import CONSTANTS, FUNCTIONS
-    from .matrices import MATRIX_FUNCTIONS
+    from .matrices import KEYWORDS, MATRIX_FUNCTIONS, NAMESPACES
 
+    not_symbols = {"Matrix", "where", "array", "True", "False", "None", *NAMESPACES, *sum(KEYWORDS.values(), ())}
     return {w for w in re.findall(r"(?<![.A-Za-z_0-9])[A-Za-z_][A-Za-z_0-9]*", text)
-            if w not in FUNCTIONS and w not in CONSTANTS and w not in MATRIX_FUNCTIONS and w not in ("Matrix", "where")}
+            if w not in FUNCTIONS and w not in CONSTANTS and w not in MATRIX_FUNCTIONS and w not in not_symbols}

@@ -18,9 +18,11 @@ import json
 from pathlib import Path
 
 import sympy
+from sympy.printing.str import StrPrinter
 
 from autograder.functions import CONSTANTS, FUNCTIONS
-from autograder.matrices import MATRIX_FUNCTIONS, element_matrix, elementwise
+from autograder import matrices
+from autograder.matrices import MATRIX_FUNCTIONS, broadcast_apply, element_matrix, elementwise
 from autograder.nbgrader.scoring import StepResult, earlier_answers, no_answer, score_answer
 
 ANSWER_MIME = "application/vnd.autograder.answer+json"  # what record_answer emits; the judge reads it
@@ -29,12 +31,15 @@ CHECKS_SUFFIX = ".checks.json"  # the per-notebook file of sample values, shippe
 
 
 def _student_function(name: str, func):
-    """``func`` as the student calls it: on a matrix it applies element by element, as numpy does."""
-    if name in ("max", "min"):  # two arguments, never matrices
-        return func
+    """``func`` as the student calls it: on a matrix it applies element by element, as numpy does (and a
+    two-argument function such as max(0, Z) broadcasts its arguments, as np.maximum does)."""
 
-    def apply(value):
-        return elementwise(func, value)
+    def apply(value, *more):
+        if not more:
+            return elementwise(func, value)
+        if len(more) == 1 and (isinstance(value, sympy.MatrixBase) or isinstance(more[0], sympy.MatrixBase)):
+            return broadcast_apply(func, value, more[0], name)
+        return func(value, *more)
 
     apply.__name__ = apply.__qualname__ = name
     apply.__doc__ = f"{name}(x); on a matrix, element by element."
@@ -48,13 +53,66 @@ _names = {name: _student_function(name, func) for name, (func, _) in FUNCTIONS.i
 _names.update({name: func for name, (func, _) in MATRIX_FUNCTIONS.items()})
 
 
-def _sum(values, *start):
-    """``sum(A)`` adds a matrix's elements (np.sum); on anything else it is Python's sum."""
-    return MATRIX_FUNCTIONS["sum"][0](values) if isinstance(values, sympy.MatrixBase) else builtins.sum(values, *start)
+def _sum(values, *args, **kwargs):
+    """``sum(A)`` adds a matrix's elements (np.sum, with axis and keepdims); on anything else it is Python's sum."""
+    if isinstance(values, sympy.MatrixBase):
+        return matrices.total(values, *args, **kwargs)
+    return builtins.sum(values, *args, **kwargs)
 
 
+class NumpyStandIn:
+    """``np`` (and ``numpy``, ``math``) in the notebook: numpy's names for the same symbolic functions answer
+    strings use, so ``np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))`` builds the sympy matrix the string means.
+    Nothing here is numpy: answers stay exact expressions of the assignment's symbols.
+
+    >>> A = matrix("A", 1, 2)
+    >>> np.sum(A, axis=1, keepdims=True)
+    Matrix([[A_0_0 + A_0_1]])
+    """
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr):
+        from autograder.parse import _namespace_function
+
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        if attr in ("pi", "e"):
+            return CONSTANTS[attr]
+        if attr in matrices.NOT_UNDER_NAMESPACE:
+            raise AttributeError(f"{self._name}.{attr} is a reduction in numpy, not the larger of two values: "
+                                 f"write {matrices.NOT_UNDER_NAMESPACE[attr]}")
+        known = _namespace_function(attr)
+        if known is None:
+            raise AttributeError(f"{self._name}.{attr}: {self._name} here is the notebook's symbolic stand-in for "
+                                 f"numpy, with exp, log, tanh, dot, matmul, sum, mean, power, square, where, maximum, "
+                                 f"… — not {attr}")
+        return _names[known]
+
+    def __repr__(self):
+        return f"<{self._name}: the notebook's symbolic stand-in (sympy, not numpy)>"
+
+
+def _array(rows):
+    """``np.array([[…], […]])`` as a matrix, ``np.array([…])`` as a 1-D array."""
+    if rows and not isinstance(rows[0], (list, tuple)):
+        return matrices.flat(rows)
+    return matrices.ArrayMatrix(rows)
+
+
+def _power_is_not_xor():
+    """``a^2`` on a sympy symbol raises a TypeError that says to write ``**``, as ArrayMatrix's does, instead of
+    "unsupported operand type(s) for ^" (the only change this module makes to sympy: it raised before too)."""
+    sympy.Expr.__xor__ = sympy.Expr.__rxor__ = matrices._no_xor
+
+
+_power_is_not_xor()
 _names["sum"] = _sum
+_names["where"] = matrices.where
+_names["array"] = _array
 _names.update({name: value for name, value in CONSTANTS.items() if name != "e"})  # `e` is too easy to shadow
+_names.update(np=NumpyStandIn("np"), numpy=NumpyStandIn("numpy"), math=NumpyStandIn("math"))
 globals().update(_names)
 
 
@@ -72,8 +130,8 @@ def matrix(name: str, rows: int, cols: int) -> "ArrayMatrix":
     """A ``rows``×``cols`` matrix of element symbols (``X_0_0``, ``X_0_1``, …), as the setup cell creates it.
 
     >>> X = matrix("X", 2, 3)
-    >>> (X.T * X).shape
-    (3, 3)
+    >>> (X.T @ X).shape, (X * X).shape
+    ((3, 3), (2, 3))
     """
     return element_matrix(name, rows, cols)
 
@@ -118,12 +176,33 @@ def answer_payload(answer):
     >>> a = symbols("a")
     >>> answer_payload(a * (1 - a)), answer_payload(["a", a]), answer_payload(None)
     ('a*(1 - a)', ['a', 'a'], None)
+    >>> answer_payload(where(a > 0, 1, a))
+    'where(a > 0, 1, a)'
     """
     if answer is None or isinstance(answer, str):
         return answer
     if isinstance(answer, (list, tuple)):
-        return [item if isinstance(item, str) else str(item) for item in answer]
-    return str(answer)
+        return [item if isinstance(item, str) else answer_text(item) for item in answer]
+    return answer_text(answer)
+
+
+class _AnswerPrinter(StrPrinter):
+    """sympy's str, with a two-case Piecewise written ``where(condition, a, b)`` as an answer string says it."""
+
+    def _print_Piecewise(self, expr):
+        (value, condition), rest = expr.args[0], expr.args[1:]
+        if not rest:
+            return super()._print_Piecewise(expr)
+        otherwise = rest[0].expr if len(rest) == 1 and rest[0].cond is sympy.true else sympy.Piecewise(*rest)
+        return f"where({self._print(condition)}, {self._print(value)}, {self._print(otherwise)})"
+
+
+def answer_text(answer) -> str:
+    """An answer built in the kernel as the text the engine reads (a matrix as Matrix([...]), a 1-D array as
+    array([...]), numpy's where as where(...))."""
+    if isinstance(answer, sympy.MatrixBase) and not matrices.is_flat(answer):
+        return "Matrix(%s)" % _AnswerPrinter().doprint(answer.tolist())
+    return _AnswerPrinter().doprint(answer) if isinstance(answer, sympy.Basic) else str(answer)
 
 
 def check_step(step_id: str, answer, *, folder=".", namespace=None) -> None:

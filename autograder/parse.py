@@ -28,7 +28,25 @@ from sympy.parsing.sympy_parser import (
 )
 
 from .functions import CONSTANTS, FUNCTIONS
-from .matrices import MATRIX_FUNCTIONS, ShapeMismatch, combine, element_matrix, element_names, elementwise
+from .matrices import (
+    KEYWORDS,
+    MATRIX_FUNCTIONS,
+    NAMESPACES,
+    NOT_UNDER_NAMESPACE,
+    NUMPY_ALIASES,
+    ShapeMismatch,
+    broadcast_apply,
+    combine,
+    compare,
+    element_matrix,
+    element_names,
+    elementwise,
+    flat,
+    is_flat,
+    matmul,
+    one_dimensional_problem,
+    where,
+)
 
 MAX_LENGTH = 2000  # characters; a chain-rule step is a line, not a page
 MAX_DEPTH = 60  # nested brackets
@@ -102,6 +120,9 @@ class Names:
             table[m] = element_matrix(m, r, c)
         table["Matrix"] = sympy.Matrix
         table["where"] = sympy.Piecewise  # built by _Builder._where, never called as given
+        table["array"] = sympy.Matrix  # np.array([...]), built by _Builder._Call
+        for n in NAMESPACES:
+            table.setdefault(n, NAMESPACE)
         return table
 
     def listing(self) -> str:
@@ -116,7 +137,9 @@ def parse_expression(answer, names: Names):
     (a - y)/(a*(1 - a))
     """
     if isinstance(answer, str):
-        return _parse_text(answer, names)
+        return _final(_parse_text(answer, names))
+    if is_flat(answer):
+        return _final(flat(parse_expression(sympy.ImmutableMatrix(answer), names)))
     if isinstance(answer, bool) or answer is None:
         raise ParseError("not_expression", f"expected a math expression, got {answer!r}")
     if isinstance(answer, (int, float)):
@@ -130,6 +153,29 @@ def parse_expression(answer, names: Names):
         return _checked_tree(answer, names)
     raise ParseError("not_expression",
                      f"expected a math expression, got a {type(answer).__name__}")
+
+
+class _Namespace:
+    """What ``np``, ``numpy`` and ``math`` stand for in an answer: only a prefix of a known function."""
+
+    def __repr__(self):
+        return "a module prefix"
+
+
+NAMESPACE = _Namespace()
+
+
+def _final(value):
+    """A parsed answer as the engine judges it: a 1-D array is refused (or is its single value), a matrix is a
+    plain immutable sympy matrix (numpy's operators belong to reading the answer, not to judging it)."""
+    problem = one_dimensional_problem(value)
+    if problem:
+        raise ParseError("missing_keepdims", problem)
+    if is_flat(value):
+        return value[0, 0]
+    if isinstance(value, sympy.MatrixBase):
+        return sympy.ImmutableMatrix(value)
+    return value
 
 
 @lru_cache(maxsize=4096)
@@ -191,8 +237,13 @@ _NUMBER_MAKERS = {"Integer": sympy.Integer, "Float": sympy.Float, "Symbol": symp
 _TRANSFORMS = (auto_symbol, auto_number, convert_xor, implicit_multiplication_application)
 
 
+# numpy's keyword arguments (np.sum(dZ, axis=1, keepdims=True)): their '=' is not an equation's.
+_KEYWORD_ARGUMENT = re.compile(r"(?<=[(,])\s*(?:%s)\s*=(?!=)" % "|".join(sorted({k for ks in KEYWORDS.values() for k in ks})))
+
+
 def _parse_plain(text: str, names: Names):
-    if re.search(r"(?<![<>=!])=(?!=)", text) and not re.search(r"[<>]=", text):
+    bare = _KEYWORD_ARGUMENT.sub(lambda m: m.group().replace("=", ":"), text)
+    if re.search(r"(?<![<>=!])=(?!=)", bare) and not re.search(r"[<>]=", bare):
         raise ParseError("syntax_error",
                          f"'=' at column {text.index('=') + 1}: write only the expression, not an equation",
                          text.index("=") + 1)
@@ -214,14 +265,12 @@ def _parse_plain(text: str, names: Names):
 def _check_words(text: str, table: dict) -> None:
     """Name unknown words whole ("factorial", not "f"), before implicit multiplication splits them."""
     singles = {n for n, v in table.items() if len(n) == 1 and not callable(v)}
-    for m in re.finditer(r"\.\s*([A-Za-z_]\w*)", text):
-        if m.group(1) != "T":
-            raise ParseError("syntax_error", f"'.{m.group(1)}' at column {m.start() + 1}: attribute access is not "
-                             "allowed in an answer, except A.T for the transpose of a matrix", m.start() + 1)
+    for m in re.finditer(r"(?:([A-Za-z_]\w*)\s*)?\.\s*([A-Za-z_]\w*)", text):
+        _check_attribute(m.group(1), m.group(2), m.start() + m.group().index("."))
     for m in re.finditer(r"(?<![0-9.A-Za-z_])[A-Za-z_][A-Za-z_0-9]*", text):
         word = m.group()
-        if word in table:
-            continue
+        if word in table or word in ("True", "False", "None") or re.match(r"\s*=(?!=)", text[m.end():]):
+            continue  # a keyword argument's name is checked by the builder
         called = text[m.end():].lstrip().startswith("(")
         if called and not set(word) <= singles:
             raise ParseError("unknown_name", f"unknown function '{word}' at column {m.start() + 1} — "
@@ -230,9 +279,36 @@ def _check_words(text: str, table: dict) -> None:
         if letters != word or not set(letters) <= singles:
             unknown = word if letters != word or len(word) > 1 and not set(letters) & singles else next(
                 c for c in letters if c not in singles)
-            known = ", ".join(sorted(n for n, v in table.items() if not callable(v) and n not in ("E", "e", "pi")))
+            known = ", ".join(sorted(n for n, v in table.items()
+                                     if not callable(v) and v is not NAMESPACE and n not in ("E", "e", "pi")))
             raise ParseError("unknown_name", f"unknown name '{unknown}' at column {m.start() + 1} — "
                              f"this step uses {known}", m.start() + 1)
+
+
+ATTRIBUTE_RULE = ("attribute access is not allowed in an answer, except np.<function> (also numpy. and math.), "
+                  "A.T for the transpose and A.dot(B) for the matrix product")
+
+
+def _check_attribute(owner: str | None, attr: str, start: int) -> None:
+    """``owner.attr`` in the text: a known function under np./numpy./math., ``.T`` or ``.dot``; nothing else."""
+    if owner in NAMESPACES:
+        if attr in NOT_UNDER_NAMESPACE:
+            raise ParseError("unknown_name", f"'{owner}.{attr}' at column {start + 1} is a reduction in numpy, not the "
+                             f"larger of two values: write {NOT_UNDER_NAMESPACE[attr]}", start + 1)
+        if _namespace_function(attr) is None and attr not in ("pi", "e"):
+            raise ParseError("unknown_name", f"unknown function '{owner}.{attr}' at column {start + 1} — use "
+                             f"{owner}.exp, {owner}.log, {owner}.dot, {owner}.sum, … (known functions only)", start + 1)
+        return
+    if attr not in ("T", "dot"):
+        raise ParseError("syntax_error", f"'.{attr}' at column {start + 1}: {ATTRIBUTE_RULE}", start + 1)
+
+
+def _namespace_function(attr: str):
+    """The name we know ``np.attr`` by (``np.maximum`` is our max), or None."""
+    name = NUMPY_ALIASES.get(attr, attr)
+    if attr in NOT_UNDER_NAMESPACE:
+        return None
+    return name if name in FUNCTIONS or name in MATRIX_FUNCTIONS or name in ("where", "array") else None
 
 
 def _syntax_message(text: str) -> str:
@@ -279,10 +355,13 @@ class _Builder:
             return left / right
         if op is ast.Pow:
             return _safe_pow(left, right)
+        if op is ast.MatMult:
+            return left * right  # numbers: @ is only defined between arrays, but it cannot mean anything else
         raise ParseError("syntax_error", f"operator {_describe(node.op)} is not allowed")
 
     def _matrix_binop(self, op, left, right):
-        symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "^"}.get(type(op))
+        symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "^",
+                  ast.MatMult: "@"}.get(type(op))
         if symbol is None:
             raise ParseError("syntax_error", f"operator {_describe(op)} is not allowed on matrices")
         try:
@@ -291,11 +370,14 @@ class _Builder:
             raise ParseError("shape_error", f"matrix shapes do not fit: {exc}") from exc
 
     def _Attribute(self, node):
-        value = self.build(node.value)
-        if node.attr == "T" and isinstance(value, sympy.MatrixBase):
-            return sympy.ImmutableMatrix(value.T)
-        raise ParseError("syntax_error", "'.' (attribute access) is not allowed in an answer, except A.T "
-                         "for the transpose of a matrix")
+        if isinstance(node.value, ast.Name) and node.value.id in NAMESPACES and node.attr in ("pi", "e"):
+            return CONSTANTS[node.attr]
+        if node.attr == "T":
+            value = self.build(node.value)
+            if isinstance(value, sympy.MatrixBase):
+                return value.T
+            raise ParseError("syntax_error", ".T transposes a matrix; it is not needed on a single expression")
+        raise ParseError("syntax_error", f"'.{node.attr}': {ATTRIBUTE_RULE}", _column_of(self.text, node.attr))
 
     def _UnaryOp(self, node):
         value = self.build(node.operand)
@@ -306,6 +388,9 @@ class _Builder:
         raise ParseError("syntax_error", f"operator {_describe(node.op)} is not allowed")
 
     def _Name(self, node):
+        if self.table.get(node.id) is NAMESPACE:
+            raise ParseError("syntax_error", f"'{node.id}' is only a prefix here: write {node.id}.exp(z), "
+                             f"{node.id}.dot(A, B), …", _column_of(self.text, node.id))
         if node.id in self.table and not callable(self.table[node.id]) or node.id in CONSTANTS:
             return self.table[node.id]
         if node.id in FUNCTIONS:
@@ -327,11 +412,58 @@ class _Builder:
             return self.build(node)
         return [self._rows(e) for e in node.elts]
 
+    def _callee(self, node) -> str:
+        """The name of the function ``node`` calls: ``f(...)``, or ``np.f(...)`` for a known f."""
+        func = node.func
+        if isinstance(func, ast.Name):
+            return func.id
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in NAMESPACES:
+            name = _namespace_function(func.attr)
+            if name is not None:
+                return name
+            _check_attribute(func.value.id, func.attr, (_column_of(self.text, func.attr) or 1) - 1)
+        if isinstance(func, ast.Attribute) and func.attr == "dot":
+            return "A.dot"
+        if isinstance(func, ast.Attribute):
+            raise ParseError("syntax_error", f"'.{func.attr}(…)': {ATTRIBUTE_RULE}", _column_of(self.text, func.attr))
+        raise ParseError("syntax_error", f"{_describe(func)} cannot be called in an answer")
+
+    def _options(self, fname, node) -> dict:
+        """numpy's keyword arguments of ``fname`` (axis, keepdims), given by keyword or position; literals only."""
+        allowed = KEYWORDS.get(fname, ())
+        extra = node.args[MATRIX_FUNCTIONS[fname][1]:] if fname in MATRIX_FUNCTIONS else []
+        if len(extra) > len(allowed):
+            return {}  # the argument count check names the problem
+        options = dict(zip(allowed, extra))
+        for kw in node.keywords:
+            if kw.arg not in allowed or kw.arg in options:
+                what = f"'{kw.arg}='" if kw.arg else "'**'"
+                takes = f"only {', '.join(k + '=' for k in allowed)}" if allowed else "no keyword arguments"
+                raise ParseError("syntax_error", f"{fname} takes {takes}, not {what}", _column_of(self.text, fname))
+            options[kw.arg] = kw.value
+        return {k: self._literal(k, v) for k, v in options.items()}
+
+    def _literal(self, key, node):
+        if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, bool)):
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -self._literal(key, node.operand)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Integer" \
+                and len(node.args) == 1 and isinstance(node.args[0], ast.Constant):
+            return int(node.args[0].value)
+        raise ParseError("syntax_error", f"{key}= takes a number or True/False, as in axis=1, keepdims=True",
+                         _column_of(self.text, key))
+
     def _Call(self, node):
-        if not isinstance(node.func, ast.Name) or node.keywords:
-            raise ParseError("syntax_error", f"{_describe(node.func)} cannot be called in an answer")
-        fname = node.func.id
-        args = node.args
+        fname = self._callee(node)
+        if fname == "A.dot":  # numpy's method form of the matrix product
+            if len(node.args) != 1 or node.keywords:
+                raise ParseError("syntax_error", "A.dot(B) takes one matrix", _column_of(self.text, "dot"))
+            return self._matrix_call("dot", matmul, [node.func.value, node.args[0]], {})
+        if node.keywords and fname not in KEYWORDS:
+            raise ParseError("syntax_error", f"{fname} takes no keyword arguments", _column_of(self.text, fname))
+        options = self._options(fname, node)
+        args = node.args[:MATRIX_FUNCTIONS[fname][1]] if fname in KEYWORDS and options else node.args
         if fname in ("Integer", "Float") and len(args) == 1 and isinstance(args[0], ast.Constant):
             digits = str(args[0].value)
             if len(digits) > MAX_DIGITS:
@@ -341,7 +473,10 @@ class _Builder:
             self.fail_name(str(args[0].value))
         if fname == "Function" and len(args) == 1 and isinstance(args[0], ast.Constant):
             self.fail_name(str(args[0].value), "function")
-        if fname == "Matrix" and len(args) == 1 and isinstance(args[0], ast.List):
+        if fname == "array" and len(args) == 1 and isinstance(args[0], ast.List) and args[0].elts \
+                and not isinstance(args[0].elts[0], ast.List):
+            return flat(self._rows(args[0]))  # np.array([a, b]) is 1-D
+        if fname in ("Matrix", "array") and len(args) == 1 and isinstance(args[0], ast.List):
             rows = self._rows(args[0])
             try:
                 return sympy.ImmutableMatrix(rows)
@@ -355,6 +490,8 @@ class _Builder:
             values = [self.build(a) for a in args]
             if nargs == 1:  # on a matrix, element by element (as numpy does)
                 return elementwise(func, values[0])
+            if len(values) == 2 and any(isinstance(v, sympy.MatrixBase) for v in values):
+                return self._matrix_call(fname, lambda a, b: broadcast_apply(func, a, b, fname), args, {})
             return func(*values)
         if fname == "where":
             return self._where(args)
@@ -363,14 +500,18 @@ class _Builder:
             if len(args) != nargs:
                 raise ParseError("syntax_error", f"{fname} takes {nargs} argument(s), got {len(args)}",
                                  _column_of(self.text, fname))
-            try:
-                return func(*[self.build(a) for a in args])
-            except ShapeMismatch as exc:
-                raise ParseError("shape_error", str(exc), _column_of(self.text, fname)) from exc
+            return self._matrix_call(fname, func, args, options)
         if fname in self.table and not callable(self.table[fname]):
             # "a(1-a)" left as a call when implicit multiplication did not apply
             return self.table[fname] * self._product(args)
         self.fail_name(fname, "function")
+
+    def _matrix_call(self, fname, func, args, options):
+        values = [self.build(a) for a in args]
+        try:
+            return func(*values, **options)
+        except ShapeMismatch as exc:
+            raise ParseError("shape_error", str(exc), _column_of(self.text, fname)) from exc
 
     _COMPARISONS = {ast.Gt: sympy.StrictGreaterThan, ast.Lt: sympy.StrictLessThan, ast.GtE: sympy.GreaterThan,
                     ast.LtE: sympy.LessThan}
@@ -385,9 +526,11 @@ class _Builder:
             raise ParseError("syntax_error", "the first argument of where must be one comparison such as z > 0",
                              _column_of(self.text, "where"))
         left, right = self.build(cond.left), self.build(cond.comparators[0])
-        relation = sympy.Rel(left, right, {ast.Gt: ">", ast.Lt: "<", ast.GtE: ">=", ast.LtE: "<="}[type(cond.ops[0])],
-                             evaluate=False)
-        return sympy.Piecewise((self.build(args[1]), relation), (self.build(args[2]), True))
+        op = {ast.Gt: ">", ast.Lt: "<", ast.GtE: ">=", ast.LtE: "<="}[type(cond.ops[0])]
+        try:
+            return where(compare(op, left, right), self.build(args[1]), self.build(args[2]))
+        except ShapeMismatch as exc:
+            raise ParseError("shape_error", str(exc), _column_of(self.text, "where")) from exc
 
     def _product(self, args):
         if len(args) != 1:

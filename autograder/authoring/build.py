@@ -24,6 +24,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from autograder import reference_samples
+from autograder.matrices import element_names
 
 from .cells import SETUP_IMPORT, course_notebook, graded_cell as _cell
 from .quiz_build import build_quiz
@@ -49,6 +50,7 @@ def setup_source(spec: Spec) -> str:
     from autograder.notebook import *
     a = symbols("a")
     X = matrix("X", 2, 3)
+    X_0_0, X_0_1, X_0_2, X_1_0, X_1_1, X_1_2 = X  # its elements, as answer strings name them
     """
     lines = [SETUP_IMPORT]
     scalars = list(spec.symbols)
@@ -57,6 +59,9 @@ def setup_source(spec: Spec) -> str:
     for name, info in spec.matrices.items():
         rows, cols = info["shape"]
         lines.append(f'{name} = matrix("{name}", {rows}, {cols})')
+    for i, (name, info) in enumerate(spec.matrices.items()):
+        note = "  # its elements, as answer strings name them" if i == 0 else ""
+        lines.append(f'{", ".join(element_names(name, *info["shape"]))} = {name}{note}')
     return "\n".join(lines)
 
 

@@ -23,6 +23,19 @@ def test_element_wise_products_where_a_matrix_product_belongs_are_explained(grad
     assert "Hadamard needs two matrices of one shape, got 2×4 and 1×4" in feedback_sentences(graded_demos, "erin")
 
 
+def test_element_wise_star_where_a_matrix_product_belongs_is_told_its_shape(graded_demos):
+    # erin's dw = X * dZ / m: numpy broadcasts the 1×4 row over X's rows, a 2×4 matrix, not the 2×1 column
+    assert "Expected a 2×1 column, got a 2×4 matrix" in feedback_sentences(graded_demos, "erin")
+
+
+def test_the_course_numpy_lines_get_full_marks(graded_demos):
+    course = graded_demos["ps2"]["course"]
+    nb = nbformat.read(course / "autograded" / "kim" / "ps2" / "ps2.ipynb", 4)
+    points = {c.metadata["autograder"]["step"]: c.metadata["autograder"]["points"]
+              for c in nb.cells if "autograder" in c.metadata}
+    assert points == {"dz": 1, "dw1": 2, "db_sum": 1, "dZ": 2, "dw": 2, "db": 2}
+
+
 def test_missing_average_gets_the_authored_feedback(graded_demos):
     page = feedback_sentences(graded_demos, "carol")
     assert page.count("keep the factor 1/m") >= 2  # dw and db: the authored sentences

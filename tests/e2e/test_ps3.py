@@ -25,15 +25,15 @@ def test_a_missing_tanh_derivative_is_named(graded_demos):
     assert verdicts(graded_demos, "bob")["dZ1"]["diagnosis"] == "missing_factor"
 
 
-def test_a_matrix_product_where_hadamard_belongs_is_explained(graded_demos):
+def test_a_matrix_product_where_the_element_wise_one_belongs_is_explained(graded_demos):
     page = feedback_page(graded_demos, "carol")
-    assert "cannot multiply a 3×4 by a 3×4 matrix — for an element-wise product use hadamard(A, B)" in page
+    assert "Cannot take the matrix product of a 3×4 and a 3×4 matrix — for an element-wise product use *" in page
 
 
 def test_missing_transposes_get_the_shape_diagnosis(graded_demos):
     page = feedback_page(graded_demos, "dave")
     assert "Expected a 1×3 row, got a 3×1 column — your answer is the transpose of the right one" in page  # dW2
-    assert "cannot multiply a 3×4 by a 2×4 matrix — is a transpose (.T) missing?" in page  # dW1 with X, not Xᵀ
+    assert "the matrix product of a 3×4 and a 2×4 matrix — is a transpose (.T) missing?" in page  # dW1: X, not Xᵀ
 
 
 def test_summing_over_the_wrong_axis_is_told_its_shape(graded_demos):
@@ -42,6 +42,23 @@ def test_summing_over_the_wrong_axis_is_told_its_shape(graded_demos):
 
 def test_the_sigmoid_derivative_for_tanh_gets_the_authored_feedback(graded_demos):
     assert "the derivative of tanh is not a(1 − a)" in feedback_page(graded_demos, "ivan")
+
+
+def test_the_course_numpy_lines_get_full_marks(graded_demos):
+    """kim types the course's own lines (np.dot, * element-wise, np.power, np.sum with axis and keepdims) in
+    Python: every step gets full marks under nbgrader, and what was recorded is the symbolic matrix, not numbers."""
+    found = verdicts(graded_demos, "kim")
+    assert {step: v["points"] for step, v in found.items()} == {
+        "dZ2": 1, "dW2": 2, "db2": 1, "dZ1": 3, "dW1": 2, "db1": 2}
+    assert found["dZ1"]["answer_text"].startswith("Matrix([[") and "A1_0_0" in found["dZ1"]["answer_text"]
+
+
+def test_a_missing_keepdims_is_named(graded_demos):
+    """liam's db1 = 1/m * np.sum(dZ1, axis=1) is a 1-D array in numpy: grading says to add keepdims=True."""
+    found = verdicts(graded_demos, "liam")
+    assert found["db1"]["points"] == 0 and found["db1"]["diagnosis"] == "missing_keepdims"
+    assert "numpy shape (3,)" in found["db1"]["feedback"] and "keepdims=True" in found["db1"]["feedback"]
+    assert found["dZ1"]["points"] == 0  # 1 - A1^2 raised in Python: nothing was recorded
 
 
 def test_sympy_matrix_answers_from_the_kernel_are_graded(graded_demos):
@@ -68,7 +85,7 @@ def test_local_check_passes_sympy_objects_built_in_the_kernel(tmp_path):
     assert "total: 11/11" in proc.stdout and proc.stdout.count("PASS") == 6
 
 
-@pytest.mark.parametrize("student_id", ["carol", "dave", "erin", "frank", "ivan"])
+@pytest.mark.parametrize("student_id", ["carol", "dave", "erin", "frank", "ivan", "kim"])
 def test_local_check_says_what_grading_said(graded_demos, tmp_path, student_id):
     """Every sentence nbgrader's grading wrote for this student is in the local report, with the same total."""
     proc = local_check(tmp_path, student_id)

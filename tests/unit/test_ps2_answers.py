@@ -4,7 +4,7 @@ and for sympy objects built in the kernel, with `m` written as a symbol or as 4.
 
 import pytest
 
-from autograder.notebook import hadamard, matrix, symbols, transpose
+from autograder.notebook import hadamard, matrix, np, symbols, transpose
 
 from ..helpers import AssignmentAnswers
 
@@ -25,27 +25,38 @@ CASES = [
     ("dw1", DW1 + "/m", 2, None, "Correct"),
     ("dw1", DW1 + "/4", 2, None, "Correct"),  # m is 4: the number works as well as the symbol
     ("dw1", sum(hadamard(X[0, :], dZ)) / m, 2, None, "Correct"),  # a sympy object built from a row
+    ("dw1", np.sum(X[0, :] * dZ) / m, 2, None, "Correct"),  # numpy's element-wise * in the kernel
+    ("dw1", "np.dot(X[0, :], dZ.T)/m", 0, "syntax_error", "Indexing with [ ] is not allowed"),  # strings: no slices
     ("dw1", DW1, 0, "known_mistake", "keep its factor 1/m"),
     ("dw1", DW1.replace("X_0_", "X_1_") + "/m", 0, "wrong_variables", "X_1_0"),
     ("dw1", "sum(hadamard(X, dZ))/m", 0, "shape_error", "2×4 and 1×4"),
     ("db_sum", "sum(dZ)/m", 1, None, "Correct"),
     ("db_sum", "dZ_0_0 + dZ_0_1 + dZ_0_2 + dZ_0_3", 0, "known_mistake", "keep its factor 1/m"),
     ("dZ", A - Y, 2, None, "Correct"),  # a sympy Matrix
-    ("dZ", "sigmoid(w.T*X + b) - Y", 2, None, "Correct"),  # through the definitions of A and Z
+    ("dZ", "sigmoid(np.dot(w.T, X) + b) - Y", 2, None, "Correct"),  # through the definitions of A and Z
+    ("dZ", "sigmoid(w.T * X + b) - Y", 0, "shape_error", "for the matrix product use @ or np.dot(A, B)"),
     ("dZ", "Y - A", 0, "sign_error", "wrong sign"),
     ("dZ", "A - Y.T", 0, "shape_error", "1×4 and a 4×1"),
-    ("dw", "X*dZ.T/m", 2, None, "Correct"),
-    ("dw", X * transpose(dZ) / m, 2, None, "Correct"),
-    ("dw", (dZ * X.T).T / 4, 2, None, "Correct"),
-    ("dw", "dZ*X.T/m", 0, "shape_mismatch", "Expected a 2×1 column, got a 1×2 row"),
-    ("dw", dZ * X.T / m, 0, "shape_mismatch", "Expected a 2×1 column, got a 1×2 row"),
-    ("dw", "X*dZ/m", 0, "shape_error", "is a transpose (.T) missing?"),
-    ("dw", "X*dZ.T", 0, "known_mistake", "keep the factor 1/m"),
-    ("dw", "hadamard(X, dZ)/m", 0, "shape_error", "2×4 and 1×4"),
-    ("db", "sum(dZ)/m", 2, None, "Correct"),
-    ("db", "rowsum(dZ)/m", 2, None, "Correct"),  # a 1×1 matrix counts as the number
-    ("db", "sum(dZ)", 0, "known_mistake", "keep the factor 1/m"),
-    ("db", "colsum(dZ)/m", 0, "shape_mismatch", "got a 1×4 row"),
+    ("dw", "np.dot(X, dZ.T)/m", 2, None, "Correct"),  # the course's own line
+    ("dw", np.dot(X, dZ.T) / m, 2, None, "Correct"),  # the same line in Python
+    ("dw", "X @ dZ.T/m", 2, None, "Correct"),
+    ("dw", X.dot(transpose(dZ)) / m, 2, None, "Correct"),
+    ("dw", (dZ @ X.T).T / 4, 2, None, "Correct"),
+    ("dw", "np.sum(X * dZ, axis=1, keepdims=True)/m", 2, None, "Correct"),  # broadcast, then summed per row
+    ("dw", "np.dot(dZ, X.T)/m", 0, "shape_mismatch", "Expected a 2×1 column, got a 1×2 row"),
+    ("dw", np.dot(dZ, X.T) / m, 0, "shape_mismatch", "Expected a 2×1 column, got a 1×2 row"),
+    ("dw", "np.dot(X, dZ)/m", 0, "shape_error", "is a transpose (.T) missing?"),
+    ("dw", "np.dot(X, dZ.T)", 0, "known_mistake", "keep the factor 1/m"),
+    ("dw", "X * dZ/m", 0, "shape_mismatch", "Expected a 2×1 column, got a 2×4 matrix"),  # * is element-wise
+    ("dw", "X * dZ.T/m", 0, "shape_error", "for the matrix product use @ or np.dot(A, B)"),
+    ("dw", "np.sum(X * dZ, axis=1)/m", 0, "missing_keepdims", "keepdims=True"),
+    ("dw", np.sum(X * dZ, axis=1) / m, 0, "missing_keepdims", "keepdims=True"),  # the 1-D array, from Python
+    ("db", "1/m * np.sum(dZ)", 2, None, "Correct"),  # the course's own line
+    ("db", 1 / m * np.sum(dZ), 2, None, "Correct"),
+    ("db", "np.sum(dZ, axis=1, keepdims=True)/m", 2, None, "Correct"),  # a 1×1 matrix counts as the number
+    ("db", "np.mean(dZ)", 2, None, "Correct"),
+    ("db", "np.sum(dZ)", 0, "known_mistake", "keep the factor 1/m"),
+    ("db", "np.sum(dZ, axis=0, keepdims=True)/m", 0, "shape_mismatch", "got a 1×4 row"),
     ("db", "diff(sum(dZ)*b, b)/m", 0, "forbidden", "'diff' is not allowed"),
 ]
 
