@@ -39,7 +39,9 @@ test: system-packages-test $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not e2e and not browser"
 
+# The answer engine vs naive sympy.simplify vs math-verify (installed for the benchmark only), same pairs, same run.
 bench: $(STAMP)
+	$(PY) -m pip install -q --disable-pip-version-check -r benchmarks/requirements.txt -c constraints.txt
 	$(PY) benchmarks/bench_equivalence.py
 
 # Class grading: serial nbgrader autograde vs autograder grade --jobs 2 vs Dask, same run (about 10 min).

@@ -6,6 +6,12 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
+import sympy
+
+from .compare import EQUATION
 from .domain import DomainError
 from .judge import _reference_names, build_target, judge, judge_against, judge_own, read
 from .limits import BoundExceeded, run_bounded
@@ -16,19 +22,25 @@ MARGIN = 0.5  # seconds beyond ``timeout`` the caller may wait for a worker to b
 
 
 def check_equivalent(answer, reference, *, domain=None, define=None, forbid=(), symbols=None, matrices=None,
-                     require_simplified=False, mistakes=None, hints=None, timeout=2.0) -> Verdict:
+                     require_simplified=False, mistakes=None, hints=None, timeout=2.0, quantity=None) -> Verdict:
     """Is ``answer`` equivalent to ``reference`` on ``domain``? Never raises for a bad answer.
+
+    ``quantity`` names what the step asks for (its variable, e.g. "dL_dz", or several names): an answer written
+    ``dL_dz = a - y`` is then read as ``a - y``. A reference that is an equation is compared as one.
 
     >>> v = check_equivalent("(y-a)/(a*(1-a))", "(a-y)/(a*(1-a))", domain={"a": (0, 1), "y": (0, 1)})
     >>> v.status, v.diagnosis
     ('not_equivalent', 'sign_error')
+    >>> check_equivalent("dL_dz = a - y", "a - y", quantity="dL_dz").status
+    'equivalent'
     """
     early = _precheck(answer)
     if early is not None:
         return early
+    answer, offset = (answer, 0) if _is_equation(reference) else _without_name(answer, quantity)
     kwargs = dict(domain=domain, define=define, forbid=tuple(forbid), symbols=tuple(symbols or ()),
                   matrices=matrices, require_simplified=require_simplified, mistakes=mistakes, hints=hints)
-    return _bounded(judge, (answer, reference), kwargs, timeout)
+    return _shifted(_bounded(judge, (answer, reference), kwargs, timeout), offset)
 
 
 def reference_samples(reference, *, domain=None, define=None, symbols=None, matrices=None, mistakes=None,
@@ -49,13 +61,41 @@ def _samples(reference, **kwargs) -> dict:
 
 
 def check_against_samples(answer, samples: dict, *, forbid=(), require_simplified=False, hints=None,
-                          timeout=2.0) -> Verdict:
+                          timeout=2.0, quantity=None) -> Verdict:
     """Judge ``answer`` against shipped samples: the same verdicts and diagnoses, without the reference."""
     early = _precheck(answer)
     if early is not None:
         return early
+    answer, offset = (answer, 0) if samples.get("shape") == list(EQUATION) else _without_name(answer, quantity)
     kwargs = dict(forbid=tuple(forbid), require_simplified=require_simplified, hints=hints)
-    return _bounded(_judge_samples, (answer, samples), kwargs, timeout)
+    return _shifted(_bounded(_judge_samples, (answer, samples), kwargs, timeout), offset)
+
+
+def _without_name(answer, quantity):
+    """``answer`` without a leading ``name =`` (or ``Eq(name, …)``) naming the step's own quantity, and how many
+    characters went, so a parse message still points into what the student typed."""
+    names = {quantity} if isinstance(quantity, str) else set(quantity or ()) - {None}
+    if isinstance(answer, str):
+        found = re.match(r"\s*([A-Za-z_]\w*)\s*=(?!=)\s*", answer)
+        if found and found.group(1) in names and answer[found.end():].strip():
+            return answer[found.end():], found.end()
+    elif isinstance(answer, sympy.Equality) and getattr(answer.lhs, "name", None) in names:
+        return answer.rhs, 0
+    return answer, 0
+
+
+def _is_equation(reference) -> bool:
+    if isinstance(reference, str):
+        return bool(re.search(r"(?<![<>=!])=(?!=)", reference)) and not re.search(r"[<>]=|\w\s*=\s*(True|False)",
+                                                                                 reference)
+    return isinstance(reference, sympy.Equality)
+
+
+def _shifted(verdict: Verdict, offset: int) -> Verdict:
+    if not offset or verdict.column is None:
+        return verdict
+    feedback = re.sub(r"(?<=column )\d+", lambda m: str(int(m.group()) + offset), verdict.feedback)
+    return replace(verdict, column=verdict.column + offset, feedback=feedback)
 
 
 def _judge_samples(answer, samples, **kwargs) -> Verdict:
@@ -144,7 +184,32 @@ def _precheck(answer) -> Verdict | None:
     return None
 
 
+_LATEX_LOADED = False
+
+
+def _load_latex() -> None:
+    from sympy.parsing.latex import parse_latex
+
+    parse_latex("x")
+
+
+def _latex_ready(args) -> None:
+    """Load sympy's LaTeX parser (a second or more on a busy machine) before the first LaTeX check, outside that
+    answer's time limit, so loading it never makes a right answer "undecided": here, so that workers forked later
+    (after one ran out of time) have it, and in the current worker."""
+    global _LATEX_LOADED
+    if _LATEX_LOADED or not any(isinstance(a, str) and "\\" in a for a in args):
+        return
+    _load_latex()
+    try:
+        run_bounded(_load_latex, (), timeout=60)
+    except BoundExceeded:
+        return  # the check itself will say so
+    _LATEX_LOADED = True
+
+
 def _bounded(func, args, kwargs, timeout) -> Verdict:
+    _latex_ready(args)
     try:
         return run_bounded(func, args, kwargs, timeout=timeout)
     except BoundExceeded as exc:

@@ -36,8 +36,13 @@ class Sampled:
         return [v[index] if v is not None else None for v in self.values]
 
 
+EQUATION = ("equation",)  # the "shape" of an equation's values: lhs − rhs, equal up to a non-zero factor
+
+
 def sample(expr, points) -> Sampled:
-    """Evaluate ``expr`` (scalar or matrix) at each point."""
+    """Evaluate ``expr`` (scalar, matrix, or an equation as lhs − rhs) at each point."""
+    if isinstance(expr, sympy.Equality):
+        return Sampled(sample(expr.lhs - expr.rhs, points).values, EQUATION)
     elements = list(expr) if isinstance(expr, sympy.MatrixBase) else [expr]
     shape = tuple(expr.shape) if isinstance(expr, sympy.MatrixBase) else None
     values = []
@@ -49,9 +54,35 @@ def sample(expr, points) -> Sampled:
     return Sampled(tuple(values), shape)
 
 
+MIN_DECIMAL_DIGITS = 4  # a rounded decimal answer needs at least this many significant digits
+
+
 def close(x, r) -> bool:
-    """Equal to working precision, relative to the size of ``r`` (call inside ``mpmath.workdps(DIGITS)``)."""
-    return abs(x - r) <= TOLERANCE * max(1, abs(r))
+    """Equal to working precision, relative to the size of ``r`` (call inside ``mpmath.workdps(DIGITS)``).
+
+    A lone decimal answer (``x`` carries the significant digits it was written with) is also equal to every
+    value that rounds to it: 0.08333 stands for 1/12, to the 4 digits written; 0.083 does not (too few).
+    A reference written as a lone decimal is read the same way (√17 for 4.123105625617661).
+    """
+    if abs(x - r) <= TOLERANCE * max(1, abs(r)):
+        return True
+    digits = getattr(x, "digits", None)
+    if digits is not None and digits >= MIN_DECIMAL_DIGITS and rounds_to(r, x, digits):
+        return True
+    digits = getattr(r, "digits", None)  # a reference written as a rounded decimal: to its precision
+    return digits is not None and digits >= MIN_DECIMAL_DIGITS and rounds_to(x, r, digits)
+
+
+def rounds_to(r, x, digits: int) -> bool:
+    """Whether ``r`` rounded to ``digits`` significant digits is ``x``: |x − r| at most half a unit of x's last digit.
+
+    >>> rounds_to(mpmath.mpf(1) / 12, mpmath.mpf("0.08333"), 4), rounds_to(mpmath.mpf(1) / 12, mpmath.mpf("0.08334"), 4)
+    (True, False)
+    """
+    if mpmath.im(r) != 0 or x == 0:
+        return False
+    unit = mpmath.mpf(10) ** (mpmath.floor(mpmath.log10(abs(x))) - digits + 1)
+    return abs(x - mpmath.re(r)) <= unit / 2 * (1 + mpmath.mpf("1e-30"))
 
 
 def close_all(xs, rs) -> bool:
@@ -77,6 +108,8 @@ def agreement(answer: Sampled, reference: Sampled) -> Agreement:
 
 
 def _agreement(answer: Sampled, reference: Sampled) -> Agreement:
+    if reference.shape == EQUATION:
+        return _same_equation(answer, reference)
     used = 0
     for i, (a, r) in enumerate(zip(answer.values, reference.values)):
         if r is None:
@@ -87,3 +120,26 @@ def _agreement(answer: Sampled, reference: Sampled) -> Agreement:
     if used < MIN_POINTS:
         return Agreement(None, used)
     return Agreement(True, used)
+
+
+def _same_equation(answer: Sampled, reference: Sampled) -> Agreement:
+    """Two equations agree when lhs − rhs of one is a fixed non-zero multiple of the other's (sides swapped: −1)."""
+    if answer.shape != EQUATION:
+        return Agreement(False, 0, 0)
+    factor, used = None, 0
+    for i, (a, r) in enumerate(zip(answer.values, reference.values)):
+        if r is None:
+            continue
+        if a is None:
+            return Agreement(False, used, i)
+        a, r = a[0], r[0]
+        if factor is None and not close(r, 0):
+            factor = a / r
+            if close(factor, 0):
+                return Agreement(False, used, i)
+        if factor is not None and not close(a, factor * r) or factor is None and not close(a, 0):
+            return Agreement(False, used, i)
+        used += 1
+    if used < MIN_POINTS:
+        return Agreement(None, used)
+    return Agreement(True, used)  # with no factor, both hold everywhere (x = x and y = y)

@@ -19,7 +19,7 @@ from typing import Callable
 import mpmath
 import sympy
 
-from .compare import DIGITS, Sampled, close, close_all, sample
+from .compare import DIGITS, EQUATION, Sampled, close, close_all, sample
 from .target import Target
 
 
@@ -101,6 +101,8 @@ def shape_mismatch(case: Case):
         return None
 
     def describe(shape):
+        if shape == EQUATION:
+            return "an equation (with '=')"
         if shape is None:
             return "a single expression (not a matrix)"
         rows, cols = shape
@@ -114,6 +116,15 @@ def shape_mismatch(case: Case):
                for a, r in zip(t.values, case.target.values.values)):
             transposed = " — your answer is the transpose of the right one"
     return Diagnosis("shape_mismatch", f"Expected {describe(want)}, got {describe(got)}{transposed}.")
+
+
+@rule
+def other_equation(case: Case):
+    """Equations are only told apart as a whole: a term-by-term diagnosis of lhs − rhs would mislead."""
+    if case.target.values.shape != EQUATION:
+        return None
+    return Diagnosis("not_equivalent", "Your equation is not equivalent to the right one: it does not hold at the "
+                     "same points (an equation may be rearranged or multiplied by a number, nothing else).")
 
 
 @rule
@@ -164,6 +175,34 @@ def wrong_variables(case: Case):
 
 
 @rule
+def wrong_number(case: Case):
+    """A number where the result is a number: how close it is and, for a decimal, how precisely it was written."""
+    from .compare import MIN_DECIMAL_DIGITS, rounds_to
+    from .parse import significant_digits
+
+    if case.values.shape or not getattr(case.answer, "is_number", False):
+        return None
+    pairs = list(_pairs(case))
+    if len(pairs) < 3 or _constant(r for _, r in pairs) is None:
+        return None
+    a, r = pairs[0]
+    if not isinstance(case.answer, sympy.Float):
+        relative = abs(a - r) / abs(r) if not close(r, 0) else abs(a - r)
+        near = " It is close: check the last step of your arithmetic." if relative < mpmath.mpf("0.01") else ""
+        return Diagnosis("wrong_value", f"Your answer is a number, but not the right one.{near}")
+    digits = significant_digits(str(case.answer))
+    shown = str(case.answer)
+    if digits < MIN_DECIMAL_DIGITS and rounds_to(r, a, digits):
+        return Diagnosis("too_few_digits", f"Your answer {shown} has {digits} significant digit(s): a rounded "
+                         f"value needs at least {MIN_DECIMAL_DIGITS}, or give the exact value (a fraction, sqrt(…)).")
+    unit = mpmath.mpf(10) ** (mpmath.floor(mpmath.log10(abs(a))) - digits + 1) if a != 0 else 0
+    if digits >= MIN_DECIMAL_DIGITS and abs(a - r) <= 5 * unit:
+        return Diagnosis("wrong_rounding", f"Your answer {shown} is close, but the result does not round to it at the "
+                         f"{digits} significant digits you wrote: round correctly, or give the exact value.")
+    return Diagnosis("wrong_value", f"Your answer {shown} is not the right value.")
+
+
+@rule
 def constant_factor(case: Case):
     pairs = list(_pairs(case))
     if pairs and all(close(a, 0) for a, _ in pairs):
@@ -186,19 +225,6 @@ def reciprocal(case: Case):
         return Diagnosis("reciprocal", "Your answer is upside down: it is the reciprocal of the right result.")
     return Diagnosis("reciprocal",
                      f"Your answer is {_nice(product)} divided by the right result: check which way up the fraction goes.")
-
-
-def candidate_factors(symbol_names):
-    """Simple factors a chain-rule step can miss: s, 1−s, s(1−s), 1/s, s², 1−s², e^(−s), s/t, (1−s)/(1−t), …"""
-    for name in symbol_names:
-        s = sympy.Symbol(name)
-        yield from (s, 1 - s, s * (1 - s), 1 / s, 1 / (1 - s), 1 / (s * (1 - s)), s**2, 1 - s**2, 1 + s,
-                    sympy.exp(-s))
-    symbols = [sympy.Symbol(n) for n in symbol_names]
-    for s in symbols:  # ratios such as (1−y)/(1−a): one term of a two-term derivative
-        for t in symbols:
-            if s != t:
-                yield from (s / t, (1 - s) / (1 - t), s / (1 - t), (1 - s) / t)
 
 
 def _answer_is_constant(case: Case) -> bool:

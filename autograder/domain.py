@@ -205,5 +205,9 @@ def _words(text: str) -> set[str]:
     from .matrices import KEYWORDS, MATRIX_FUNCTIONS, NAMESPACES
 
     not_symbols = {"Matrix", "where", "array", "True", "False", "None", *NAMESPACES, *sum(KEYWORDS.values(), ())}
+    from .functions import INSTEAD, SERIES
+
+    counters = re.findall(r"\b(?:Sum|Product)\s*\(.*?,\s*\(\s*([A-Za-z]\w*)\s*,", text)  # bound, not free
+    not_symbols |= {"Piecewise", *SERIES, *INSTEAD, *counters}
     return {w for w in re.findall(r"(?<![.A-Za-z_0-9])[A-Za-z_][A-Za-z_0-9]*", text)
             if w not in FUNCTIONS and w not in CONSTANTS and w not in MATRIX_FUNCTIONS and w not in not_symbols}

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import mpmath
 import sympy
 
@@ -30,11 +32,74 @@ def _relu(x):
     return x if mpmath.re(x) > 0 else mpmath.mpf(0)
 
 
+def _real_only(func):
+    def apply(*xs):
+        return func(*[_real(x) for x in xs])
+    return apply
+
+
+def _sign(x):
+    return mpmath.sign(_real(x))
+
+
 _FUNCS = {
     sympy.exp: mpmath.exp, sympy.log: mpmath.log, sympy.sin: mpmath.sin, sympy.cos: mpmath.cos,
     sympy.tan: mpmath.tan, sympy.tanh: mpmath.tanh, sympy.sinh: mpmath.sinh, sympy.cosh: mpmath.cosh,
     sympy.Abs: abs, sigmoid: _sigmoid, relu: _relu,
+    sympy.sec: mpmath.sec, sympy.csc: mpmath.csc, sympy.cot: mpmath.cot,
+    sympy.asin: mpmath.asin, sympy.acos: mpmath.acos, sympy.atan: mpmath.atan, sympy.asec: mpmath.asec,
+    sympy.acsc: mpmath.acsc, sympy.acot: mpmath.acot, sympy.sech: mpmath.sech, sympy.csch: mpmath.csch,
+    sympy.coth: mpmath.coth, sympy.asinh: mpmath.asinh, sympy.acosh: mpmath.acosh, sympy.atanh: mpmath.atanh,
+    sympy.asech: mpmath.asech, sympy.acsch: mpmath.acsch, sympy.acoth: mpmath.acoth,
+    sympy.sign: _sign, sympy.floor: _real_only(mpmath.floor), sympy.ceiling: _real_only(mpmath.ceil),
+    sympy.factorial: mpmath.factorial, sympy.gamma: mpmath.gamma,
 }
+# Functions of several arguments, by the number they take.
+_FUNCS2 = {sympy.binomial: mpmath.binomial, sympy.atan2: _real_only(mpmath.atan2)}
+
+
+@lru_cache(maxsize=256)
+def _closed_form(e):
+    closed = e.doit()
+    return None if closed.has(sympy.Sum, sympy.Product) else closed
+
+
+class Rounded(mpmath.mpf):
+    """The value of a decimal an answer is made of alone, with the significant digits it was written with."""
+
+    digits = None
+
+
+def _decimal(e):
+    """A lone decimal (a sympy Float): the exact number its digits spell, knowing how many there are."""
+    from .parse import significant_digits
+
+    literal = str(e)
+    value = Rounded(literal)
+    value.digits = significant_digits(literal)
+    return value
+
+
+def _series(e, values):
+    """A Sum or Product whose bounds are whole numbers at this point, term by term (at most MAX_TERMS)."""
+    from .parse import MAX_TERMS
+
+    (var, low, high), = e.limits
+    low, high = _real(_eval(low, values)), _real(_eval(high, values))
+    if low != mpmath.floor(low) or high != mpmath.floor(high):
+        closed = _closed_form(e)  # n terms for a real n: the closed form's value, when sympy knows one
+        if closed is None:
+            raise NotNumeric("a sum whose bounds are not whole numbers")
+        return _eval(closed, values)
+    if high - low > MAX_TERMS:
+        raise NotNumeric("too many terms")
+    total = mpmath.mpf(0) if isinstance(e, sympy.Sum) else mpmath.mpf(1)
+    k = low
+    while k <= high:
+        term = _eval(e.function, {**values, var: k})
+        total = total + term if isinstance(e, sympy.Sum) else total * term
+        k += 1
+    return total
 
 
 def evaluate(expr, values: dict):
@@ -79,7 +144,7 @@ def _eval(e, values):
     if e.is_Rational:
         return mpmath.mpf(int(e.p)) / int(e.q)
     if e.is_Float:
-        return mpmath.mpf(e._mpf_)
+        return _decimal(e)
     if e is sympy.pi:
         return +mpmath.pi
     if e is sympy.E:
@@ -109,12 +174,20 @@ def _eval(e, values):
         return max(xs) if e.func is sympy.Max else min(xs)
     if e.func is sympy.Heaviside:
         x = _real(_eval(e.args[0], values))
+        if x == 0 and len(e.args) > 1:  # Heaviside(x, H0): the value at 0 is part of the definition
+            return _eval(e.args[1], values)
         return mpmath.mpf(1) if x > 0 else mpmath.mpf(0) if x < 0 else mpmath.mpf(1) / 2
     if isinstance(e, sympy.Piecewise):
         for expr, cond in e.args:
             if cond is sympy.true or _holds(cond, values):
                 return _eval(expr, values)
         raise NotNumeric("no case of the piecewise expression applies")
+    if isinstance(e, (sympy.Sum, sympy.Product)):
+        return _series(e, values)
+    if e.func in _FUNCS2 and len(e.args) == 2:
+        return _FUNCS2[e.func](_eval(e.args[0], values), _eval(e.args[1], values))
+    if isinstance(e, sympy.log) and len(e.args) == 2:
+        return mpmath.log(_eval(e.args[0], values)) / mpmath.log(_eval(e.args[1], values))
     func = _FUNCS.get(e.func)
     if func is not None and len(e.args) == 1:
         x = _eval(e.args[0], values)

@@ -23,11 +23,12 @@ from sympy.parsing.sympy_parser import (
     auto_number,
     auto_symbol,
     convert_xor,
+    factorial_notation,
     implicit_multiplication_application,
     stringify_expr,
 )
 
-from .functions import CONSTANTS, FUNCTIONS
+from .functions import CONSTANTS, FUNCTIONS, INSTEAD, SERIES, accepts, arity, class_names, spellings
 from .matrices import (
     KEYWORDS,
     MATRIX_FUNCTIONS,
@@ -53,12 +54,17 @@ MAX_DEPTH = 60  # nested brackets
 MAX_NODES = 5000  # nodes in a sympy tree given directly
 MAX_POWER_BITS = 4096  # exact integer powers larger than this stay unevaluated
 MAX_DIGITS = 200
+MAX_EXACT_ARGUMENT = 1000  # factorial(n), binomial(n, k), gamma(n) of larger numbers stay unevaluated
+MAX_TERMS = 10_000  # terms of a Sum or Product with numeric bounds
 
 # Characters students paste from slides or phones, mapped to what they mean.
 UNICODE_MATH = {
     "−": "-", "–": "-", "—": "-", "·": "*", "⋅": "*", "∙": "*", "×": "*", "÷": "/",
     "σ": " sigma", "π": " pi ", "²": "**2", "³": "**3", "⁻¹": "**(-1)", "√": " sqrt",
     "（": "(", "）": ")", "‘": "'", "’": "'",
+    # Greek letters are symbol names (γ would be the gamma function and λ Python's lambda: not mapped)
+    "α": " alpha", "β": " beta", "δ": " delta", "ε": " epsilon", "η": " eta", "θ": " theta", "μ": " mu",
+    "ν": " nu", "ξ": " xi", "ρ": " rho", "τ": " tau", "φ": " phi", "ψ": " psi", "ω": " omega",
 }
 
 
@@ -80,6 +86,7 @@ class Names:
     symbols: tuple[str, ...]  # every scalar symbol, matrix elements (X_0_1) included
     forbid: frozenset[str] = frozenset()
     matrices: tuple = ()  # ((name, rows, cols), ...): names that stand for matrices of element symbols
+    equations: bool = False  # whether "lhs = rhs" is an answer (the reference is an equation)
 
     @classmethod
     def of(cls, symbols, forbid=(), matrices=None) -> "Names":
@@ -90,14 +97,18 @@ class Names:
         for s in names | {m for m, _, _ in matrices}:
             if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", s) or s in FUNCTIONS or s in MATRIX_FUNCTIONS:
                 raise ValueError(f"{s!r} cannot be a symbol name")
-        return cls(tuple(sorted(names)), frozenset(forbid), matrices)
+        return cls(tuple(sorted(names)), spellings(forbid), matrices)
 
     def without_forbid(self) -> "Names":
         """The same names with nothing forbidden (for the instructor's reference)."""
-        return Names(self.symbols, frozenset(), self.matrices)
+        return Names(self.symbols, frozenset(), self.matrices, self.equations)
 
     def with_forbid(self, forbid) -> "Names":
-        return Names(self.symbols, frozenset(forbid), self.matrices)
+        return Names(self.symbols, spellings(forbid), self.matrices, self.equations)
+
+    def with_equations(self) -> "Names":
+        """The same names, reading "lhs = rhs" as an equation (for a step whose result is one)."""
+        return Names(self.symbols, self.forbid, self.matrices, True)
 
     @property
     def scalars(self) -> tuple[str, ...]:
@@ -120,6 +131,7 @@ class Names:
             table[m] = element_matrix(m, r, c)
         table["Matrix"] = sympy.Matrix
         table["where"] = sympy.Piecewise  # built by _Builder._where, never called as given
+        table.update(SERIES, Piecewise=sympy.Piecewise)  # built by _Builder._series/_piecewise
         table["array"] = sympy.Matrix  # np.array([...]), built by _Builder._Call
         for n in NAMESPACES:
             table.setdefault(n, NAMESPACE)
@@ -142,6 +154,8 @@ def parse_expression(answer, names: Names):
         return _final(flat(parse_expression(sympy.ImmutableMatrix(answer), names)))
     if isinstance(answer, bool) or answer is None:
         raise ParseError("not_expression", f"expected a math expression, got {answer!r}")
+    if isinstance(answer, float) and answer == answer and abs(answer) != float("inf"):
+        return written_decimal(repr(answer))  # 0.1 from a Python cell means 1/10, to the digits Python shows
     if isinstance(answer, (int, float)):
         return sympy.sympify(answer)
     if isinstance(answer, sympy.MatrixBase):
@@ -234,7 +248,7 @@ def _check_brackets(text: str) -> None:
 # Names the transformations themselves emit; the builder handles them, never Python.
 _NUMBER_MAKERS = {"Integer": sympy.Integer, "Float": sympy.Float, "Symbol": sympy.Symbol,
                   "Function": sympy.Function}
-_TRANSFORMS = (auto_symbol, auto_number, convert_xor, implicit_multiplication_application)
+_TRANSFORMS = (auto_symbol, auto_number, factorial_notation, convert_xor, implicit_multiplication_application)
 
 
 # numpy's keyword arguments (np.sum(dZ, axis=1, keepdims=True)): their '=' is not an equation's.
@@ -242,11 +256,19 @@ _KEYWORD_ARGUMENT = re.compile(r"(?<=[(,])\s*(?:%s)\s*=(?!=)" % "|".join(sorted(
 
 
 def _parse_plain(text: str, names: Names):
+    if _DECIMAL.fullmatch(text):
+        return written_decimal(text)
+    if "|" in text:
+        text = _absolute_bars(text)
     bare = _KEYWORD_ARGUMENT.sub(lambda m: m.group().replace("=", ":"), text)
-    if re.search(r"(?<![<>=!])=(?!=)", bare) and not re.search(r"[<>]=", bare):
-        raise ParseError("syntax_error",
-                         f"'=' at column {text.index('=') + 1}: write only the expression, not an equation",
-                         text.index("=") + 1)
+    equals = [m.start() for m in re.finditer(r"(?<![<>=!])=(?!=)", bare)] if not re.search(r"[<>]=", bare) else []
+    if equals and names.equations and len(equals) == 1:
+        return _equation(text, equals[0], names)
+    if equals:
+        what = "write one equation, with a single '='" if names.equations else \
+            "write only the expression, not an equation"
+        raise ParseError("syntax_error", f"'=' at column {equals[-1 if names.equations else 0] + 1}: {what}",
+                         equals[-1 if names.equations else 0] + 1)
     table = names.lookup()
     _check_words(text, table)
     if text[-1] in "+-*/^":
@@ -262,19 +284,95 @@ def _parse_plain(text: str, names: Names):
     return _Builder(text, names, table).build(tree.body)
 
 
+def _absolute_bars(text: str) -> str:
+    """|x| as abs(x): a bar opens after an operator, a bracket, a comma, an opening bar or at the start; else it closes.
+
+    >>> _absolute_bars("||x|+y| - |a|")
+    'abs(abs(x)+y) - abs(a)'
+    """
+    out, opened, previous = [], 0, None  # previous: the last non-blank character, "open" for an opening bar
+    for i, ch in enumerate(text):
+        if ch != "|":
+            out.append(ch)
+            previous = ch if not ch.isspace() else previous
+            continue
+        if previous is None or previous == "open" or previous in "(+-*/^,=[":
+            out.append("abs(")
+            opened, previous = opened + 1, "open"
+        elif opened:
+            out.append(")")
+            opened, previous = opened - 1, ")"
+        else:
+            raise ParseError("syntax_error", f"'|' at column {i + 1} closes an absolute value never opened", i + 1)
+    if opened:
+        raise ParseError("syntax_error", "an absolute value |…| is never closed", len(text))
+    return "".join(out)
+
+
+def _equation(text: str, at: int, names: Names):
+    """``lhs = rhs`` as an unevaluated sympy equation; a message about either side points into the whole text."""
+    sides = []
+    for start, side in ((0, text[:at]), (at + 1, text[at + 1:])):
+        if not side.strip():
+            raise ParseError("syntax_error", f"nothing on the {'left' if start == 0 else 'right'} of '=' "
+                             f"(column {at + 1})", at + 1)
+        offset = start + len(side) - len(side.lstrip())
+        try:
+            sides.append(_parse_plain(side.strip(), names))
+        except ParseError as exc:
+            raise ParseError(exc.code, exc.message, exc.column + offset if exc.column else None) from exc
+    return sympy.Eq(*sides, evaluate=False)
+
+
+# A number written with a decimal point or an exponent, and nothing else: "0.051", "5.1e-2", "-4.12".
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+(?:\.\d*)?[eE][+-]?\d+|\d*\.\d+[eE][+-]?\d+)")
+
+
+def significant_digits(literal: str) -> int:
+    """How many significant digits a decimal literal is written with.
+
+    >>> significant_digits("0.0833"), significant_digits("5.1e-2"), significant_digits("100.0")
+    (3, 2, 4)
+    """
+    mantissa = re.split(r"[eE]", literal.lstrip("+-"))[0].replace(".", "")
+    return max(1, len(mantissa.lstrip("0")))
+
+
+def written_decimal(literal: str):
+    """A lone decimal answer: the number it spells, kept as a sympy Float of exactly its written digits.
+
+    Inside an expression a decimal is the exact rational it spells (0.051 = 51/1000); a whole answer that is
+    one decimal also carries how precisely it was written, so a rounded value can be judged to that precision.
+
+    >>> x = written_decimal("0.0833333333333333"); x, significant_digits(str(x))
+    (0.0833333333333333, 15)
+    """
+    if len(literal) > MAX_DIGITS:
+        raise ParseError("too_long", f"a number with {len(literal)} characters is too long")
+    digits = significant_digits(literal)
+    value = sympy.Rational(literal.lstrip("+"))
+    if value == 0:
+        return value
+    return sympy.Float(literal.lstrip("+"), digits)
+
+
 def _check_words(text: str, table: dict) -> None:
     """Name unknown words whole ("factorial", not "f"), before implicit multiplication splits them."""
     singles = {n for n, v in table.items() if len(n) == 1 and not callable(v)}
+    counters = set(re.findall(r"\b(?:Sum|Product)\s*\(.*?,\s*\(\s*([A-Za-z]\w*)\s*,", text))
     for m in re.finditer(r"(?:([A-Za-z_]\w*)\s*)?\.\s*([A-Za-z_]\w*)", text):
         _check_attribute(m.group(1), m.group(2), m.start() + m.group().index("."))
     for m in re.finditer(r"(?<![0-9.A-Za-z_])[A-Za-z_][A-Za-z_0-9]*", text):
         word = m.group()
-        if word in table or word in ("True", "False", "None") or re.match(r"\s*=(?!=)", text[m.end():]):
+        if word in table or word in counters or word in ("True", "False", "None") \
+                or re.match(r"\s*=(?!=)", text[m.end():]):
             continue  # a keyword argument's name is checked by the builder
         called = text[m.end():].lstrip().startswith("(")
         if called and not set(word) <= singles:
-            raise ParseError("unknown_name", f"unknown function '{word}' at column {m.start() + 1} — "
-                             f"use exp, log, sqrt, sigma, tanh, … or multiply with '*'", m.start() + 1)
+            instead = f"write {INSTEAD[word]}" if word in INSTEAD else \
+                "use exp, log, sqrt, sin, asin, sinh, sigma, … or multiply with '*'"
+            raise ParseError("unknown_name", f"unknown function '{word}' at column {m.start() + 1} — {instead}",
+                             m.start() + 1)
         letters = re.sub(r"[0-9]", "", word)
         if letters != word or not set(letters) <= singles:
             unknown = word if letters != word or len(word) > 1 and not set(letters) & singles else next(
@@ -468,8 +566,11 @@ class _Builder:
             digits = str(args[0].value)
             if len(digits) > MAX_DIGITS:
                 raise ParseError("too_long", f"a number with {len(digits)} digits is too long")
-            return sympy.Integer(digits) if fname == "Integer" else sympy.Float(digits, 30)
+            # a decimal inside an expression is the number it spells, exactly (0.1 is 1/10, not a binary float)
+            return sympy.Integer(digits) if fname == "Integer" else sympy.Rational(digits)
         if fname == "Symbol" and len(args) == 1 and isinstance(args[0], ast.Constant):
+            if isinstance(self.table.get(args[0].value), sympy.Symbol):
+                return self.table[args[0].value]  # the counter of an enclosing Sum or Product
             self.fail_name(str(args[0].value))
         if fname == "Function" and len(args) == 1 and isinstance(args[0], ast.Constant):
             self.fail_name(str(args[0].value), "function")
@@ -482,17 +583,21 @@ class _Builder:
                 return sympy.ImmutableMatrix(rows)
             except (ValueError, TypeError) as exc:
                 raise ParseError("syntax_error", f"not a matrix: {exc}") from exc
+        if fname in SERIES:
+            return self._series(fname, args)
+        if fname == "Piecewise":
+            return self._piecewise(args)
         if fname in FUNCTIONS:
             func, nargs = FUNCTIONS[fname]
-            if len(args) != nargs:
-                raise ParseError("syntax_error", f"{fname} takes {nargs} argument(s), got {len(args)}",
+            if not accepts(nargs, len(args)):
+                raise ParseError("syntax_error", f"{fname} takes {arity(nargs)} argument(s), got {len(args)}",
                                  _column_of(self.text, fname))
             values = [self.build(a) for a in args]
-            if nargs == 1:  # on a matrix, element by element (as numpy does)
-                return elementwise(func, values[0])
+            if len(values) == 1:  # on a matrix, element by element (as numpy does)
+                return elementwise(lambda x: _safe_call(func, (x,)), values[0])
             if len(values) == 2 and any(isinstance(v, sympy.MatrixBase) for v in values):
                 return self._matrix_call(fname, lambda a, b: broadcast_apply(func, a, b, fname), args, {})
-            return func(*values)
+            return _safe_call(func, values)
         if fname == "where":
             return self._where(args)
         if fname in MATRIX_FUNCTIONS:
@@ -505,6 +610,47 @@ class _Builder:
             # "a(1-a)" left as a call when implicit multiplication did not apply
             return self.table[fname] * self._product(args)
         self.fail_name(fname, "function")
+
+    def _series(self, fname, args):
+        """Sum(term, (k, first, last)) and Product(...): k is bound, so it may be any name not already taken."""
+        usage = f"write {fname}(term, (k, first, last))"
+        if len(args) != 2 or not isinstance(args[1], ast.Tuple) or len(args[1].elts) != 3:
+            raise ParseError("syntax_error", f"{fname} takes a term and one (k, first, last): {usage}",
+                             _column_of(self.text, fname))
+        var, first, last = args[1].elts
+        name = var.args[0].value if isinstance(var, ast.Call) and getattr(var.func, "id", "") == "Symbol" \
+            and var.args and isinstance(var.args[0], ast.Constant) else getattr(var, "id", None)
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z]\w*", name) or name in self.table:
+            raise ParseError("syntax_error", f"the counter of {fname} must be a new name such as k: {usage}",
+                             _column_of(self.text, fname))
+        bound = sympy.Symbol(name, integer=True)
+        inner = _Builder(self.text, self.names, {**self.table, name: bound})
+        low, high = inner.build(first), inner.build(last)
+        if (high - low).is_number and abs(high - low) > MAX_TERMS:
+            raise ParseError("too_long", f"{fname} over more than {MAX_TERMS:,} terms is too long",
+                             _column_of(self.text, fname))
+        return SERIES[fname](inner.build(args[0]), (bound, low, high))
+
+    def _piecewise(self, args):
+        """Piecewise((value, condition), ..., (value, True)) with one comparison per condition."""
+        pieces = []
+        for arg in args:
+            if not isinstance(arg, ast.Tuple) or len(arg.elts) != 2:
+                raise ParseError("syntax_error", "write Piecewise((value, x > 0), (other_value, True))",
+                                 _column_of(self.text, "Piecewise"))
+            value, cond = arg.elts
+            if isinstance(cond, ast.Constant) and cond.value is True:
+                pieces.append((self.build(value), True))
+                continue
+            if not (isinstance(cond, ast.Compare) and len(cond.ops) == 1 and type(cond.ops[0]) in self._COMPARISONS):
+                raise ParseError("syntax_error", "each condition of Piecewise must be one comparison such as "
+                                 "x > 0, or True", _column_of(self.text, "Piecewise"))
+            relation = self._COMPARISONS[type(cond.ops[0])](self.build(cond.left), self.build(cond.comparators[0]))
+            pieces.append((self.build(value), relation))
+        if not pieces:
+            raise ParseError("syntax_error", "write Piecewise((value, x > 0), (other_value, True))",
+                             _column_of(self.text, "Piecewise"))
+        return sympy.Piecewise(*pieces)
 
     def _matrix_call(self, fname, func, args, options):
         values = [self.build(a) for a in args]
@@ -553,6 +699,14 @@ def _column_of(text: str, name: str) -> int | None:
     return m.start() + 1 if m else None
 
 
+def _safe_call(func, args):
+    """``func(*args)``, but factorials and friends of huge whole numbers stay unevaluated instead of computed."""
+    if func in (sympy.factorial, sympy.binomial, sympy.gamma) and any(
+            a.is_Number and abs(a) > MAX_EXACT_ARGUMENT for a in args):
+        return func(*args, evaluate=False)
+    return func(*args)
+
+
 def _safe_pow(base, exp):
     """``base**exp``, but exact powers of huge size stay unevaluated instead of being computed."""
     if base.is_Number and exp.is_Number and exp.is_Integer and base != 0:
@@ -562,9 +716,21 @@ def _safe_pow(base, exp):
     return base**exp
 
 
+# LaTeX sympy's parser does not read, rewritten to what it does: \dfrac, \frac13, \sqrt3, \left( … \right).
+_LATEX_SHORTHANDS = (
+    (re.compile(r"\\[dtc]frac"), r"\\frac"),
+    (re.compile(r"\\frac\s*([0-9A-Za-z])\s*([0-9A-Za-z])"), r"\\frac{\1}{\2}"),
+    (re.compile(r"\\frac\s*([0-9A-Za-z])\s*\{"), r"\\frac{\1}{"),
+    (re.compile(r"\\frac(\{[^{}]*\})\s*([0-9A-Za-z])"), r"\\frac\1{\2}"),
+    (re.compile(r"\\sqrt\s*([0-9A-Za-z])"), r"\\sqrt{\1}"),
+)
+
+
 def _parse_latex(text: str, names: Names):
     from sympy.parsing.latex import LaTeXParsingError, parse_latex
 
+    for pattern, replacement in _LATEX_SHORTHANDS:
+        text = pattern.sub(replacement, text)
     try:
         raw = parse_latex(text)
     except LaTeXParsingError as exc:
@@ -581,48 +747,101 @@ def _checked_tree(expr, names: Names, text: str | None = None):
         size += 1
         if size > MAX_NODES:
             raise ParseError("too_long", f"the expression has more than {MAX_NODES} parts")
-    return _rebuild(expr, names, text or str(expr))
+    text = text or str(expr)
+    if isinstance(expr, sympy.Float):  # a lone decimal keeps the precision it was written with
+        return written_decimal(_float_literal(expr))
+    if isinstance(expr, sympy.Equality):
+        if not names.equations:
+            raise ParseError("syntax_error", "write only the expression, not an equation")
+        return sympy.Eq(_rebuild(expr.lhs, names, text), _rebuild(expr.rhs, names, text), evaluate=False)
+    return _rebuild(expr, names, text)
 
 
-def _rebuild(e, names: Names, text: str):
+def _float_literal(x) -> str:
+    """The decimal a sympy Float stands for: a Python float's shortest repr, else its own digits."""
+    return repr(float(x)) if x._prec == 53 else str(x)
+
+
+_CONDITIONS = (sympy.StrictGreaterThan, sympy.StrictLessThan, sympy.GreaterThan, sympy.LessThan)
+_WORKED_OUT = (sympy.Derivative, sympy.Integral, sympy.Subs, sympy.Limit)
+
+
+def _rebuild(e, names: Names, text: str, bound: frozenset = frozenset()):
     if isinstance(e, sympy.MatrixBase):
-        return sympy.ImmutableMatrix(e.shape[0], e.shape[1], [_rebuild(x, names, text) for x in e])
+        return sympy.ImmutableMatrix(e.shape[0], e.shape[1], [_rebuild(x, names, text, bound) for x in e])
+    if isinstance(e, sympy.Float):  # inside an expression a decimal is the number it spells, exactly
+        return sympy.Rational(_float_literal(e))
     if e.is_Number or e in (sympy.pi, sympy.E, sympy.I):
         if e.is_Integer and len(str(abs(int(e)))) > MAX_DIGITS:
             raise ParseError("too_long", "a number in the answer is too long")
         return e
     if e.is_Symbol:
+        if e.name in bound:
+            return sympy.Symbol(e.name, integer=True)
         if e.name in names.symbols:
             return names.symbol(e.name)
-        if e.name in ("e",):
-            return sympy.E
+        if e.name in CONSTANTS:  # LaTeX's \pi and e arrive as symbols
+            return CONSTANTS[e.name]
         raise ParseError("unknown_name", f"unknown name '{e.name}' — this step uses {names.listing()}",
                          _column_of(text, e.name))
-    if isinstance(e, (sympy.Derivative, sympy.Integral, sympy.Subs, sympy.Limit, sympy.Sum)):
+    if isinstance(e, _WORKED_OUT):
         kind = type(e).__name__
         code = "forbidden" if {kind, "diff", "Derivative"} & names.forbid else "unsupported"
         raise ParseError(code, f"{kind} is not allowed in this step: derive it yourself")
-    args = [_rebuild(a, names, text) for a in e.args]
+    if isinstance(e, (sympy.Sum, sympy.Product)):
+        return _rebuild_series(e, names, text, bound)
+    if isinstance(e, sympy.Piecewise):
+        return sympy.Piecewise(*[(_rebuild(v, names, text, bound), _rebuild_condition(c, names, text, bound))
+                                 for v, c in e.args])
+    args = [_rebuild(a, names, text, bound) for a in e.args]
     if e.is_Add:
         return sympy.Add(*args)
     if e.is_Mul:
         return sympy.Mul(*args)
     if e.is_Pow:
         return _safe_pow(*args)
-    if isinstance(e, sympy.log):
-        return sympy.log(args[0]) if len(args) == 1 or args[1] == sympy.E else sympy.log(args[0]) / sympy.log(args[1])
     if isinstance(e, sympy.core.function.AppliedUndef):
         fname = e.func.__name__
         if fname in names.forbid:
             raise ParseError("forbidden", f"'{fname}' is not allowed in this step: derive it yourself",
                              _column_of(text, fname))
-        if fname in FUNCTIONS and len(args) == FUNCTIONS[fname][1]:
-            return FUNCTIONS[fname][0](*args)
+        if fname in FUNCTIONS and accepts(FUNCTIONS[fname][1], len(args)):
+            return _safe_call(FUNCTIONS[fname][0], args)
         if fname in names.symbols and len(args) == 1:  # LaTeX "a(1-a)" means a·(1−a)
             return names.symbol(fname) * args[0]
-        raise ParseError("unknown_name", f"unknown function '{fname}' — this step uses {names.listing()}",
-                         _column_of(text, fname))
-    allowed = {f for f, _ in FUNCTIONS.values()}
-    if e.func in allowed:
-        return e.func(*args)
-    raise ParseError("unsupported", f"{type(e).__name__} is not allowed in an answer")
+        instead = f" — write {INSTEAD[fname]}" if fname in INSTEAD else f" — this step uses {names.listing()}"
+        raise ParseError("unknown_name", f"unknown function '{fname}'{instead}", _column_of(text, fname))
+    if e.func in _ALLOWED:
+        spelled = class_names(e.func) & names.forbid
+        if spelled:
+            raise ParseError("forbidden", f"'{min(spelled)}' is not allowed in this step: derive it yourself",
+                             _column_of(text, min(spelled)))
+        if isinstance(e, sympy.log):
+            return sympy.log(*args) if len(args) == 2 and args[1] != sympy.E else sympy.log(args[0])
+        return _safe_call(e.func, args)
+    kind = type(e).__name__
+    instead = f": write {INSTEAD[kind]}" if kind in INSTEAD else ""
+    raise ParseError("unsupported", f"{kind} is not allowed in an answer{instead}")
+
+
+_ALLOWED = frozenset(f for f, _ in FUNCTIONS.values() if isinstance(f, type))
+
+
+def _rebuild_series(e, names: Names, text: str, bound: frozenset):
+    (var, low, high), = e.limits if len(e.limits) == 1 else (None,)
+    if var is None:
+        raise ParseError("unsupported", f"a {type(e).__name__} over several counters is not allowed: nest them")
+    inner = bound | {var.name}
+    low, high = _rebuild(low, names, text, bound), _rebuild(high, names, text, bound)
+    if (high - low).is_number and abs(high - low) > MAX_TERMS:
+        raise ParseError("too_long", f"{type(e).__name__} over more than {MAX_TERMS:,} terms is too long")
+    counter = sympy.Symbol(var.name, integer=True)
+    return type(e)(_rebuild(e.function, names, text, inner), (counter, low, high))
+
+
+def _rebuild_condition(cond, names: Names, text: str, bound: frozenset):
+    if cond is sympy.true:
+        return True
+    if isinstance(cond, _CONDITIONS):
+        return type(cond)(_rebuild(cond.lhs, names, text, bound), _rebuild(cond.rhs, names, text, bound))
+    raise ParseError("unsupported", "a condition in Piecewise must be one comparison such as x > 0, or True")

@@ -11,14 +11,14 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import mpmath
 import sympy
 
-from .compare import Sampled, sample
-from .domain import Domain
+from .compare import EQUATION, TOLERANCE, Sampled, sample
+from .domain import Domain, DomainError
 from .evaluate import DIGITS
 from .parse import Names, parse_expression
 
@@ -40,20 +40,25 @@ class Target:
 
     @classmethod
     def from_reference(cls, reference, domain: Domain, salt: str, mistakes=(), count: int = POINTS):
-        """Sample ``reference`` (str or sympy) at ``count`` points of ``domain`` drawn from ``salt``."""
-        ref = parse_expression(reference, domain.names.without_forbid())
-        points = domain.points(count, salt + "|" + str(ref))
-        known = tuple((sample(parse_expression(m, domain.names.without_forbid()), points), fb)
+        """Sample ``reference`` (str or sympy) at ``count`` points of ``domain`` drawn from ``salt``.
+
+        An equation as the reference makes a step whose answers are equations. Where the domain leaves a symbol
+        free, the points are ones where the reference has a real value (see ``real_points``).
+        """
+        names = domain.names.without_forbid().with_equations()
+        ref = parse_expression(reference, names)
+        if not isinstance(ref, sympy.Equality):
+            names = domain.names
+        points, values = real_points(ref, domain, count, salt + "|" + str(ref))
+        known = tuple((sample(parse_expression(m, names.without_forbid()), points), fb)
                       for m, fb in (mistakes or ()))
-        return cls(domain.names, tuple(points), sample(ref, points),
+        return cls(names, tuple(points), values,
                    frozenset(s.name for s in _free(domain.expand(ref))), _ops(ref), known,
                    tuple((s.name, body) for s, body in domain.definitions), domain.expand(ref))
 
     @cached_property
     def candidate_factors(self) -> tuple:
         """(factor, its values at the points) for the simple factors diagnosis tries; computed once per target."""
-        from .diagnose import candidate_factors
-
         return tuple((f, sample(f, self.points)) for f in candidate_factors(self.names.scalars))
 
     @cached_property
@@ -75,16 +80,14 @@ class Target:
 
     @cached_property
     def quick(self) -> "Target":
-        """The first QUICK points only: most wrong answers differ at once, and are diagnosed on these."""
-        head = Target(self.names, self.points[:QUICK], Sampled(self.values.values[:QUICK], self.values.shape),
+        """The first QUICK points only: most wrong answers differ at once, and are diagnosed on these.
+
+        Its diagnosis factors are sampled at its own points when a diagnosis first needs them: a right answer
+        never pays for them."""
+        return Target(self.names, self.points[:QUICK], Sampled(self.values.values[:QUICK], self.values.shape),
                       self.primitives, self.ops,
                       tuple((Sampled(m.values[:QUICK], m.shape), fb) for m, fb in self.mistakes),
                       self.definitions, self.canonical)
-        head.__dict__["candidate_factors"] = tuple(
-            (f, Sampled(v.values[:QUICK], v.shape)) for f, v in self.candidate_factors)
-        head.__dict__["matrix_factors"] = tuple(
-            (f, Sampled(v.values[:QUICK], v.shape)) for f, v in self.matrix_factors)
-        return head
 
     def size(self, expr) -> int:
         """count_ops of ``expr`` written with the defined symbols (σ(z) counts as a, like the reference)."""
@@ -127,6 +130,7 @@ class Target:
             raise ValueError(f"samples of format {data.get('format')!r}; this autograder reads {FORMAT_VERSION}")
         names = Names.of(data["symbols"], matrices=data.get("matrices"))
         shape = tuple(data["shape"]) if data.get("shape") else None
+        names = names.with_equations() if shape == EQUATION else names
         defs = tuple((n, parse_expression(t, names)) for n, t in data.get("definitions", {}).items())
         return cls(
             names,
@@ -137,6 +141,59 @@ class Target:
             tuple((_values_from_json(m["values"], shape), m["feedback"]) for m in data.get("mistakes", [])),
             defs,
         )
+
+
+def candidate_factors(symbol_names):
+    """Simple factors a chain-rule step can miss: s, 1−s, s(1−s), 1/s, s², 1−s², e^(−s), s/t, (1−s)/(1−t), …"""
+    for name in symbol_names:
+        s = sympy.Symbol(name)
+        yield from (s, 1 - s, s * (1 - s), 1 / s, 1 / (1 - s), 1 / (s * (1 - s)), s**2, 1 - s**2, 1 + s,
+                    sympy.exp(-s))
+    symbols = [sympy.Symbol(n) for n in symbol_names]
+    for s in symbols:  # ratios such as (1−y)/(1−a): one term of a two-term derivative
+        for t in symbols:
+            if s != t:
+                yield from (s / t, (1 - s) / (1 - t), s / (1 - t), (1 - s) / t)
+
+
+REGIONS = ((None, None), (0, None), (1, None), (10, None))  # where free symbols are drawn, tried in this order
+
+
+def real_points(reference, domain: Domain, count: int, salt: str) -> tuple[list, Sampled]:
+    """Points of ``domain`` where ``reference`` has a real value, so no answer is judged on complex branches.
+
+    Symbols the domain leaves free are drawn from the whole real line first; where the reference has too few
+    real values there, from the positive numbers, then above 1, then above 10 (log(x − 5) needs x > 5).
+    A reference with no value at any point is the instructor's mistake: ``DomainError``. One with values but
+    never a real one (a complex constant) is sampled as it is.
+
+    >>> x = sympy.Symbol("x")
+    >>> points, values = real_points(sympy.log(x), Domain.build(symbols=["x"]), 8, "doc")
+    >>> all(p[x] > 0 for p in points)
+    True
+    """
+    points = domain.points(count, salt)
+    values = sample(reference, points)
+    if all(v is not None and _real(v) for v in values.values):
+        return points, values
+    declared = {name for name, _ in domain.ranges}
+    free = [s.name for s in domain.primitives if s.name not in declared]
+    defined = any(v is not None for v in values.values)
+    for region in REGIONS if free else ():
+        wider = replace(domain, ranges=domain.ranges + tuple((name, region) for name in free))
+        candidates = wider.points(count * 4, f"{salt}|real|{region}")
+        found = [(p, v) for p, v in zip(candidates, sample(reference, candidates).values) if v is not None]
+        defined = defined or bool(found)
+        found = [(p, v) for p, v in found if _real(v)]
+        if len(found) >= count:
+            return [p for p, _ in found[:count]], Sampled(tuple(v for _, v in found[:count]), values.shape)
+    if not defined:
+        raise DomainError("the reference has no value at any point of the domain")
+    return points, values
+
+
+def _real(values) -> bool:
+    return all(abs(mpmath.im(v)) <= TOLERANCE * max(1, abs(v)) for v in values)
 
 
 def _free(expr):

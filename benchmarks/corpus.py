@@ -45,3 +45,40 @@ def load_corpus(path: Path = CORPUS, derive: bool = True) -> list[Case]:
         for answer in step.get("wrong", []):
             cases.append(Case(answer=answer, equivalent=False, **common))
     return cases
+
+
+PEER_CORPUS = CORPUS.parent / "peer_corpus.toml"
+
+
+@dataclass(frozen=True)
+class PeerPair:
+    answer: str
+    reference: str
+    equivalent: bool  # this course's label: the peer's, or ``course`` where the README's rules decide otherwise
+    peer: bool  # the peer's own label
+    domain: dict
+    origin: str
+    derived: bool = False  # a near miss made by the loader from a pair the peer labels equivalent
+
+    @property
+    def peer_name(self) -> str:
+        return self.origin.split("@")[0].split("/")[-1]
+
+
+def load_peer_corpus(path: Path = PEER_CORPUS, derive: bool = False) -> list[PeerPair]:
+    """The pairs transcribed from STACK's, Math-Verify's and PrairieLearn's test suites (each row cites its origin).
+
+    With ``derive``, each pair labelled equivalent also yields its negation and its double as wrong answers
+    (plain-text answers only), so the corpus has near misses for every right form as the course corpus does.
+    """
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    pairs = []
+    for row in data["pair"]:
+        common = dict(reference=row["reference"], domain=_domain(row.get("domain", {})), origin=row["origin"])
+        label = row.get("course", row["equivalent"])
+        pairs.append(PeerPair(answer=row["answer"], equivalent=label, peer=row["equivalent"], **common))
+        plain = "\\" not in row["answer"] and "=" not in row["answer"] and "=" not in row["reference"]
+        if derive and label and plain:
+            for wrong in (f"-({row['answer']})", f"2*({row['answer']})"):
+                pairs.append(PeerPair(answer=wrong, equivalent=False, peer=False, derived=True, **common))
+    return pairs

@@ -85,11 +85,12 @@ def score_answer(step: dict, answer, *, reference=None, samples=None, engine=Non
     forbid = tuple(step.get("forbid", ()))
     if samples is not None:
         v = check_against_samples(answer, samples, forbid=forbid,
-                                  require_simplified=step.get("require_simplified", False), timeout=timeout)
+                                  require_simplified=step.get("require_simplified", False), timeout=timeout,
+                                  quantity=(step.get("variable"), step["id"]))
     else:
         mistakes = [tuple(m) for m in step.get("mistakes", ())] or None
         v = check_equivalent(answer, reference, forbid=forbid, require_simplified=step.get("require_simplified", False),
-                             mistakes=mistakes, timeout=timeout, **engine)
+                             mistakes=mistakes, timeout=timeout, quantity=(step.get("variable"), step["id"]), **engine)
     points = float(step["points"]) if v.accepted else 0.0
     result = StepResult(step["id"], step.get("title") or step["id"], points, float(step["points"]), v.feedback,
                         _text(answer), v.answer_latex, v.column, v.diagnosis, status=v.status)

@@ -44,7 +44,9 @@ def test_sympy_objects_are_mapped_onto_the_exercise_symbols():
 @pytest.mark.parametrize("text, code, column, words", [
     ("b + a", "unknown_name", 1, ["'b'", "a, y, z"]),
     ("a + x", "unknown_name", 5, ["'x'"]),
-    ("factorial(10**9)", "unknown_name", 1, ["'factorial'"]),
+    ("frobenius(a)", "unknown_name", 1, ["'frobenius'"]),
+    ("lg(a)", "unknown_name", 1, ["'lg'", "log(x, 10)"]),
+    ("nCr(a, 2)", "unknown_name", 1, ["binomial(n, k)"]),
     ("(a-y)/(a(1-a)", "syntax_error", 7, ["unbalanced", "column 7"]),
     ("a-y)", "syntax_error", 4, ["unbalanced", "column 4"]),
     ("a +", "syntax_error", 3, ["ends with '+'"]),
@@ -57,7 +59,8 @@ def test_sympy_objects_are_mapped_onto_the_exercise_symbols():
     ("[1, 2]", "syntax_error", None, ["list"]),
     ("a.b", "syntax_error", 2, ["attribute"]),
     ("exp", "syntax_error", 1, ["function"]),
-    ("log(a, 2)", "syntax_error", 1, ["argument"]),
+    ("log(a, 2, 3)", "syntax_error", 1, ["1 or 2 argument(s)"]),
+    ("Sum(a, (a, 1, 3))", "syntax_error", 1, ["new name"]),
 ])
 def test_bad_text_says_what_and_where(text, code, column, words):
     with pytest.raises(ParseError) as info:
