@@ -233,3 +233,17 @@ def test_kernel_objects_are_recorded_as_text_the_engine_reads_back(build, text):
             parse_expression(recorded, names)
     else:
         assert parse_expression(recorded, names) == (sympy.ImmutableMatrix(built) if built.is_Matrix else built)
+
+
+def test_the_quiz_reads_numpy_and_math_prefixes_too():
+    """A quiz answer typed the numpy way, as a string or built with the notebook's np/math, is the same number."""
+    from autograder import notebook as nb
+    from autograder.quiz import Numeric, Symbolic
+
+    sigma = Numeric("q4", "Compute σ({z}).", {"z": [2]}, "1/(1 + exp(-z))", quiz_id="quiz1")
+    variant = sigma.variant("ada")
+    for answer in ("1/(1 + np.exp(-2))", "1/(1 + math.exp(-2))", nb.answer_payload(1 / (1 + nb.math.exp(-2)))):
+        assert sigma.grade(answer, variant).points == 1, answer
+    slope = Symbolic("q10", "da/dx for a = σ(2x)", "2*sigma(2*x)*(1 - sigma(2*x))", domain={"x": (-3, 3)},
+                     symbols=("x",), quiz_id="quiz1")
+    assert slope.grade("2*np.exp(-2*x)/(1 + np.exp(-2*x))**2", slope.variant("ada")).points == slope.points
