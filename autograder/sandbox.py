@@ -242,6 +242,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     sandboxed = Bool(False, help="Whether the last kernel started runs in the sandbox (set at launch).")
     _ipc_dir = None
+    _uid = None  # the kernel's own uid, when the grader runs as root
 
     async def _async_pre_start_kernel(self, **kw):
         if shutil.which("bwrap") is not None:
@@ -265,7 +266,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             return await super()._async_launch_kernel(kernel_cmd, **kw)
         disk, uid = self.disk_mb * 1024 * 1024, None
         if os.geteuid() == 0:
-            uid = secrets.randbelow(_SPARE_UIDS[1] - _SPARE_UIDS[0]) + _SPARE_UIDS[0]
+            uid = self._uid = secrets.randbelow(_SPARE_UIDS[1] - _SPARE_UIDS[0]) + _SPARE_UIDS[0]
             os.chown(self._ipc_dir, uid, uid)
             os.chown(self.connection_file, uid, uid)
             processes = self.max_processes
@@ -279,6 +280,30 @@ class SandboxedKernelManager(AsyncKernelManager):
         # an interrupt_request message makes the kernel interrupt itself inside the sandbox.
         self.kernel_spec.interrupt_mode = "message"
         return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    def end_strays(self) -> int:
+        """End every process of the kernel's own user but the kernel (a fork bomb's children, which an interrupt
+        does not reach); returns how many there were. Only when the kernel has a uid of its own (grader as root)."""
+        import psutil
+
+        uid = self._uid
+        if uid is None:
+            return 0
+        mine = []
+        for proc in psutil.process_iter(["uids", "ppid"]):
+            try:
+                if proc.info["uids"] and proc.info["uids"].real == uid:
+                    mine.append(proc)
+            except (psutil.Error, TypeError):
+                pass
+        pids = {p.pid for p in mine}
+        strays = [p for p in mine if p.info["ppid"] in pids]  # the kernel is the one whose parent is bwrap's
+        for proc in strays:
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+        return len(strays)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)

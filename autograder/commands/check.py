@@ -6,6 +6,8 @@ HELP = "run a filled-in assignment notebook and print each step's points and fee
 EXAMPLES = """examples:
   autograder check release/ps1/ps1.ipynb
   autograder check ~/ps1/ps1.ipynb --timeout 60
+On a grader machine (the notebook is in a course that holds a gradebook or submissions, e.g.
+submitted/<student>/ps1/ps1.ipynb) the kernel runs in the grading sandbox (apt-get install -y bubblewrap).
 """
 
 
@@ -13,6 +15,8 @@ def register(parser) -> None:
     parser.epilog = EXAMPLES
     parser.add_argument("notebook", help="the notebook to run (its folder must hold the *.checks.json file)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds each cell may run (default 30)")
+    parser.add_argument("--unsandboxed", action="store_true",
+                        help="on a grader machine without bubblewrap, run the notebook anyway (with your rights)")
 
 
 def run(args) -> int:
@@ -25,7 +29,18 @@ def run(args) -> int:
     if not path.is_file():
         print(f"error: no notebook at {path}")
         return 2
-    report = check_notebook(path, timeout=args.timeout)
+    sandboxed = on_grader_machine(path)
+    if sandboxed:
+        from autograder.sandbox import UNSANDBOXED_BANNER, sandbox_problem
+
+        problem = sandbox_problem()
+        if problem and not args.unsandboxed:
+            print(f"error: {problem}")
+            return 2
+        if problem:
+            print(UNSANDBOXED_BANNER)
+            sandboxed = False
+    report = check_notebook(path, timeout=args.timeout, sandboxed=sandboxed)
     table = Table(title=f"{path.name}: local checks")
     for column in ("step", "points", "result", "feedback"):
         table.add_column(column, overflow="fold")
@@ -37,6 +52,16 @@ def run(args) -> int:
         console.print(f"[yellow]note:[/yellow] {problem}", markup=True, highlight=False)
     console.print(f"total: {report.points:g}/{report.max_points:g}", highlight=False)
     return 0 if report.all_passed else 1
+
+
+def on_grader_machine(path) -> bool:
+    """Whether ``path`` lies in a course that holds a gradebook or submissions: whoever wrote the notebook, its
+    code must not run with the grader's rights there."""
+    from autograder.sandbox import course_root
+
+    root = course_root(path)
+    return root is not None and any((root / name).exists()
+                                    for name in ("gradebook.db", "submitted", "autograded", "feedback"))
 
 
 class Report:
@@ -58,11 +83,12 @@ class Report:
         return bool(self.results) and all(r.passed for r in self.results) and not self.problems
 
 
-def check_notebook(path, *, timeout: float = 30.0) -> Report:
+def check_notebook(path, *, timeout: float = 30.0, sandboxed: bool = False) -> Report:
     """Execute ``path`` with nbclient in its own folder and collect what each ``check_step`` displayed.
 
     A step whose check showed nothing (its cell raised, the kernel died or a cell timed out) is a
-    failure with the reason; the notebook file itself is not modified.
+    failure with the reason; the notebook file itself is not modified. ``sandboxed`` runs the kernel in the
+    grading sandbox.
     """
     import json
     from pathlib import Path
@@ -78,9 +104,14 @@ def check_notebook(path, *, timeout: float = 30.0) -> Report:
     path = Path(path).resolve()
     nb = nbformat.read(path, as_version=4)
     problems = []
+    extra = {}
+    if sandboxed:  # the grading sandbox (autograder.sandbox): no network, the course hidden, writes capped
+        from autograder.sandbox import SandboxedKernelManager
+
+        extra["kernel_manager_class"] = SandboxedKernelManager
     client = NotebookClient(nb, timeout=int(timeout), allow_errors=True, interrupt_on_timeout=True,
                             kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
-                            resources={"metadata": {"path": str(path.parent)}})
+                            resources={"metadata": {"path": str(path.parent)}}, **extra)
     try:
         client.execute()
     except DeadKernelError:

@@ -3,6 +3,12 @@ and constructs that reach outside the answer (imports, dunders, eval, file acces
 
 Only the cell source is read (with ``ast``); nothing is executed.
 
+These are teaching rules (derive it yourself; an answer cell holds an answer), not a defence: student code is
+arbitrary Python, and a cell with no import, no dunder and no denied name can still reach anything (a
+generator's ``gi_frame.f_builtins`` holds ``open`` and ``__import__``; tests/data/hostile/ps1.toml h48-h53).
+Nothing depends on this scan for safety: the bubblewrap sandbox of ``autograder.sandbox`` keeps the references,
+the course, the network and the grader's disk out of reach.
+
 >>> find_uses("dL_da = sympy.diff(L, a)", {"diff"})
 [('diff', 1)]
 >>> find_unsafe("import os\\nx = 1")

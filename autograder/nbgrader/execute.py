@@ -6,6 +6,12 @@ cell gets an error output saying so, later cells are left without outputs (their
 A cell that runs past ``timeout`` is interrupted by nbclient (``interrupt_on_timeout``) and gets
 nbgrader's ``CellTimeoutError`` output; the kernel then runs the next cell as usual.
 
+An error that is the sandbox's limit (disk full, too many processes, out of memory) gets a sentence saying
+so in front of its message, which the student sees in the feedback:
+
+>>> explain_limit("OSError", "[Errno 28] No space left on device", disk_mb=256, processes=128)[:60]
+'The grader stopped this: a submission may write at most 256 '
+
 Whether the kernel ran in the sandbox is recorded with the graded notebook, in its metadata
 (``autograder.sandbox``), and in ``resources["autograder"]["sandboxed"]``.
 """
@@ -15,17 +21,36 @@ from __future__ import annotations
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
+from traitlets import Bool
 
 SANDBOXED = "bubblewrap: no network, course hidden, writes and processes capped"
 UNSANDBOXED = "none: the kernel ran with the grader's rights"
 
 
+def explain_limit(ename: str, evalue: str, *, disk_mb: int, processes: int) -> str | None:
+    """The sentence for an error raised by one of the sandbox's limits, or None."""
+    if "[Errno 28]" in evalue or "[Errno 27]" in evalue:  # ENOSPC, EFBIG
+        return (f"The grader stopped this: a submission may write at most {disk_mb} MiB in its folder and "
+                f"{disk_mb} MiB in /tmp.")
+    if "[Errno 11]" in evalue or "can't start new thread" in evalue:  # EAGAIN from fork or clone
+        return f"The grader stopped this: a submission may run at most {processes} processes and threads."
+    if ename == "MemoryError":
+        return "The grader stopped this: the submission ran out of the memory grading allows."
+    return None
+
+
 class ResilientExecute(Execute):
     """Execute every cell; after a kernel death, mark the cell and skip the rest instead of failing."""
+
+    # A cell whose reply came but whose output is still arriving after iopub_timeout (a fork bomb's children
+    # all printing their tracebacks, a RecursionError's on a loaded machine) keeps what arrived, and grading
+    # goes on with the next cell; nbgrader's default (raise) would fail the whole submission.
+    raise_on_iopub_timeout = Bool(False, config=True, help=Execute.raise_on_iopub_timeout.help)
 
     def preprocess(self, nb, resources=None, km=None):
         self._dead_at = None
         self._sandboxed = False
+        self._limits = {"disk_mb": 0, "processes": 0}
         resources = {} if resources is None else resources
         try:
             nb, resources = super().preprocess(nb, resources, km)
@@ -40,12 +65,16 @@ class ResilientExecute(Execute):
     def preprocess_cell(self, cell, resources, index):
         if self.km is not None:  # the manager is dropped at shutdown: note it while it runs
             self._sandboxed = bool(getattr(self.km, "sandboxed", False))
+            self._limits = {"disk_mb": getattr(self.km, "disk_mb", 0),
+                            "processes": getattr(self.km, "max_processes", 0)}
         if self._dead_at is not None:
             if cell.cell_type == "code":
                 cell.outputs = []
             return cell, resources
         try:
-            return super().preprocess_cell(cell, resources, index)
+            cell, resources = super().preprocess_cell(cell, resources, index)
+            self._explain_limits(cell, strays=self._end_strays())
+            return cell, resources
         except DeadKernelError:
             self._dead_at = index
             cell.outputs.append(new_output(
@@ -55,3 +84,22 @@ class ResilientExecute(Execute):
             self.log.warning("Kernel died in cell %d; grading the cells that ran before it", index)
             return cell, resources
 
+
+    def _end_strays(self) -> int:
+        """Processes the cell left behind in the sandbox (a fork bomb), ended before the next cell runs."""
+        end = getattr(self.km, "end_strays", None)
+        return end() if end is not None else 0
+
+    def _explain_limits(self, cell, strays: int = 0) -> None:
+        if not self._sandboxed:
+            return
+        for out in cell.get("outputs", []):
+            if out.get("output_type") != "error":
+                continue
+            sentence = explain_limit(out.get("ename", ""), str(out.get("evalue", "")), **self._limits)
+            if sentence is None and strays:
+                sentence = (f"The grader stopped this: a submission may run at most {self._limits['processes']} "
+                            f"processes and threads; the {strays} this cell started were ended.")
+            if sentence and not str(out.get("evalue", "")).startswith(sentence):
+                out["evalue"] = f"{sentence} ({out['evalue']})" if out.get("evalue") else sentence
+                out["traceback"] = [*out.get("traceback", []), sentence]

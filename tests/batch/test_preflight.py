@@ -85,3 +85,20 @@ def test_autograder_demo_refuses_without_bubblewrap(tmp_path):
     assert r.returncode == 2
     lines = [line for line in r.stdout.splitlines() if line.strip()]
     assert len(lines) == 1 and "apt-get install -y bubblewrap" in lines[0], r.stdout
+
+
+def test_autograder_check_on_a_grader_machine_is_sandboxed(course, tmp_path):
+    import nbformat
+
+    notebook = course / "submitted" / "alice" / "ps1" / "ps1.ipynb"
+    nb = nbformat.read(notebook, as_version=4)
+    outside = tmp_path / "written-by-alice.txt"
+    nb.cells.append(nbformat.v4.new_code_cell(f"open({str(outside)!r}, 'w').write('x')"))
+    nbformat.write(nb, notebook)
+    r = subprocess.run([str(BIN / "autograder"), "check", str(notebook), "--timeout", "20"], cwd=course,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "total: 10/10" in r.stdout, r.stdout[-3000:]
+    assert not outside.exists()  # the kernel ran in the sandbox: its /tmp is private
+    r = subprocess.run([str(BIN / "autograder"), "check", str(notebook)], cwd=course, env=without_bwrap(tmp_path),
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "apt-get install -y bubblewrap" in r.stdout, r.stdout
