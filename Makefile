@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench bench-grading pins clean system-packages-demo system-packages-test
+.PHONY: demo test test-fast bench bench-grading bench-regrade pins clean system-packages-demo system-packages-test
 
 # Grading kernels run under bubblewrap; the tests also drive Chromium and start a private PostgreSQL server.
 DEMO_PACKAGES := bubblewrap
@@ -47,6 +47,10 @@ bench: $(STAMP)
 # Class grading: serial nbgrader autograde vs autograder grade --jobs 2 vs Dask, same run (about 10 min).
 bench-grading: $(STAMP)
 	$(PY) benchmarks/bench_grading.py --count 200
+
+# Regrading a class of 200 after a spec change (no kernels) vs autograding it again, same run (a few minutes).
+bench-regrade: $(STAMP)
+	$(PY) benchmarks/bench_regrade.py --count 200
 
 # Re-pin: resolve requirements.txt afresh and write the full transitive set.
 pins:

@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "demo": "demo",
     "build": "build",
     "grade": "grade",
+    "regrade": "regrade",
 }
 
 

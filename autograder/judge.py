@@ -79,7 +79,7 @@ def own_reference_target(target: Target, own, *, simplified_size=False) -> Targe
     """``target``'s points with the values of the product of ``own`` (answers, as text or sympy) there.
 
     With ``simplified_size`` the size an answer may have and still count as simplified is the larger of the
-    reference's and that of the own product once simplified (a wrong product may simplify less far).
+    reference's and that of the own product, as given or cancelled (a wrong product may simplify less far).
     """
     names = target.names.without_forbid()
     parts = [parse_expression(part, names) for part in own]
@@ -89,9 +89,13 @@ def own_reference_target(target: Target, own, *, simplified_size=False) -> Targe
         product = combine("*", product, part) if matrix else product * part
     ops = target.ops
     if simplified_size and not isinstance(product, sympy.MatrixBase):
-        ops = max(ops, target.size(sympy.simplify(product)))
-    return Target(target.names, target.points, sample(product, target.points), target.depends_on(product), ops,
-                  (), target.definitions, target.expand(product))
+        ops = max(ops, min(target.size(product), target.size(sympy.cancel(product))))
+    own = Target(target.names, target.points, sample(product, target.points), target.depends_on(product), ops,
+                 (), target.definitions, target.expand(product))
+    # the factors diagnosis tries depend only on the names and points: reuse the reference's, computed once
+    own.__dict__["candidate_factors"] = target.candidate_factors
+    own.__dict__["matrix_factors"] = target.matrix_factors
+    return own
 
 
 def _key(value):

@@ -13,6 +13,8 @@ from __future__ import annotations
 import ast
 import hashlib
 import html
+import json
+from functools import lru_cache
 from pathlib import Path
 
 from nbformat.v4 import new_output
@@ -31,6 +33,7 @@ from .scoring import StepResult, earlier_answers, no_answer, score_answer
 
 METADATA_KEY = "autograder"  # cell.metadata[METADATA_KEY] holds the verdict for formgrader and tests
 KERNEL_KEY = "kernel_outputs"  # ...and what the kernel recorded in the cell, so `autograder regrade` needs no kernel
+INPUTS_KEY = "judged_inputs"  # ...and a hash of everything the verdict depends on, so regrading re-judges only changes
 
 
 class JudgeAnswers(NbGraderPreprocessor):
@@ -69,7 +72,9 @@ def judge_notebook(nb, path, submitter: str, *, recorded_in_metadata=False) -> d
 
     The answers are the kernel's outputs of each check cell (autograding), or, with ``recorded_in_metadata``,
     the copy of them this function kept in the cell's metadata when it last judged the notebook (regrading:
-    no kernel runs). Autograding never reads that metadata, so a student cannot plant answers in it.
+    no kernel runs). Autograding never reads that metadata, so a student cannot plant answers in it. Regrading
+    keeps a verdict whose inputs (the step as the spec now has it, the answer, the earlier answers follow-through
+    uses, the judging code) hash to what they were: judging them again would give the same verdict.
     """
     if is_quiz_spec(path):
         lookup = _quiz_lookup(QuizSpec.from_file(path), submitter)
@@ -85,13 +90,15 @@ def judge_notebook(nb, path, submitter: str, *, recorded_in_metadata=False) -> d
         kernel = (list(cell.metadata.get(METADATA_KEY, {}).get(KERNEL_KEY, [])) if recorded_in_metadata
                   else kernel_outputs(cell))
         objection = static_objection(nb, info, index)
+        inputs = None
         if objection:
             result = no_answer(info, objection)
         else:
-            answer, result = judge(kernel, answer_cells, results)
+            previous = cell.metadata.get(METADATA_KEY, {}) if recorded_in_metadata else {}
+            answer, result, inputs = judge(kernel, answer_cells, results, previous)
             results[recorded_id] = (answer, result)
         judged[recorded_id] = result
-        _write_verdict(cell, result, kernel)
+        _write_verdict(cell, result, kernel, inputs)
     nb.metadata.setdefault(METADATA_KEY, {})["spec_sha256"] = spec_hash(path)
     _scrub_after_unsafe_code(nb)
     return judged
@@ -131,8 +138,9 @@ def _step_lookup(spec: Spec):
     def lookup(step_id):
         info, reference = grading_step(spec, spec.step(step_id))
 
-        def judge(kernel, answer_cells, results):
-            return _judge_step(info, reference, engine, kernel, answer_cells.get(f"{step_id}-answer"), results)
+        def judge(kernel, answer_cells, results, previous):
+            return _judge_step(info, reference, engine, kernel, answer_cells.get(f"{step_id}-answer"), results,
+                               previous)
         return info, judge
     return lookup
 
@@ -142,27 +150,41 @@ def _quiz_lookup(quiz: QuizSpec, submitter: str):
     def lookup(qid):
         question = quiz.question(qid)
 
-        def judge(kernel, answer_cells, results):
+        def judge(kernel, answer_cells, results, previous):
             note = (_error_note(answer_cells.get(f"{qid}-answer"), "your answer cell")
                     or _error_note(answer_cells.get("student_id-answer"), "your student id cell")
                     or _error_note({"outputs": kernel}, "the check cell"))
-            return None, judge_question(question, {"outputs": kernel}, submitter, note)
+            return None, judge_question(question, {"outputs": kernel}, submitter, note), None
         return {"id": qid, "title": qid, "points": question.points}, judge
     return lookup
 
 
-def _judge_step(info, reference, engine, kernel, answer_cell, results):
+def _judge_step(info, reference, engine, kernel, answer_cell, results, previous):
     """The last answer the kernel recorded for the step, scored against ``reference`` (with follow-through
-    from the earlier ``results``)."""
+    from the earlier ``results``), and the hash of those inputs; ``previous`` is kept if they hash the same."""
     recorded = [o for o in kernel if o.get("output_type") == "display_data"
                 and o.get("data", {}).get(ANSWER_MIME, {}).get("step") == info["id"]]
     if not recorded:
         note = _error_note(answer_cell, "your answer cell") or _error_note({"outputs": kernel}, "the check cell")
         return None, no_answer(info, "No answer recorded: the cell did not run, raised an error, or the kernel "
-                                     "died or timed out" + note + ".")
+                                     "died or timed out" + note + "."), None
     answer = recorded[-1]["data"][ANSWER_MIME].get("answer")
-    return answer, score_answer(info, answer, reference=reference, engine=engine,
-                                earlier=earlier_answers(info, results))
+    earlier = earlier_answers(info, results)
+    inputs = hashlib.sha256(json.dumps([_judging_code(), info, reference, engine, answer, earlier], sort_keys=True,
+                                       default=str).encode()).hexdigest()
+    if previous.get(INPUTS_KEY) == inputs:
+        return answer, StepResult.from_dict(previous), inputs
+    return answer, score_answer(info, answer, reference=reference, engine=engine, earlier=earlier), inputs
+
+
+@lru_cache(maxsize=1)
+def _judging_code() -> str:
+    """A hash of the judging code (the engine and the scoring rules): a new version judges everything again."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(package.glob("*.py")) + [package / "nbgrader" / "scoring.py"]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def recorded_step(cell) -> str | None:
@@ -211,7 +233,7 @@ def _error_note(cell, where: str) -> str:
     return f" ({where}: {ename}: {evalue})" if evalue else f" ({where}: {ename})"
 
 
-def _write_verdict(cell, result: StepResult, kernel: list) -> None:
+def _write_verdict(cell, result: StepResult, kernel: list, inputs: str | None = None) -> None:
     """Outputs nbgrader scores correctly, plus an HTML view with the answer as math for the feedback page;
     the metadata keeps the verdict and what the kernel recorded."""
     outputs = [new_output("display_data", data={"text/html": result_html(result), "text/plain": _summary(result)})]
@@ -227,6 +249,8 @@ def _write_verdict(cell, result: StepResult, kernel: list) -> None:
                                   traceback=[f"{result.title}: {html.unescape(result.feedback)}{shown}"]))
     cell.outputs = outputs
     cell.metadata[METADATA_KEY] = dict(result.to_dict(), **{KERNEL_KEY: kernel})
+    if inputs:
+        cell.metadata[METADATA_KEY][INPUTS_KEY] = inputs
 
 
 def _summary(r: StepResult) -> str:

@@ -193,7 +193,7 @@ def test_judging_again_from_the_kept_answers_gives_the_same_verdicts_without_a_k
     before = {c.metadata["nbgrader"]["grade_id"]: c.metadata["autograder"] for c in nb.cells if "autograder" in c.metadata}
     again = judge_notebook(nb, REPO / "source" / "ps1" / "ps1.spec.toml", "s", recorded_in_metadata=True)
     assert {f"{k}-check": v.to_dict() for k, v in again.items()} == \
-        {k: {f: x for f, x in v.items() if f != "kernel_outputs"} for k, v in before.items()}
+        {k: {f: x for f, x in v.items() if f not in ("kernel_outputs", "judged_inputs")} for k, v in before.items()}
     assert _grades(nb) == {"dL_da": 0, "da_dz": 2, "dL_dz_chain": 2, "dL_dz": 2, "simplify_dL_da": 2}
 
 
@@ -204,3 +204,24 @@ def test_answers_planted_in_a_check_cells_metadata_are_never_read_when_autogradi
     nb = _judge(nb)
     assert _grades(nb)["da_dz"] == 0
     assert _cell(nb, "da_dz-check").metadata["autograder"]["kernel_outputs"] == []
+
+
+def test_regrading_judges_again_only_the_steps_whose_inputs_changed(tmp_path, monkeypatch):
+    """A changed reference re-judges its step (and the steps whose earlier answers it changes); the rest keep
+    their verdicts without an engine call."""
+    import autograder.nbgrader.judge as judge_module
+
+    nb = _judge(_notebook(CAROL))
+    judged = []
+    real = judge_module.score_answer
+    monkeypatch.setattr(judge_module, "score_answer", lambda info, *a, **k: judged.append(info["id"]) or real(
+        info, *a, **k))
+    spec = tmp_path / "ps1.spec.toml"
+    text = (REPO / "source" / "ps1" / "ps1.spec.toml").read_text()
+    spec.write_text(text)
+    judge_module.judge_notebook(nb, spec, "s", recorded_in_metadata=True)
+    assert judged == []
+    spec.write_text(text.replace('reference = "a - y"\nsame_as', 'reference = "y - a"\nsame_as'))
+    results = judge_module.judge_notebook(nb, spec, "s", recorded_in_metadata=True)
+    assert judged == ["dL_dz"]
+    assert (results["dL_dz"].points, results["dL_dz"].diagnosis) == (2.0, None)  # carol's y - a, now right outright
