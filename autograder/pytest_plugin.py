@@ -86,11 +86,23 @@ class AssignmentNotebook(pytest.File):
         if self._error is not None:  # a run that could not happen is not retried for every step
             raise self._error
         if self._report is None:
-            from autograder.commands.check import check_notebook
+            from autograder.commands.check import check_notebook, on_grader_machine
 
+            # As `autograder check`: inside a course that holds a gradebook or submissions the kernel runs in the
+            # grading sandbox, and without one the notebook is not run (`autograder check --unsandboxed` is the
+            # explicit opt-out; pytest offers none).
+            sandboxed = on_grader_machine(self.path)
+            if sandboxed:
+                from autograder.sandbox import sandbox_problem
+
+                problem = sandbox_problem()
+                if problem:
+                    self._error = NotebookNotRun(f"Not run: this notebook is in a course on a grader machine and "
+                                                 f"its kernel must be sandboxed, but {problem}")
+                    raise self._error
             try:
-                self._report = _without_kernel_logs(
-                    lambda: check_notebook(self.path, timeout=self.config.getoption("autograder_timeout")))
+                self._report = _without_kernel_logs(lambda: check_notebook(
+                    self.path, timeout=self.config.getoption("autograder_timeout"), sandboxed=sandboxed))
             except Exception as error:
                 self._error = error
                 raise

@@ -152,3 +152,43 @@ def test_pytest_options_behave_as_usual_on_a_notebook(pytester):
     assert first.ret == 1
     first.stdout.fnmatch_lines(["*∂L/∂a: 0/2 points", "Keep the minus sign in front of the whole loss*",
                                 "FAILED *ps1.ipynb::dL_da - ∂L/∂a: 0/2 points"])
+
+
+def _in_a_course(root: Path, student_id: str) -> Path:
+    """A grader's course folder (nbgrader_config.py, a gradebook) with the demo student's notebook submitted."""
+    root.mkdir()
+    (root / "nbgrader_config.py").write_text("c = get_config()\n")
+    (root / "gradebook.db").write_bytes(b"")
+    return filled_release(root / "submitted", ASSIGNMENT, student_id)
+
+
+def test_on_a_grader_machine_without_the_sandbox_the_notebook_is_not_run(pytester, monkeypatch):
+    import autograder.commands.check
+    import autograder.sandbox
+
+    runs = []
+    monkeypatch.setattr(autograder.commands.check, "check_notebook", lambda *a, **k: runs.append(k))
+    monkeypatch.setattr(autograder.sandbox, "sandbox_problem", lambda: "bubblewrap (bwrap) is not installed")
+    notebook = _in_a_course(pytester.path / "course", "carol")
+    result = pytester.runpytest(str(notebook), TIMEOUT)
+    result.assert_outcomes(failed=len(STEP_IDS))
+    result.stdout.fnmatch_lines(["Not run: this notebook is in a course on a grader machine and its kernel must be "
+                                 "sandboxed, but bubblewrap (bwrap) is not installed"])
+    assert runs == []
+
+
+@pytest.mark.e2e
+def test_on_a_grader_machine_the_notebook_runs_in_the_grading_sandbox(pytester, monkeypatch):
+    """As `autograder check`: a notebook inside a course that holds a gradebook runs sandboxed (bubblewrap is
+    installed for the test suite), with the same results."""
+    import autograder.commands.check
+
+    real, calls = autograder.commands.check.check_notebook, []
+    monkeypatch.setattr(autograder.commands.check, "check_notebook",
+                        lambda path, **options: calls.append(options) or real(path, **options))
+    notebook = _in_a_course(pytester.path / "course", "carol")
+    result = pytester.runpytest(str(notebook), TIMEOUT, "-p", "no:cacheprovider")
+    carol = next(s for s in STUDENTS if s.id == "carol")
+    result.assert_outcomes(passed=sum(p == 2 for p in carol.expected.values()),
+                           failed=sum(p < 2 for p in carol.expected.values()))
+    assert [c["sandboxed"] for c in calls] == [True]
