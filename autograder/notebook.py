@@ -74,7 +74,7 @@ class NumpyStandIn:
         self._name = name
 
     def __getattr__(self, attr):
-        from autograder.parse import _namespace_function
+        from autograder.parse import numpy_name
 
         if attr.startswith("_"):
             raise AttributeError(attr)
@@ -83,7 +83,7 @@ class NumpyStandIn:
         if attr in matrices.NOT_UNDER_NAMESPACE:
             raise AttributeError(f"{self._name}.{attr} is a reduction in numpy, not the larger of two values: "
                                  f"write {matrices.NOT_UNDER_NAMESPACE[attr]}")
-        known = _namespace_function(attr)
+        known = numpy_name(attr)
         if known is None:
             raise AttributeError(f"{self._name}.{attr}: {self._name} here is the notebook's symbolic stand-in for "
                                  f"numpy, with exp, log, tanh, dot, matmul, sum, mean, power, square, where, maximum, "

@@ -393,7 +393,7 @@ def _check_attribute(owner: str | None, attr: str, start: int) -> None:
         if attr in NOT_UNDER_NAMESPACE:
             raise ParseError("unknown_name", f"'{owner}.{attr}' at column {start + 1} is a reduction in numpy, not the "
                              f"larger of two values: write {NOT_UNDER_NAMESPACE[attr]}", start + 1)
-        if _namespace_function(attr) is None and attr not in ("pi", "e"):
+        if numpy_name(attr) is None and attr not in ("pi", "e"):
             raise ParseError("unknown_name", f"unknown function '{owner}.{attr}' at column {start + 1} — use "
                              f"{owner}.exp, {owner}.log, {owner}.dot, {owner}.sum, … (known functions only)", start + 1)
         return
@@ -401,7 +401,7 @@ def _check_attribute(owner: str | None, attr: str, start: int) -> None:
         raise ParseError("syntax_error", f"'.{attr}' at column {start + 1}: {ATTRIBUTE_RULE}", start + 1)
 
 
-def _namespace_function(attr: str):
+def numpy_name(attr: str):
     """The name we know ``np.attr`` by (``np.maximum`` is our max), or None."""
     name = NUMPY_ALIASES.get(attr, attr)
     if attr in NOT_UNDER_NAMESPACE:
@@ -516,7 +516,7 @@ class _Builder:
         if isinstance(func, ast.Name):
             return func.id
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in NAMESPACES:
-            name = _namespace_function(func.attr)
+            name = numpy_name(func.attr)
             if name is not None:
                 return name
             _check_attribute(func.value.id, func.attr, (_column_of(self.text, func.attr) or 1) - 1)
