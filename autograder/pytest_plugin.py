@@ -65,12 +65,12 @@ def assignment_steps(notebook: Path) -> list[tuple[str, str, float]] | None:
                   if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
     except (OSError, ValueError, AttributeError, KeyError, TypeError):
         graded = []
-    in_notebook = [s for s in graded if s in steps]
-    if not in_notebook and not named_alike:
+    if not any(s in steps for s in graded) and not named_alike:
         return None
-    # The order `autograder check` reports in: the notebook's, then steps whose cells were deleted.
-    order = in_notebook + [s for s in steps if s not in in_notebook]
-    return [(s, steps[s].get("title") or steps[s].get("id", s), float(steps[s]["points"])) for s in order]
+    from autograder.commands.check import step_order
+
+    return [(s, steps[s].get("title") or steps[s].get("id", s), float(steps[s]["points"]))
+            for s in step_order(graded, steps)]
 
 
 class AssignmentNotebook(pytest.File):

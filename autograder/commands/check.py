@@ -136,7 +136,7 @@ def check_notebook(path, *, timeout: float = 30.0, sandboxed: bool = False) -> R
     data = json.loads(checks[0].read_text(encoding="utf-8"))
     steps = data["steps"] if "steps" in data else data["questions"]  # a quiz: format checks per question
     in_notebook = [c.metadata.get("nbgrader", {}).get("grade_id", "").removesuffix("-check") for c in nb.cells]
-    order = [s for s in in_notebook if s in steps] + [s for s in steps if s not in in_notebook]
+    order = step_order(in_notebook, steps)
     results = []
     for step_id in order:
         info = steps[step_id]
@@ -149,3 +149,12 @@ def check_notebook(path, *, timeout: float = 30.0, sandboxed: bool = False) -> R
             why = errors.get(step_id, "its check cell did not run")
             results.append(no_answer(info, f"No result: {why}."))
     return Report(results, problems)
+
+
+def step_order(in_notebook, steps) -> list:
+    """The order steps are reported in: as their cells stand in the notebook, then steps whose cells are gone.
+
+    >>> step_order(["intro", "b", "a"], {"a": {}, "b": {}, "c": {}})
+    ['b', 'a', 'c']
+    """
+    return [s for s in in_notebook if s in steps] + [s for s in steps if s not in in_notebook]
