@@ -14,6 +14,7 @@ local check, and no message prints the reference.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Callable
 
 import mpmath
@@ -90,6 +91,9 @@ def _nice(c) -> str:
     with mpmath.workdps(DIGITS):
         if abs(mpmath.im(c)) > abs(c) * mpmath.mpf("1e-20"):
             return mpmath.nstr(c, 6)
+        simple = Fraction(float(mpmath.re(c))).limit_denominator(1000)  # most factors are 2, -1/2, 3/4: no search
+        if abs(simple - float(mpmath.re(c))) <= 1e-12 * max(1, abs(float(mpmath.re(c)))):
+            return show(sympy.Rational(simple.numerator, simple.denominator))
         guess = sympy.nsimplify(float(mpmath.re(c)), [sympy.pi, sympy.E], tolerance=1e-12, rational=False)
         return show(guess) if len(str(guess)) < 12 else mpmath.nstr(mpmath.re(c), 6)
 

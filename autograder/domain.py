@@ -163,7 +163,7 @@ def _is_interval(rng) -> bool:
 
 
 def _uniform(rng: random.Random):
-    return mpmath.mpf(rng.getrandbits(136)) / mpmath.mpf(2) ** 136
+    return mpmath.ldexp(mpmath.mpf(rng.getrandbits(136)), -136)  # the same number as n / 2**136, exactly
 
 
 def _draw(rng: random.Random, spec):

@@ -181,7 +181,7 @@ def real_points(reference, domain: Domain, count: int, salt: str) -> tuple[list,
     defined = any(v is not None for v in values.values)
     for region in REGIONS if free else ():
         wider = replace(domain, ranges=domain.ranges + tuple((name, region) for name in free))
-        candidates = wider.points(count * 4, f"{salt}|real|{region}")
+        candidates = wider.points(count * 8, f"{salt}|real|{region}")  # enough that a half or a quarter will do
         found = [(p, v) for p, v in zip(candidates, sample(reference, candidates).values) if v is not None]
         defined = defined or bool(found)
         found = [(p, v) for p, v in found if _real(v)]

@@ -83,3 +83,16 @@ def test_no_domain_means_where_the_reference_is_real_and_nowhere_defined_is_the_
     assert not judge("x", "sqrt(x^2)").accepted
     with pytest.raises(DomainError):
         judge("x", "log(0*x)")
+
+
+def test_grading_reads_the_steps_own_name_as_the_expression():
+    from autograder import reference_samples
+    from autograder.nbgrader.scoring import score_answer
+
+    step = {"id": "dL_dz", "variable": "dL_dz", "title": "dL/dz", "points": 2}
+    engine = {"domain": {"a": (0, 1), "y": (0, 1)}}
+    assert score_answer(step, "dL_dz = a - y", reference="a - y", engine=engine).points == 2
+    samples = reference_samples("a - y", **engine)
+    assert score_answer(step, "dL_dz = a - y", samples=samples).points == 2
+    other = score_answer(step, "dL_da = a - y", reference="a - y", engine=engine)
+    assert other.points == 0 and "write only the expression" in other.feedback
