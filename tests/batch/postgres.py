@@ -1,9 +1,14 @@
-"""A real PostgreSQL server for tests: initdb into a temporary folder, listen on loopback, stop at the end."""
+"""A real PostgreSQL server for tests: initdb into a temporary folder, listen on loopback, stop at the end.
+
+Its role has a random password (scram-sha-256 for every connection, no trust authentication), as a gradebook
+server should: the URL carries it.
+"""
 
 from __future__ import annotations
 
 import glob
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -47,12 +52,21 @@ def postgres_server(database: str = "gradebook"):
     def run(*cmd, **kw):
         return subprocess.run([*as_user, *cmd], check=True, capture_output=True, text=True, timeout=120, **kw)
 
-    run(os.path.join(bindir, "initdb"), "-D", data, "-U", "grader", "--auth=trust", "-E", "UTF8")
+    password = secrets.token_urlsafe(16)
+    pwfile = os.path.join(base, "pwfile")
+    with open(pwfile, "w") as f:
+        f.write(password + "\n")
+    if as_user:
+        shutil.chown(pwfile, "postgres")
+    run(os.path.join(bindir, "initdb"), "-D", data, "-U", "grader", "--auth=scram-sha-256", f"--pwfile={pwfile}",
+        "-E", "UTF8")
+    os.remove(pwfile)
     run(os.path.join(bindir, "pg_ctl"), "-D", data, "-l", os.path.join(base, "log"), "-w", "-t", "60", "start",
         "-o", f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off")
     try:
-        run(os.path.join(bindir, "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "grader", database)
-        yield f"postgresql://grader@127.0.0.1:{port}/{database}"
+        run(os.path.join(bindir, "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "grader", database,
+            env={**os.environ, "PGPASSWORD": password})
+        yield f"postgresql://grader:{password}@127.0.0.1:{port}/{database}"
     finally:
         subprocess.run([*as_user, os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"],
                        capture_output=True, timeout=60)

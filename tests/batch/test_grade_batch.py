@@ -106,6 +106,12 @@ def test_postgresql_gradebook(course):
     from .postgres import postgres_server
 
     with postgres_server() as url:
+        import sqlalchemy
+
+        password = sqlalchemy.engine.make_url(url).password  # the role has a password: no trust auth
+        anonymous = url.replace(f":{password}@", "@")
+        with pytest.raises(sqlalchemy.exc.OperationalError, match="password"):
+            sqlalchemy.create_engine(anonymous).connect()
         nbgrader(course, "generate_assignment", "hw", "--force", f"--CourseDirectory.db_url={url}")
         r = autograder(course, "grade", "hw", "--jobs", "3", "--db-url", url)
         assert r.returncode == 0, r.stdout + r.stderr
@@ -174,3 +180,34 @@ def test_solutions_short_of_full_marks_stop_the_batch(course):
     assert "the solutions of hw score 0/3" in r.stdout and "nothing was graded" in r.stdout
     assert "test_two" in r.stdout  # the cell that lost the points
     assert gradebook_scores(course) == {}
+
+
+def _self_signed(folder) -> tuple[str, str]:
+    """A certificate (its own CA) and key for 127.0.0.1, made with openssl."""
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+def test_dask_cluster_secured_with_tls(course, tmp_path):
+    """The README's cluster: Dask's own TLS (distributed.Security, require_encryption), the grader's client
+    credentials in Dask's config; a client without them is refused."""
+    from distributed import Client, LocalCluster, Security
+
+    cert, key = _self_signed(tmp_path)
+    security = Security(tls_ca_file=cert, tls_scheduler_cert=cert, tls_scheduler_key=key, tls_worker_cert=cert,
+                        tls_worker_key=key, tls_client_cert=cert, tls_client_key=key, require_encryption=True)
+    env = {**ENV, "DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION": "True",
+           "DASK_DISTRIBUTED__COMM__TLS__CA_FILE": cert,
+           "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT": cert, "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY": key}
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      host="127.0.0.1", protocol="tls://", security=security) as cluster:
+        assert cluster.scheduler_address.startswith("tls://")
+        with pytest.raises(Exception):
+            Client(cluster.scheduler_address.replace("tls://", "tcp://"), timeout="5s")  # no plain TCP
+        r = subprocess.run([str(BIN / "autograder"), "grade", "hw", "--scheduler", cluster.scheduler_address],
+                           cwd=course, env=env, capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stdout + r.stderr
+    assert gradebook_scores(course) == EXPECTED
