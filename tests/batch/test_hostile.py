@@ -1,11 +1,15 @@
 """The hostile corpus: every attack gets its expected score and a message, the batch completes,
-nobody else's grade moves, and nothing is written outside the course."""
+nobody else's grade moves, nothing is written outside the course, and no connection from student code
+reaches anything. The attacks the sandbox alone stops (h48 on) are graded again on a Dask cluster, into a
+PostgreSQL gradebook, whose ports they try to reach."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
+import threading
 import sys
 import tomllib
 from pathlib import Path
@@ -20,14 +24,16 @@ pytestmark = pytest.mark.e2e
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "hostile" / "ps1.toml"
 STEPS = ("dL_da", "da_dz", "dL_dz_chain", "dL_dz", "simplify_dL_da")
 CONTROLS = ("alice", "bob")  # demo students graded beside the attacks and alone
+SANDBOX_ATTACKS = "h48"  # from this id on, attacks the static scan does not see: also graded on the Dask path
 
 
-def load_corpus(outside: Path):
+def load_corpus(outside: Path, ports=()):
     data = tomllib.loads(CORPUS.read_text(encoding="utf-8"))
     students = []
     for entry in data["student"]:
         answers = {**data["correct"], **entry.get("answers", {})}
-        answers = {k: v.strip("\n").replace("{outside}", str(outside / entry["id"])) for k, v in answers.items()}
+        answers = {k: v.strip("\n").replace("{outside}", str(outside / entry["id"])).replace("{ports}", repr(list(ports)))
+                   for k, v in answers.items()}
         expected = {step: 2.0 for step in STEPS} | {k: float(v) for k, v in entry.get("expected", {}).items()}
         students.append((Student(id=entry["id"], about=entry.get("about", ""), answers=answers,
                                  edits=dict(entry.get("edits", {})), expected=expected),
@@ -75,11 +81,37 @@ def write(course: Path, release_nb, student: Student, how=None) -> None:
     mutate(folder / f"{ASSIGNMENT}.ipynb", how)
 
 
-def grade(course: Path):
+def grade(course: Path, *args):
     exe = Path(sys.executable).with_name("autograder")
     env = dict(os.environ, PATH=f"{exe.parent}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.run([str(exe), "grade", ASSIGNMENT, "--jobs", "2", "--cell-timeout", "5"], cwd=course,
+    return subprocess.run([str(exe), "grade", ASSIGNMENT, "--jobs", "2", "--cell-timeout", "5", *args], cwd=course,
                           env=env, capture_output=True, text=True, timeout=900)
+
+
+def scores_in(db_url: str) -> dict:
+    """{student: {step: points}} in the gradebook at ``db_url`` (read_scores reads a course's SQLite file)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url) as gb:
+        return {sub.student.id: {g.name.removesuffix("-check"): g.score for g in sub.notebooks[0].grades}
+                for sub in gb.assignment_submissions(ASSIGNMENT)}
+
+
+class Listener:
+    """A TCP port on 127.0.0.1 that records every connection it accepts."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.accepted = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                self.accepted.append(self.sock.accept()[1])
+            except OSError:
+                return
 
 
 @pytest.fixture(scope="module")
@@ -99,19 +131,44 @@ def graded(tmp_path_factory):
         write(alone, release_nb, s)
     assert grade(alone).returncode == 0
 
-    course = prepare_course(base / "course")
-    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
-    corpus = load_corpus(outside)
-    for student, how, _ in corpus:
-        write(course, release_nb, student, how)
-    for s in controls:
-        write(course, release_nb, s)
-    run = grade(course)
-    nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
+    from distributed import LocalCluster
+
+    from .postgres import postgres_server
+
+    listener = Listener()
+    with postgres_server() as db_url, LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                                   dashboard_address=None, host="127.0.0.1") as cluster:
+        from sqlalchemy.engine import make_url
+
+        scheduler_port = int(cluster.scheduler_address.rsplit(":", 1)[1])
+        ports = [listener.port, make_url(db_url).port, scheduler_port]
+        corpus = load_corpus(outside, ports)
+
+        course = prepare_course(base / "course")
+        nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+        for student, how, _ in corpus:
+            write(course, release_nb, student, how)
+        for s in controls:
+            write(course, release_nb, s)
+        run = grade(course)
+        nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
+
+        # the attacks only the sandbox stops, again on the Dask cluster, into the PostgreSQL gradebook
+        on_dask = prepare_course(base / "dask")
+        nbgrader(on_dask, "generate_assignment", ASSIGNMENT, "--force", f"--CourseDirectory.db_url={db_url}")
+        sandbox_attacks = [(s, how, phrases) for s, how, phrases in corpus if s.id >= SANDBOX_ATTACKS]
+        for student, how, _ in sandbox_attacks:
+            write(on_dask, release_nb, student, how)
+        for s in controls:
+            write(on_dask, release_nb, s)
+        dask_run = grade(on_dask, "--scheduler", cluster.scheduler_address, "--db-url", db_url)
+        dask_scores = scores_in(db_url)
+    listener.sock.close()
     created = {p for p in set(base.rglob("*")) - before_outside
-               if not (p.is_relative_to(base / "course") or p.is_relative_to(base / "alone"))}
+               if not any(p.is_relative_to(base / name) for name in ("course", "alone", "dask"))}
     return dict(run=run, scores=read_scores(course), alone=read_scores(alone), corpus=corpus, course=course,
-                created=created, outside=outside)
+                created=created, outside=outside, dask_run=dask_run, dask_scores=dask_scores,
+                sandbox_attacks=sandbox_attacks, accepted=listener.accepted, on_dask=on_dask)
 
 
 def test_corpus_is_large():
@@ -125,7 +182,7 @@ def test_the_batch_completes(graded):
     assert set(graded["scores"]) == every, run.stdout[-3000:]
 
 
-@pytest.mark.parametrize("index", range(47))
+@pytest.mark.parametrize("index", range(53))
 def test_each_attack_gets_its_expected_score(graded, index):
     student, how, _ = graded["corpus"][index]
     assert graded["scores"][student.id] == student.expected, student.about or student.id
@@ -158,3 +215,24 @@ def test_nothing_is_created_outside_the_course(graded):
     assert graded["created"] == set()
     assert list(graded["outside"].iterdir()) == []
     assert (graded["course"] / "source" / ASSIGNMENT / f"{ASSIGNMENT}.spec.toml").exists()  # h13 deleted nothing
+
+
+def test_no_connection_from_student_code_reaches_anything(graded):
+    assert graded["accepted"] == []  # the listener on the grader's 127.0.0.1 (PostgreSQL and Dask: see h50's score)
+
+
+def test_the_sandbox_attacks_score_the_same_on_dask(graded):
+    run = graded["dask_run"]
+    assert "Dask at" in run.stdout, run.stdout[-3000:]
+    for student, _, _ in graded["sandbox_attacks"]:
+        assert graded["dask_scores"].get(student.id) == student.expected, (student.id, run.stdout[-3000:])
+    for student in CONTROLS:
+        assert graded["dask_scores"][student] == graded["alone"][student]
+
+
+def test_every_submission_records_that_it_was_sandboxed(graded):
+    import json
+
+    for course in (graded["course"], graded["on_dask"]):
+        for mark in course.glob(f"autograded/*/{ASSIGNMENT}/.autograder-graded.json"):
+            assert json.loads(mark.read_text())["sandbox"].startswith("bubblewrap"), mark
