@@ -76,10 +76,9 @@ def judge_notebook(nb, path, submitter: str, *, recorded_in_metadata=False) -> d
     keeps a verdict whose inputs (the step as the spec now has it, the answer, the earlier answers follow-through
     uses, the judging code) hash to what they were: judging them again would give the same verdict.
     """
-    if is_quiz_spec(path):
-        lookup = _quiz_lookup(QuizSpec.from_file(path), submitter)
-    else:
-        lookup = _step_lookup(Spec.from_file(path))
+    digest = spec_hash(path)
+    spec = _read_spec(str(path), digest)
+    lookup = _quiz_lookup(spec, submitter) if isinstance(spec, QuizSpec) else _step_lookup(spec)
     checks, answer_cells = _answer_walk(nb)
     results, judged = {}, {}  # step id -> (recorded answer, StepResult) for follow-through; -> StepResult
     for index, cell, recorded_id in checks:
@@ -99,9 +98,15 @@ def judge_notebook(nb, path, submitter: str, *, recorded_in_metadata=False) -> d
             results[recorded_id] = (answer, result)
         judged[recorded_id] = result
         _write_verdict(cell, result, kernel, inputs)
-    nb.metadata.setdefault(METADATA_KEY, {})["spec_sha256"] = spec_hash(path)
+    nb.metadata.setdefault(METADATA_KEY, {})["spec_sha256"] = digest
     _scrub_after_unsafe_code(nb)
     return judged
+
+
+@lru_cache(maxsize=8)
+def _read_spec(path: str, digest: str):
+    """The spec at ``path``, read once per version (``digest``) when a batch judges many notebooks against it."""
+    return QuizSpec.from_file(path) if is_quiz_spec(path) else Spec.from_file(path)
 
 
 def _answer_walk(nb):

@@ -225,3 +225,38 @@ def test_regrading_judges_again_only_the_steps_whose_inputs_changed(tmp_path, mo
     results = judge_module.judge_notebook(nb, spec, "s", recorded_in_metadata=True)
     assert judged == ["dL_dz"]
     assert (results["dL_dz"].points, results["dL_dz"].diagnosis) == (2.0, None)  # carol's y - a, now right outright
+
+
+def test_quiz_answers_are_judged_in_the_same_walk_and_kept_for_regrading():
+    """The quiz path: the instructor's own solutions, recorded as the kernel would, score full marks for the
+    instructor's id and zero for a submission under another id; judging again from metadata agrees."""
+    import ast
+
+    from autograder.authoring.quiz_build import INSTRUCTOR_ID, quiz_notebook
+    from autograder.authoring.quiz_spec import QuizSpec
+    from autograder.nbgrader.judge import judge_notebook
+
+    path = REPO / "source" / "quiz1" / "quiz1.spec.toml"
+    spec = QuizSpec.from_file(path)
+
+    def recorded_notebook():
+        nb = quiz_notebook(spec)
+        for cell in nb.cells:
+            gid = cell.metadata["nbgrader"]["grade_id"]
+            if gid.endswith("-check"):
+                qid = gid.removesuffix("-check")
+                answer_cell = _cell(nb, f"{qid}-answer")
+                solution = ast.literal_eval(answer_cell.source.split("### BEGIN SOLUTION")[1]
+                                            .split("### END SOLUTION")[0].strip())
+                cell.outputs = [new_output("display_data", data={ANSWER_MIME: {"step": qid, "answer": solution}}),
+                                new_output("display_data", data={ANSWER_MIME: {"step": "student_id",
+                                                                              "answer": INSTRUCTOR_ID}})]
+        return nb
+
+    mine = judge_notebook(recorded_notebook(), path, INSTRUCTOR_ID)
+    assert mine and all(r.points == r.max_points for r in mine.values())
+    nb = recorded_notebook()
+    other = judge_notebook(nb, path, "someone-else")
+    assert all(r.points == 0 for r in other.values())
+    again = judge_notebook(nb, path, "someone-else", recorded_in_metadata=True)
+    assert {k: r.to_dict() for k, r in again.items()} == {k: r.to_dict() for k, r in other.items()}
