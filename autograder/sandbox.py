@@ -108,6 +108,10 @@ def sandbox_command(kernel_cmd: list[str], workdir, root=None, bwrap: str = "bwr
             continue
         cmd += [*_reachable(path, bound), "--ro-bind", str(path), str(path)]
         bound.append(path)
+    # Jupyter's system-wide config folders may hold an nbgrader_config.py with the gradebook's URL and password
+    for config in _jupyter_config_dirs():
+        if any(_inside(config, b) for b in [Path("/etc"), Path("/usr"), *bound]):
+            cmd += ["--tmpfs", str(config)]
     # the working folder: a private, size-capped copy in which the submission's files are read-only
     cmd += [*_reachable(workdir, bound), *_private(size, str(workdir))]
     if workdir.is_dir():
@@ -125,6 +129,16 @@ def sandbox_command(kernel_cmd: list[str], workdir, root=None, bwrap: str = "bwr
         cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", sys.executable, "-c",
                 _BECOME.format(uid=run_as)]
     return cmd + list(kernel_cmd)
+
+
+def _jupyter_config_dirs() -> list[Path]:
+    """The existing folders jupyter_core reads system and environment config from (/etc/jupyter, …)."""
+    try:
+        from jupyter_core.paths import jupyter_config_path
+
+        return [Path(p).resolve() for p in jupyter_config_path() if os.path.isdir(p)]
+    except Exception:
+        return [Path(p) for p in ("/etc/jupyter", "/usr/local/etc/jupyter") if os.path.isdir(p)]
 
 
 def _reachable(path: Path, bound: list[Path]) -> list[str]:

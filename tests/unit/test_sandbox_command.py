@@ -101,3 +101,16 @@ def test_import_paths_come_from_the_kernels_interpreter(tmp_path, monkeypatch):
     env = {"PATH": str(Path(sys.executable).parent), "PYTHONPATH": str(other)}
     assert str(other) in sandbox.import_paths([Path(sys.executable).name], env)
     assert str(other) not in sandbox.import_paths([Path(sys.executable).name], {"PATH": env["PATH"]})
+
+
+def test_jupyters_config_folders_are_hidden(monkeypatch, tmp_path):
+    # /etc/jupyter/nbgrader_config.py may hold the gradebook's URL with its password
+    etc = tmp_path / "venv" / "etc" / "jupyter"
+    etc.mkdir(parents=True)
+    (etc / "nbgrader_config.py").write_text("c.CourseDirectory.db_url = 'postgresql://grader:secret@db/gb'\n")
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "venv"))
+    monkeypatch.setattr(sandbox, "_jupyter_config_dirs", lambda: [etc.resolve(), Path("/etc/jupyter")])
+    cmd = sandbox.sandbox_command(["python"], tmp_path / "course" / "autograded", tmp_path / "course")
+    assert mounted_as(cmd, tmp_path / "venv" / "lib") == "ro-bind"
+    assert mounted_as(cmd, etc / "nbgrader_config.py") == "tmpfs"
+    assert mounted_as(cmd, "/etc/jupyter/nbgrader_config.py") == "tmpfs"
