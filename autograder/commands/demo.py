@@ -45,12 +45,12 @@ def run(args) -> int:
     if unknown:
         console.print(f"error: no demo class for {', '.join(unknown)}; there is one for {', '.join(known)}")
         return 2
-    problem = sandbox_problem()
-    if problem and not args.unsandboxed:
-        console.print(f"error: {problem}", highlight=False, markup=False, soft_wrap=True)
+    missing = sandbox_problem()
+    if missing and not args.unsandboxed:
+        console.print(f"error: {missing}", highlight=False, markup=False, soft_wrap=True)
         return 2
-    if problem:  # opted out: the demo course's config says so, and every line of output too
-        console.print(f"[bold red]{UNSANDBOXED_BANNER}[/] ({problem})")
+    if missing:  # opted out: the demo course's config says so, and the output at its start and end
+        console.print(f"[bold red]{UNSANDBOXED_BANNER}[/] ({missing})")
         prepare_course(workdir)
         with open(workdir / "nbgrader_config.py", "a", encoding="utf-8") as config:
             config.write("\n# autograder demo --unsandboxed, on a machine without bubblewrap\n"
@@ -69,7 +69,7 @@ def run(args) -> int:
             console.print(f"{assignment} with nbgrader: {steps}", highlight=False)
             ok = ok and all(result["scores"].get(s.id, {}).get(k) == v
                             for s in result["students"] for k, v in s.expected.items())
-    if problem:
+    if missing:
         console.print(f"[bold red]{UNSANDBOXED_BANNER}[/]")
     console.print(f"total {time.monotonic() - started:.1f} s. Results kept in {workdir}: "
                   f"feedback/<student>/<assignment>/<assignment>.html, grades.csv, gradebook.db", highlight=False)
