@@ -73,7 +73,9 @@ class ResilientExecute(Execute):
             return cell, resources
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
-            self._explain_limits(cell, strays=self._end_strays())
+            # a cell that hit a limit ends in an error; looking for strays costs a scan of /proc (~50 ms)
+            failed = any(out.get("output_type") == "error" for out in cell.get("outputs", []))
+            self._explain_limits(cell, strays=self._end_strays() if failed else 0)
             return cell, resources
         except DeadKernelError:
             self._dead_at = index
