@@ -144,8 +144,9 @@ def _jupyter_config_dirs() -> list[Path]:
 def _reachable(path: Path, bound: list[Path]) -> list[str]:
     """The folders leading to ``path`` that bwrap creates, made traversable by anyone (it would make them 0700,
     which the kernel's unprivileged user could not cross). Folders of the system, /tmp, or of a path already
-    mounted exist as they are."""
-    steps = [a for a in path.parents if a != Path("/") and not _system(a) and not _inside(a, Path("/tmp"))
+    mounted exist as they are. Inside the private /tmp they are created too: a clone under /tmp (as CI makes) has
+    its venv there, and bwrap's own 0700 folders would hide it from the kernel's user."""
+    steps = [a for a in path.parents if a not in (Path("/"), Path("/tmp")) and not _system(a)
              and not any(_inside(a, b) for b in bound)]
     return [arg for a in reversed(steps) for arg in ("--perms", "0755", "--dir", str(a))]
 
