@@ -85,6 +85,7 @@ def regrade(config, assignment: str, students=None) -> Report:
                     report.skipped[student] = "no gradebook entry for this notebook: grade it first"
                     break
                 report.previous_hashes[student] = nb.metadata.get(METADATA_KEY, {}).get("spec_sha256")
+                before = _judged_state(nb)
                 results = judge_notebook(nb, path, student, recorded_in_metadata=True)
                 grades = {g.name: g for g in submitted.grades}
                 for step, result in results.items():
@@ -98,7 +99,8 @@ def regrade(config, assignment: str, students=None) -> Report:
                         report.changes.append(Change(student, nb_path.stem, step, grade.auto_score, result.points,
                                                      result.max_points, result.feedback, grade.manual_score))
                         grade.auto_score = result.points
-                nbformat.write(nb, nb_path)
+                if _judged_state(nb) != before:  # unchanged verdicts and spec: the file stays as it is
+                    nbformat.write(nb, nb_path)
             else:
                 report.regraded.append(student)
             gb.db.commit()
@@ -120,6 +122,13 @@ def _read_judged(paths) -> tuple[dict, str | None]:
             return {}, f"{nb_path.name} was graded before answers were kept for regrading: grade it again"
         notebooks[nb_path] = nb
     return notebooks, None
+
+
+def _judged_state(nb) -> list:
+    """What judging writes into a notebook: the spec's hash and each cell's verdict, outputs and points."""
+    return [nb.metadata.get(METADATA_KEY, {}).get("spec_sha256")] + [
+        (c.metadata.get(METADATA_KEY), c.get("outputs"), c.metadata.get("nbgrader", {}).get("points"))
+        for c in nb.cells if METADATA_KEY in c.metadata]
 
 
 def _set_points(nb, grade_id: str, points: float) -> None:
