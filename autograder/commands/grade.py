@@ -10,8 +10,8 @@ HELP = "autograde every submission of ASSIGNMENT with nbgrader, in parallel and 
 EXAMPLES = """examples:
   autograder grade ps1                      # all of submitted/*/ps1 on 2 local processes
   autograder grade ps1 --jobs 4 --students alice bob
-  autograder grade ps1 --db-url postgresql://grader@127.0.0.1:5432/gradebook
-  autograder grade ps1 --scheduler tcp://127.0.0.1:8786   # on a Dask cluster sharing this folder
+  autograder grade ps1 --db-url "postgresql://grader:$GRADEBOOK_PASSWORD@db.example:5432/gradebook"
+  autograder grade ps1 --scheduler tls://scheduler.example:8786   # a TLS-secured Dask cluster sharing this folder
 Interrupted (Ctrl-C, a crash), run the same command again: what was graded stays graded.
 Student code runs in a bubblewrap sandbox (apt-get install -y bubblewrap); before the class, the source
 notebook's solutions are graded the same way, and anything short of full marks stops the batch.
@@ -75,7 +75,7 @@ def run(args) -> int:
     if db_url.startswith("sqlite") and (args.scheduler or args.jobs > 2):
         # SQLite serialises writers, and its locks are not safe on a network file system that several machines share
         console.print(f"[yellow]note:[/] the gradebook is SQLite ({db_url}); with many writers, or workers on "
-                      "several machines, use PostgreSQL: --db-url postgresql://user@host:5432/gradebook")
+                      "several machines, use PostgreSQL: --db-url postgresql://user:password@host:5432/gradebook")
     where = f"Dask at {args.scheduler}" if args.scheduler else f"{args.jobs} local process(es)"
     limits = Limits(args.timeout, args.memory)
     if todo:
