@@ -42,15 +42,21 @@ def find_submissions(root, assignment: str, students=None) -> list[Submission]:
 
     A requested student with no submission is an error naming them, not a silent skip.
     """
-    base = Path(root) / "submitted"
+    found = students_with(Path(root) / "submitted", assignment, students, "submission of")
+    return [Submission(assignment, s) for s in found]
+
+
+def students_with(base: Path, assignment: str, students=None, what: str = "submission of") -> list[str]:
+    """The students with a ``base/<student>/<assignment>/`` folder, sorted; ``students`` limits the list, and a
+    requested student without one is an error naming them (``no <what> <assignment> for: …``)."""
     found = sorted(p.name for p in base.iterdir() if (p / assignment).is_dir()) if base.is_dir() else []
     if students:
         missing = sorted(set(students) - set(found))
         if missing:
-            raise FileNotFoundError(f"no submission of {assignment} for: {', '.join(missing)} "
+            raise FileNotFoundError(f"no {what} {assignment} for: {', '.join(missing)} "
                                     f"(looked in {base}/<student>/{assignment})")
         found = [s for s in found if s in set(students)]
-    return [Submission(assignment, s) for s in found]
+    return found
 
 
 def is_graded(root, sub: Submission) -> bool:

@@ -51,15 +51,10 @@ class Report:
 
 def autograded_students(coursedir, assignment: str, students=None) -> list[str]:
     """Students with an autograded copy of ``assignment``; a requested student without one is an error."""
-    base = Path(coursedir.root) / coursedir.autograded_directory
-    found = sorted(p.parent.name for p in base.glob(f"*/{assignment}") if p.is_dir())
-    if students:
-        missing = sorted(set(students) - set(found))
-        if missing:
-            raise FileNotFoundError(f"no autograded {assignment} for: {', '.join(missing)} (looked in "
-                                    f"{base}/<student>/{assignment}; grade them first)")
-        found = [s for s in found if s in set(students)]
-    return found
+    from autograder.grading.submissions import students_with
+
+    return students_with(Path(coursedir.root) / coursedir.autograded_directory, assignment, students,
+                         "autograded")
 
 
 def regrade(config, assignment: str, students=None) -> Report:
