@@ -16,7 +16,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 
-INSTALL = "apt-get install -y postgresql   (.ci/run does this when it is missing)"
+INSTALL = "apt-get install -y postgresql   (make test does this when it is missing)"
 
 
 def find_bindir() -> str:
