@@ -131,6 +131,8 @@ def read_scores(course, assignment=ASSIGNMENT) -> dict:
     """{student: {step: points}} from the course's gradebook (steps are grade cells named ``<step>-check``)."""
     from nbgrader.api import Gradebook
 
+    from autograder.authoring.cells import CHECK_SUFFIX
+
     scores = {}
     with Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}") as gb:
         for student in gb.students:
@@ -138,7 +140,7 @@ def read_scores(course, assignment=ASSIGNMENT) -> dict:
                 nb = gb.find_submission_notebook(assignment, assignment, student.id)
             except Exception:  # no submission from this student
                 continue
-            scores[student.id] = {g.name.removesuffix("-check"): g.score for g in nb.grades}
+            scores[student.id] = {g.name.removesuffix(CHECK_SUFFIX): g.score for g in nb.grades}
     return scores
 
 

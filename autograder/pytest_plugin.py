@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from autograder.authoring.cells import CHECK_SUFFIX
 from autograder.notebook import CHECKS_SUFFIX
 
-CHECK_SUFFIX = "-check"  # a step's graded cell is named "<step id>-check" by the build
 REPORTS = pytest.StashKey[dict]()  # notebook node id -> its Report, for the summary
 
 

@@ -26,7 +26,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 from autograder import reference_samples
 from autograder.matrices import element_names
 
-from .cells import SETUP_IMPORT, course_notebook, graded_cell as _cell
+from .cells import CHECK_SUFFIX, SETUP_IMPORT, course_notebook, graded_cell as _cell
 from .quiz_build import build_quiz
 from .quiz_spec import is_quiz_spec
 from .spec import Spec, Step
@@ -115,7 +115,7 @@ def source_notebook(spec: Spec) -> nbformat.NotebookNode:
         prompt = step.prompt.strip() + (f"\n\n*Hint:* {step.hint}" if step.hint else "")
         cells.append(_cell(new_markdown_cell(prompt), f"{step.id}-prompt"))
         cells.append(_cell(new_code_cell(_solution_source(spec, step)), f"{step.id}-answer", solution=True))
-        cells.append(_cell(new_code_cell(_check_source(step)), f"{step.id}-check", points=step.points))
+        cells.append(_cell(new_code_cell(_check_source(step)), f"{step.id}{CHECK_SUFFIX}", points=step.points))
     return course_notebook(cells)
 
 

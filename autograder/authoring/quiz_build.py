@@ -25,7 +25,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from autograder.quiz import Choice, Numeric
 
-from .cells import SETUP_IMPORT, course_notebook, graded_cell as _cell
+from .cells import CHECK_SUFFIX, SETUP_IMPORT, course_notebook, graded_cell as _cell
 from .quiz_spec import QuizSpec, public_question
 
 INSTRUCTOR_ID = "instructor"  # the id the source notebook's solutions are worked out for
@@ -66,7 +66,7 @@ def quiz_notebook(spec: QuizSpec) -> nbformat.NotebookNode:
                                          f"### BEGIN HIDDEN TESTS\n"
                                          f'record_answer("{q.id}", {q.id})\n'
                                          f'record_answer("student_id", student_id)\n'
-                                         f"### END HIDDEN TESTS"), f"{q.id}-check", points=q.points))
+                                         f"### END HIDDEN TESTS"), f"{q.id}{CHECK_SUFFIX}", points=q.points))
     return course_notebook(cells)
 
 

@@ -97,6 +97,7 @@ def check_notebook(path, *, timeout: float = 30.0, sandboxed: bool = False) -> R
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+    from autograder.authoring.cells import CHECK_SUFFIX
     from autograder.nbgrader.codescan import static_objection
     from autograder.nbgrader.scoring import StepResult, no_answer
     from autograder.notebook import CHECKS_SUFFIX, RESULT_MIME
@@ -120,7 +121,7 @@ def check_notebook(path, *, timeout: float = 30.0, sandboxed: bool = False) -> R
         problems.append(f"a cell ran longer than {timeout:g} s and could not be interrupted")
     shown, errors, objections = {}, {}, {}
     for index, cell in enumerate(nb.cells):
-        step_id = cell.metadata.get("nbgrader", {}).get("grade_id", "").removesuffix("-check")
+        step_id = cell.metadata.get("nbgrader", {}).get("grade_id", "").removesuffix(CHECK_SUFFIX)
         if step_id and cell.metadata["nbgrader"].get("grade"):
             objections[step_id] = index
         for out in cell.get("outputs", []):
@@ -135,7 +136,7 @@ def check_notebook(path, *, timeout: float = 30.0, sandboxed: bool = False) -> R
         return Report(list(shown.values()), problems)
     data = json.loads(checks[0].read_text(encoding="utf-8"))
     steps = data["steps"] if "steps" in data else data["questions"]  # a quiz: format checks per question
-    in_notebook = [c.metadata.get("nbgrader", {}).get("grade_id", "").removesuffix("-check") for c in nb.cells]
+    in_notebook = [c.metadata.get("nbgrader", {}).get("grade_id", "").removesuffix(CHECK_SUFFIX) for c in nb.cells]
     order = step_order(in_notebook, steps)
     results = []
     for step_id in order:

@@ -19,7 +19,8 @@ from nbgrader.api import MissingEntry
 from nbgrader.plugins.export import ExportPlugin
 from traitlets import Bool, Dict, Enum, Unicode
 
-CHECK_SUFFIX = "-check"  # the build names a step's graded cell "<step id>-check"
+from autograder.authoring.cells import CHECK_SUFFIX
+
 # As Canvas's own gradebook export writes them (canvas-lms lib/gradebook_exporter.rb); its importer reads a row
 # whose first cell matches /Points Possible/ as the assignments' points, not as a student (gradebook_importer.rb).
 CANVAS_STUDENT_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]

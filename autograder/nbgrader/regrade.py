@@ -17,6 +17,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.authoring.cells import CHECK_SUFFIX
+
 from .judge import KERNEL_KEY, METADATA_KEY, judge_notebook, spec_hash, spec_path
 
 
@@ -84,10 +86,10 @@ def regrade(config, assignment: str, students=None) -> Report:
                 results = judge_notebook(nb, path, student, recorded_in_metadata=True)
                 grades = {g.name: g for g in submitted.grades}
                 for step, result in results.items():
-                    grade = grades.get(f"{step}-check")
+                    grade = grades.get(f"{step}{CHECK_SUFFIX}")
                     if grade is None:
                         continue  # a check cell the gradebook does not know: nbgrader never scored it
-                    _set_points(nb, f"{step}-check", result.max_points)
+                    _set_points(nb, f"{step}{CHECK_SUFFIX}", result.max_points)
                     if grade.cell.max_score != result.max_points:
                         grade.cell.max_score = result.max_points
                     if grade.auto_score != result.points:
