@@ -182,14 +182,70 @@ def _judge_step(info, reference, engine, kernel, answer_cell, results, previous)
     return answer, score_answer(info, answer, reference=reference, engine=engine, earlier=earlier), inputs
 
 
+# Where a verdict is computed (score_answer); the judging code is this module and everything it imports.
+JUDGING_MODULE = "autograder.nbgrader.scoring"
+
+
 @lru_cache(maxsize=1)
 def _judging_code() -> str:
     """A hash of the judging code (the engine and the scoring rules): a new version judges everything again."""
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
-    for path in sorted(package.glob("*.py")) + [package / "nbgrader" / "scoring.py"]:
-        digest.update(path.read_bytes())
+    for path in judging_files(JUDGING_MODULE, package):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+def judging_files(module: str, package: Path) -> list[Path]:
+    """The source files of ``module`` and of every module of its package it imports, directly or not, at the
+    top or inside a function, with their packages' ``__init__.py``: read from the import statements, so a
+    module added or moved into a subpackage is found where it now is.
+
+    >>> package = Path(__file__).resolve().parents[1]
+    >>> [p.name for p in judging_files("autograder.nbgrader.scoring", package)][:2]
+    ['__init__.py', 'api.py']
+    """
+    top = package.name
+    found: dict[str, Path] = {}
+    pending = [module]
+    while pending:
+        name = pending.pop()
+        parts = name.split(".")
+        for i in range(1, len(parts) + 1):  # importing a.b.c runs a/__init__.py and a/b/__init__.py first
+            dotted = ".".join(parts[:i])
+            if dotted in found:
+                continue
+            path = _module_file(package, parts[1:i])
+            if path is None:
+                continue  # a name imported from a module, not a module
+            found[dotted] = path
+            pending += _imported_modules(path, dotted, top)
+    return sorted(set(found.values()))
+
+
+def _module_file(package: Path, parts: list[str]) -> Path | None:
+    base = package.joinpath(*parts)
+    for path in (base.with_suffix(".py") if parts else None, base / "__init__.py"):
+        if path is not None and path.is_file():
+            return path
+    return None
+
+
+def _imported_modules(path: Path, dotted: str, top: str) -> list[str]:
+    """Dotted names of ``top``'s modules that the file of module ``dotted`` imports (``from m import x`` also
+    yields ``m.x``, which counts if it is a module)."""
+    here = dotted if path.name == "__init__.py" else dotted.rpartition(".")[0]
+    names = []
+    for node in ast.walk(ast.parse(path.read_bytes())):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = here.split(".")[: len(here.split(".")) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            names += [base] + [f"{base}.{alias.name}" for alias in node.names if alias.name != "*"]
+    return [n for n in names if n == top or n.startswith(top + ".")]
 
 
 def recorded_step(cell) -> str | None:
