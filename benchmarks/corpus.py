@@ -69,7 +69,8 @@ def load_peer_corpus(path: Path = PEER_CORPUS, derive: bool = False) -> list[Pee
     """The pairs transcribed from STACK's, Math-Verify's and PrairieLearn's test suites (each row cites its origin).
 
     With ``derive``, each pair labelled equivalent also yields its negation and its double as wrong answers
-    (plain-text answers only), so the corpus has near misses for every right form as the course corpus does.
+    (plain-text answers whose reference is not 0), so the corpus has near misses for every right form as the
+    course corpus does.
     """
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     pairs = []
@@ -78,6 +79,7 @@ def load_peer_corpus(path: Path = PEER_CORPUS, derive: bool = False) -> list[Pee
         label = row.get("course", row["equivalent"])
         pairs.append(PeerPair(answer=row["answer"], equivalent=label, peer=row["equivalent"], **common))
         plain = "\\" not in row["answer"] and "=" not in row["answer"] and "=" not in row["reference"]
+        plain = plain and row["reference"].strip() != "0"  # −0 and 2·0 are still right
         if derive and label and plain:
             for wrong in (f"-({row['answer']})", f"2*({row['answer']})"):
                 pairs.append(PeerPair(answer=wrong, equivalent=False, peer=False, derived=True, **common))
