@@ -103,11 +103,11 @@ def _array(rows):
 
 def _power_is_not_xor():
     """``a^2`` on a sympy symbol raises a TypeError that says to write ``**``, as ArrayMatrix's does, instead of
-    "unsupported operand type(s) for ^" (the only change this module makes to sympy: it raised before too)."""
+    "unsupported operand type(s) for ^" (it raised before too). The only change this module makes to sympy, and
+    only in a notebook's kernel (see the module's end): the grader and its workers import this module too."""
     sympy.Expr.__xor__ = sympy.Expr.__rxor__ = matrices._no_xor
 
 
-_power_is_not_xor()
 _names["sum"] = _sum
 _names["where"] = matrices.where
 _names["array"] = _array
@@ -507,9 +507,17 @@ def quiz_local_result(question_id: str, answer, student_id, *, folder=".") -> tu
     return text, result
 
 
+def prepare_kernel(shell) -> None:
+    """What this module changes in a notebook's kernel, and only there: ``^`` on a symbol says to write ``**``,
+    and a check names the error of the answer cell that raised. Runs when the setup cell imports the module; a
+    kernel that imported it before its shell existed (forked from a warm template) calls it once it has one."""
+    _power_is_not_xor()
+    watch_answer_cells(shell)
+
+
 __all__ += ["show_quiz", "check_quiz_answer"]
 
-if _notebook_namespace() is not None:  # imported by a notebook's setup cell: checks name answer cells' errors
+if _notebook_namespace() is not None:  # imported by a notebook's setup cell, in the kernel running the notebook
     from IPython import get_ipython
 
-    watch_answer_cells(get_ipython())
+    prepare_kernel(get_ipython())

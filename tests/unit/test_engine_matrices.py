@@ -202,8 +202,9 @@ def test_python_operators_on_notebook_matrices_explain_shape_errors(build, words
 
 
 def test_a_python_caret_says_to_use_a_power():
+    """On a notebook matrix, anywhere; on a sympy symbol, in a notebook's kernel (tests/unit/test_notebook_caret.py)."""
     nb, k = _kernel()
-    for build in (lambda: 1 - k.A1 ^ 2, lambda: k.m ^ 2, lambda: 2 ^ k.m):
+    for build in (lambda: 1 - k.A1 ^ 2, lambda: k.A1 ^ k.m, lambda: 2 ^ k.A1):
         with pytest.raises(TypeError, match=re.escape("write ** for a power")):
             build()
 

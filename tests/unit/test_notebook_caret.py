@@ -1,0 +1,38 @@
+"""`^` on a sympy symbol says "write **" only inside a notebook's kernel: importing autograder.notebook elsewhere
+(the grader, its Dask workers, the pytest plugin's process) leaves sympy as it is."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _python(code: str) -> str:
+    """``code`` run by a fresh interpreter (so no earlier import has changed sympy), its stdout (where IPython
+    also prints tracebacks)."""
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
+                          check=True)
+    return proc.stdout.strip()
+
+
+def test_importing_the_module_outside_a_notebook_leaves_sympy_alone():
+    out = _python("import sympy\n"
+                  "before = (sympy.Expr.__dict__.get('__xor__'), sympy.Expr.__dict__.get('__rxor__'))\n"
+                  "import autograder.notebook\n"
+                  "print(before == (sympy.Expr.__dict__.get('__xor__'), sympy.Expr.__dict__.get('__rxor__')))")
+    assert out == "True"
+
+
+def test_in_a_notebook_a_caret_on_a_symbol_says_to_write_a_power():
+    """As in a kernel: an IPython shell runs the setup cell's import, then cells that use `^` on symbols."""
+    out = _python(
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "assert shell.run_cell('from autograder.notebook import *\\nm = symbols(\"m\")').success\n"
+        "for cell in ('m ^ 2', '2 ^ m', '1 - m ^ 2'):\n"
+        "    error = shell.run_cell(cell, silent=True).error_in_exec\n"
+        "    print('raised:', type(error).__name__, error)\n")
+    lines = [line.removeprefix("raised: ") for line in out.splitlines() if line.startswith("raised: ")]
+    assert len(lines) == 3
+    assert all(line.startswith("TypeError ") and "write ** for a power" in line for line in lines), out
