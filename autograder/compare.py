@@ -143,3 +143,62 @@ def _same_equation(answer: Sampled, reference: Sampled) -> Agreement:
     if used < MIN_POINTS:
         return Agreement(None, used)
     return Agreement(True, used)  # with no factor, both hold everywhere (x = x and y = y)
+
+
+def same_solutions(answer: sympy.Equality, reference: sympy.Equality, points) -> Agreement | None:
+    """Two equations with the same solutions though not multiples of each other: one gives a symbol explicitly
+    (``y = x/(2x − 1)``), the other determines that symbol once and only once (``1/x + 1/y = 2``, linear in y
+    once its fractions are cleared, with no factor its two coefficients share): solved for it, it must give the
+    same values at ``points``. None when neither equation has that form.
+
+    >>> x, y = sympy.symbols("x y")
+    >>> pts = [{x: mpmath.mpf(v)} for v in ("0.2", "0.7", "1.3", "2.1", "3.4", "-0.6")]
+    >>> same_solutions(sympy.Eq(1/x + 1/y, 2), sympy.Eq(y, x/(2*x - 1)), pts).equivalent
+    True
+    >>> print(same_solutions(sympy.Eq(x*y, x**2), sympy.Eq(y, x), pts))   # x·y = x² also holds at x = 0
+    None
+    """
+    for explicit, implicit in ((answer, reference), (reference, answer)):
+        for symbol, value in _explicit(explicit):
+            solution = _only_solution(implicit.lhs - implicit.rhs, symbol)
+            if solution is not None:
+                return agreement(sample(solution, points), sample(value, points))
+    return None
+
+
+def _explicit(equation: sympy.Equality):
+    """(symbol, expression) for each side of ``equation`` that is a symbol the other side does not contain."""
+    for side, other in ((equation.lhs, equation.rhs), (equation.rhs, equation.lhs)):
+        if isinstance(side, sympy.Symbol) and not other.has(side):
+            yield side, other
+
+
+def _only_solution(relation, symbol):
+    """The one solution of ``relation = 0`` for ``symbol``, where the relation is c1·symbol + c0 over a
+    denominator and c1, c0 share no factor (a shared factor, a·x − a·y, would add the solutions a = 0); else None."""
+    if not _small(relation):
+        return None
+    try:
+        numerator, _ = sympy.fraction(sympy.cancel(sympy.together(relation)))
+        poly = sympy.Poly(numerator, symbol)
+        if poly.degree() != 1:
+            return None
+        c1, c0 = poly.all_coeffs()
+        if sympy.gcd(c1, c0).free_symbols:
+            return None
+    except (sympy.PolynomialError, sympy.polys.polyerrors.PolificationFailed, sympy.GeneratorsNeeded,
+            sympy.polys.polyerrors.CoercionFailed, NotImplementedError):
+        return None
+    return -c0 / c1
+
+
+MAX_SOLVED_POWER = 8  # an equation with larger powers (x^6000 = …) is not expanded to be solved
+MAX_SOLVED_NODES = 400
+
+
+def _small(relation) -> bool:
+    """Whether clearing the fractions of ``relation`` stays cheap: a modest tree with no large powers."""
+    for count, node in enumerate(sympy.preorder_traversal(relation)):
+        if count > MAX_SOLVED_NODES or node.is_Pow and node.exp.is_Number and abs(node.exp) > MAX_SOLVED_POWER:
+            return False
+    return True

@@ -14,7 +14,7 @@ from functools import lru_cache
 import mpmath
 import sympy
 
-from .compare import Sampled, agreement, sample
+from .compare import EQUATION, Sampled, agreement, same_solutions, sample
 from .diagnose import diagnose
 from .evaluate import DIGITS
 from .domain import Domain, DomainError
@@ -167,6 +167,11 @@ def _judge_against(answer, target: Target, forbid, require_simplified, hints) ->
         values = Sampled(values.values + sample(expr, target.points[QUICK:]).values, values.shape)
     result = agreement(values, head.values)
     method = f"numeric: {result.used} points, 40 digits"
+    if result.equivalent is False and values.shape == EQUATION and isinstance(target.canonical, sympy.Equality):
+        solved = same_solutions(target.expand(expr), target.canonical, target.points)
+        if solved is not None and solved.equivalent:
+            return _equivalent(expr, target, require_simplified, f"numeric: the same solutions, {solved.used} "
+                               "points, 40 digits", latex)
     if result.equivalent is None:
         return undecided("Could not decide: the result is undefined at too many test points.",
                          method)
