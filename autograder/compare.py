@@ -64,7 +64,8 @@ def close(x, r) -> bool:
     value that rounds to it: 0.08333 stands for 1/12, to the 4 digits written; 0.083 does not (too few).
     A reference written as a lone decimal is read the same way (√17 for 4.123105625617661).
     """
-    if abs(x - r) <= TOLERANCE * max(1, abs(r)):
+    difference = abs(x - r)
+    if difference <= TOLERANCE or difference <= TOLERANCE * abs(r):  # relative to max(1, |r|)
         return True
     digits = getattr(x, "digits", None)
     if digits is not None and digits >= MIN_DECIMAL_DIGITS and rounds_to(r, x, digits):

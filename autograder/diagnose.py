@@ -160,8 +160,10 @@ def wrong_at_few_points(case: Case):
         return None
     rows = [(p, a, r) for p, a, r in zip(case.target.points, case.values.values, case.target.values.values)
             if a is not None and r is not None]
+    if len(rows) < 8:
+        return None
     wrong = [(p, a, r) for p, a, r in rows if not close_all(a, r)]
-    if len(rows) < 8 or not 0 < len(wrong) <= 2:
+    if not 0 < len(wrong) <= 2:
         return None
     point, a, r = wrong[0]
     return Diagnosis("wrong_at_point", f"Your answer is right everywhere but at {_where(case, point)}: there it "

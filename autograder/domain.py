@@ -83,20 +83,26 @@ class Domain:
 
     def points(self, count: int, salt: str) -> list[dict]:
         """``count`` points inside the domain, the same for the same salt (so grading is repeatable)."""
+        return list(self.drawn(count, salt))
+
+    def drawn(self, count: int, salt: str):
+        """``points(count, salt)`` one at a time, each drawn when it is asked for (a caller may stop early)."""
         rng = random.Random(hashlib.sha256(salt.encode()).digest())
         ranges = dict(self.ranges)
-        points = []
-        with mpmath.workdps(DIGITS):
-            while len(points) < count:
+        made = 0
+        while made < count:
+            with mpmath.workdps(DIGITS):  # not across a yield: the caller's precision is its own
                 point = {s: _draw(rng, ranges.get(s.name)) for s in self.primitives}
                 try:
                     for sym, body in self.definitions:
                         point[sym] = evaluate(body, point)
                 except NotNumeric:
                     continue
-                points.append(point)
-            points.extend(self._kink_points(rng, ranges))
-        return points
+            made += 1
+            yield point
+        with mpmath.workdps(DIGITS):
+            kinks = self._kink_points(rng, ranges)
+        yield from kinks
 
     def _kink_points(self, rng: random.Random, ranges: dict) -> list[dict]:
         """Points where a piecewise definition switches cases (z = 0 for a = ReLU(z)).

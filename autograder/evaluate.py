@@ -134,6 +134,11 @@ def _holds(cond, values) -> bool:
 
 
 def _eval(e, values):
+    step = _STEPS.get(type(e))
+    return step(e, values) if step is not None else _eval_any(e, values)
+
+
+def _eval_any(e, values):
     if e.is_Symbol:
         try:
             return values[e]
@@ -195,3 +200,43 @@ def _eval(e, values):
             raise NotNumeric("log(0)")
         return func(x)
     raise NotNumeric(f"cannot evaluate {type(e).__name__}")
+
+
+# The commonest nodes by their exact type, so most of a tree skips the checks of _eval_any (same results).
+def _symbol(e, values):
+    try:
+        return values[e]
+    except KeyError:
+        raise NotNumeric(f"no value for {e}") from None
+
+
+def _add(e, values):
+    first, *rest = e.args
+    result = _eval(first, values)
+    for a in rest:
+        result = result + _eval(a, values)
+    return result
+
+
+def _mul(e, values):
+    first, *rest = e.args
+    result = _eval(first, values)
+    for a in rest:
+        result = result * _eval(a, values)
+    return result
+
+
+def _function(func):
+    def apply(e, values):
+        if len(e.args) != 1:
+            return _eval_any(e, values)
+        return func(_eval(e.args[0], values))
+    return apply
+
+
+_STEPS = {
+    sympy.Symbol: _symbol, sympy.Add: _add, sympy.Mul: _mul, sympy.Pow: _eval_any,
+    sympy.Integer: lambda e, values: mpmath.mpf(int(e)),
+    sympy.Rational: lambda e, values: mpmath.mpf(int(e.p)) / int(e.q),
+    **{f: _function(func) for f, func in _FUNCS.items() if f is not sympy.log},
+}

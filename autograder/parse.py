@@ -120,26 +120,32 @@ class Names:
         return sympy.Symbol(name)
 
     def lookup(self) -> dict:
-        table = {n: sympy.Symbol(n) for n in self.symbols}
-        for n, c in CONSTANTS.items():
-            table.setdefault(n, c)
-        for n, (f, _) in FUNCTIONS.items():
-            table[n] = f
-        for n, (f, _) in MATRIX_FUNCTIONS.items():
-            table[n] = f
-        for m, r, c in self.matrices:
-            table[m] = element_matrix(m, r, c)
-        table["Matrix"] = sympy.Matrix
-        table["where"] = sympy.Piecewise  # built by _Builder._where, never called as given
-        table.update(SERIES, Piecewise=sympy.Piecewise)  # built by _Builder._series/_piecewise
-        table["array"] = sympy.Matrix  # np.array([...]), built by _Builder._Call
-        for n in NAMESPACES:
-            table.setdefault(n, NAMESPACE)
-        return table
+        """Each name an answer may use → what it stands for; one dict per Names, shared: read it, never change it."""
+        return _lookup(self)
 
     def listing(self) -> str:
         shown = list(self.scalars) + [m for m, _, _ in self.matrices]
         return ", ".join(shown) if shown else "no symbols"
+
+
+@lru_cache(maxsize=256)
+def _lookup(names: Names) -> dict:
+    table = {n: sympy.Symbol(n) for n in names.symbols}
+    for n, c in CONSTANTS.items():
+        table.setdefault(n, c)
+    for n, (f, _) in FUNCTIONS.items():
+        table[n] = f
+    for n, (f, _) in MATRIX_FUNCTIONS.items():
+        table[n] = f
+    for m, r, c in names.matrices:
+        table[m] = element_matrix(m, r, c)
+    table["Matrix"] = sympy.Matrix
+    table["where"] = sympy.Piecewise  # built by _Builder._where, never called as given
+    table.update(SERIES, Piecewise=sympy.Piecewise)  # built by _Builder._series/_piecewise
+    table["array"] = sympy.Matrix  # np.array([...]), built by _Builder._Call
+    for n in NAMESPACES:
+        table.setdefault(n, NAMESPACE)
+    return table
 
 
 def parse_expression(answer, names: Names):
@@ -270,6 +276,9 @@ def _parse_plain(text: str, names: Names):
         raise ParseError("syntax_error", f"'=' at column {equals[-1 if names.equations else 0] + 1}: {what}",
                          equals[-1 if names.equations else 0] + 1)
     table = names.lookup()
+    plain = _plain_python(text, names, table)
+    if plain is not None:
+        return plain
     _check_words(text, table)
     if text[-1] in "+-*/^":
         raise ParseError("syntax_error", f"the expression ends with '{text[-1]}' at column {len(text)}: "
@@ -282,6 +291,43 @@ def _parse_plain(text: str, names: Names):
     except Exception as exc:  # tokenize errors and friends: still the student's syntax
         raise ParseError("syntax_error", _syntax_message(text)) from exc
     return _Builder(text, names, table).build(tree.body)
+
+
+_PLAIN_PYTHON = re.compile(r"[A-Za-z0-9_\s+\-*/^(),]+")
+_GLUED_NUMBER = re.compile(r"\b\d+[A-Za-z_]")  # 2x, 2e3, 1_000: for the transformations to read
+_PLAIN_NODES = (ast.BinOp, ast.UnaryOp, ast.operator, ast.unaryop, ast.expr_context)
+
+
+def _plain_python(text: str, names: Names, table: dict):
+    """``text`` read by ``ast`` alone when it is already plain Python over known names and whole numbers
+    (``x**2 + sin(x)/y``, ``^`` for ``**``), which the tokenizer's transformations would leave as it is and which
+    they cost more to read than everything else; None for anything else (implicit products, decimals, ``!``, bars,
+    unknown or misused names, anything that does not read), which the full reading handles and explains."""
+    if not _PLAIN_PYTHON.fullmatch(text) or _GLUED_NUMBER.search(text):
+        return None
+    try:
+        tree = ast.parse(text.replace("^", "**"), mode="eval")
+    except SyntaxError:
+        return None
+    callees = set()
+    for node in ast.walk(tree.body):  # a call is met before the name it calls
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
+                return None
+            callees.add(id(node.func))
+        elif isinstance(node, ast.Name):
+            value = table.get(node.id)
+            if id(node) not in callees and (value is None or value is NAMESPACE or callable(value)):
+                return None
+        elif isinstance(node, ast.Constant):
+            if type(node.value) is not int or len(str(node.value)) > MAX_DIGITS:
+                return None
+        elif not isinstance(node, _PLAIN_NODES):
+            return None
+    try:
+        return _Builder(text, names, table).build(tree.body)
+    except ParseError:
+        return None  # the full reading says what is wrong, and where
 
 
 def _absolute_bars(text: str) -> str:

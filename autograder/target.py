@@ -33,10 +33,16 @@ class Target:
     points: tuple  # dicts Symbol -> mpf, primitives and defined symbols alike
     values: Sampled
     primitives: frozenset  # names of the primitive symbols the reference depends on
-    ops: int  # sympy.count_ops of the reference: the size of the "simplified" form
+    counted_ops: int | None  # sympy.count_ops of the reference, or None: counted from ``reference`` when needed
     mistakes: tuple = ()  # ((Sampled, feedback sentence), ...)
     definitions: tuple = ()  # ((name, expr), ...) to find which primitives an answer depends on
     canonical: object = None  # the reference in sympy's canonical form, when it is known (not for samples)
+    reference: object = None  # the parsed reference, when it is known
+
+    @cached_property
+    def ops(self) -> int:
+        """The size of the "simplified" form: counted only when a step asks for it (or samples are shipped)."""
+        return self.counted_ops if self.counted_ops is not None else _ops(self.reference)
 
     @classmethod
     def from_reference(cls, reference, domain: Domain, salt: str, mistakes=(), count: int = POINTS):
@@ -53,8 +59,8 @@ class Target:
         known = tuple((sample(parse_expression(m, names.without_forbid()), points), fb)
                       for m, fb in (mistakes or ()))
         return cls(names, tuple(points), values,
-                   frozenset(s.name for s in _free(domain.expand(ref))), _ops(ref), known,
-                   tuple((s.name, body) for s, body in domain.definitions), domain.expand(ref))
+                   frozenset(s.name for s in _free(domain.expand(ref))), None, known,
+                   tuple((s.name, body) for s, body in domain.definitions), domain.expand(ref), ref)
 
     @cached_property
     def candidate_factors(self) -> tuple:
@@ -85,9 +91,9 @@ class Target:
         Its diagnosis factors are sampled at its own points when a diagnosis first needs them: a right answer
         never pays for them."""
         return Target(self.names, self.points[:QUICK], Sampled(self.values.values[:QUICK], self.values.shape),
-                      self.primitives, self.ops,
+                      self.primitives, self.counted_ops,
                       tuple((Sampled(m.values[:QUICK], m.shape), fb) for m, fb in self.mistakes),
-                      self.definitions, self.canonical)
+                      self.definitions, self.canonical, self.reference)
 
     def size(self, expr) -> int:
         """count_ops of ``expr`` written with the defined symbols (σ(z) counts as a, like the reference)."""
@@ -181,12 +187,14 @@ def real_points(reference, domain: Domain, count: int, salt: str) -> tuple[list,
     defined = any(v is not None for v in values.values)
     for region in REGIONS if free else ():
         wider = replace(domain, ranges=domain.ranges + tuple((name, region) for name in free))
-        candidates = wider.points(count * 8, f"{salt}|real|{region}")  # enough that a half or a quarter will do
-        found = [(p, v) for p, v in zip(candidates, sample(reference, candidates).values) if v is not None]
-        defined = defined or bool(found)
-        found = [(p, v) for p, v in found if _real(v)]
-        if len(found) >= count:
-            return [p for p, _ in found[:count]], Sampled(tuple(v for _, v in found[:count]), values.shape)
+        found = []
+        for point in wider.drawn(count * 8, f"{salt}|real|{region}"):  # enough that a half or a quarter will do
+            value = sample(reference, [point]).values[0]
+            defined = defined or value is not None
+            if value is not None and _real(value):
+                found.append((point, value))
+                if len(found) == count:  # the first count real ones: no need to draw the rest
+                    return [p for p, _ in found], Sampled(tuple(v for _, v in found), values.shape)
     if not defined:
         raise DomainError("the reference has no value at any point of the domain")
     return points, values
