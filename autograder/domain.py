@@ -169,7 +169,7 @@ def _is_interval(rng) -> bool:
 
 
 def _uniform(rng: random.Random):
-    return mpmath.ldexp(mpmath.mpf(rng.getrandbits(136)), -136)  # the same number as n / 2**136, exactly
+    return mpmath.mpf((rng.getrandbits(136), -136))  # n / 2**136, exactly
 
 
 def _draw(rng: random.Random, spec):
@@ -186,7 +186,7 @@ def _draw(rng: random.Random, spec):
         return mpmath.mpf(lo) + spread
     if hi is not None:
         return mpmath.mpf(hi) - spread
-    return spread if _uniform(rng) < mpmath.mpf(0.5) else -spread
+    return spread if rng.getrandbits(136) < 1 << 135 else -spread  # the next uniform below 1/2, as bits
 
 
 def _ordered(defs: dict) -> tuple:

@@ -234,9 +234,21 @@ def _function(func):
     return apply
 
 
+def _pow(e, values):
+    base, exp = e.args
+    if exp.is_Integer:
+        return _eval(base, values) ** int(exp)
+    return _eval_any(e, values)
+
+
+def _integer(e, values):
+    return mpmath.mpf(int(e))
+
+
 _STEPS = {
-    sympy.Symbol: _symbol, sympy.Add: _add, sympy.Mul: _mul, sympy.Pow: _eval_any,
-    sympy.Integer: lambda e, values: mpmath.mpf(int(e)),
+    sympy.Symbol: _symbol, sympy.Add: _add, sympy.Mul: _mul, sympy.Pow: _pow,
+    sympy.Integer: _integer, sympy.core.numbers.One: _integer, sympy.core.numbers.NegativeOne: _integer,
+    sympy.core.numbers.Zero: _integer,
     sympy.Rational: lambda e, values: mpmath.mpf(int(e.p)) / int(e.q),
     **{f: _function(func) for f, func in _FUNCS.items() if f is not sympy.log},
 }

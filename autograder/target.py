@@ -201,7 +201,7 @@ def real_points(reference, domain: Domain, count: int, salt: str) -> tuple[list,
 
 
 def _real(values) -> bool:
-    return all(abs(mpmath.im(v)) <= TOLERANCE * max(1, abs(v)) for v in values)
+    return all(type(v) is mpmath.mpf or abs(mpmath.im(v)) <= TOLERANCE * max(1, abs(v)) for v in values)
 
 
 def _free(expr):

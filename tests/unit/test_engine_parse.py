@@ -1,5 +1,6 @@
 """Safe parsing: what students type is read as math or refused with a message that says what and where."""
 
+import ast
 import os
 
 import pytest
@@ -103,3 +104,33 @@ def test_code_in_answers_is_never_run(attack, tmp_path):
 def test_huge_exact_powers_stay_unevaluated():
     expr = parse_expression("2**(10**10)", NAMES)
     assert isinstance(expr, sympy.Pow) and expr.exp == 10**10  # not a 3-billion-digit integer
+
+
+@pytest.mark.parametrize("text", [
+    "x^2 + 2*x + 1", "x+1^2", "-x^2", "2**3**2", "1/2/3", "x**-1", "sin(x)**2 + cos(x)**2", "log(x, 2)",
+    "root(x, 3)", "Max(x, y, 2)", "sigma(x)*(1 - sigma(x))", "exp(-x)/(1 + exp(-x))**2", "binomial(n, 2)", "E + pi",
+    "(x)", "x // 2", "sin + 1", "sin(x, y)", "10**500",
+])
+def test_plain_python_is_read_by_ast_alone_into_the_same_tree_as_the_full_reading(text):
+    """The shortcut past the tokenizer's transformations gives what the full reading gives (or steps aside)."""
+    from autograder import parse
+
+    names = Names.of(["x", "y", "n"])
+    shortcut = parse._plain_python(text, names, names.lookup())
+    try:
+        full = parse._Builder(text, names, names.lookup()).build(ast.parse(parse.stringify_expr(
+            text, {**names.lookup(), **parse._NUMBER_MAKERS}, {}, parse._TRANSFORMS), mode="eval").body)
+    except ParseError:
+        full = None
+    if text in ("x // 2", "sin + 1", "sin(x, y)"):
+        assert shortcut is None  # the full reading says what is wrong, and where
+    else:
+        assert sympy.srepr(shortcut) == sympy.srepr(full)
+
+
+@pytest.mark.parametrize("text", ["2x(1-x)", "a(1-a)", "0.1*x", "n!", "|x|", "sin x", "x^2 y", "xy"])
+def test_what_plain_python_does_not_say_goes_the_full_way(text):
+    from autograder import parse
+
+    names = Names.of(["x", "y", "n", "a"])
+    assert parse._plain_python(text, names, names.lookup()) is None
