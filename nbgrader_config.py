@@ -32,6 +32,12 @@ c.Execute.timeout = 20
 # c.SandboxedKernelManager.require_sandbox = False (student code then runs with the grader's rights).
 c.Execute.kernel_manager_class = "autograder.sandbox.SandboxedKernelManager"
 
+# Each grading process keeps one warm template in that sandbox (Python, ipykernel, sympy and the notebook module
+# imported once) and forks every student's kernel from it: a clean copy that never saw another student, given its
+# own namespaces, folder, /tmp and user before it runs a line (autograder/warm/). Where forking is impossible
+# (grader not root, another kernel) the kernel starts afresh in its own sandbox, and the log says why.
+c.KernelProvisionerFactory.default_provisioner_name = "autograder-warm-fork"
+
 # Before its first submission, `nbgrader autograde` grades the source notebook's own solutions in the same
 # sandbox: a set-up that cannot grade (bubblewrap missing, the package hidden from the kernel, a stale spec)
 # stops the batch with the reason instead of grading the class to zero.

@@ -21,6 +21,7 @@ Configure it for autograding in nbgrader_config.py::
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import resource
@@ -29,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 from functools import lru_cache
 from pathlib import Path
 
@@ -86,14 +88,40 @@ def sandbox_command(kernel_cmd: list[str], workdir, root=None, bwrap: str = "bwr
     in; run as uid ``run_as`` (bwrap itself must then run as root)."""
     workdir = Path(workdir).resolve()
     size = str(disk_mb * 1024 * 1024)
-    # JPY_PARENT_PID=1 turns off ipykernel's parent poller, which
-    # would take PID 1 of the new PID namespace for an orphaned kernel; --die-with-parent does its job.
     cmd = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
+    view, bound = _system_view(size, root, visible)
+    cmd += view
+    # the working folder: a private, size-capped copy in which the submission's files are read-only
+    cmd += [*_reachable(workdir, bound), *_private(size, str(workdir))]
+    if workdir.is_dir():
+        for entry in sorted(workdir.iterdir()):
+            cmd += ["--ro-bind", str(entry), str(entry)]
+    cmd += ["--chdir", str(workdir)]
+    if ipc_dir is not None:
+        cmd += [*_reachable(Path(ipc_dir), bound), "--bind", str(ipc_dir), str(ipc_dir)]
+    for flag, value in zip(kernel_cmd, kernel_cmd[1:]):  # a connection file outside ipc_dir
+        if flag in ("-f", "--f") and os.path.exists(value) and not (ipc_dir and _inside(Path(value), Path(ipc_dir))):
+            cmd += [*_reachable(Path(value), bound), "--ro-bind", value, value]
+    if run_as is not None:
+        # bwrap runs as root (it can read what it mounts, wherever it is); the kernel then becomes ``run_as``,
+        # a user whose RLIMIT_NPROC holds, with no capabilities left
+        cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", sys.executable, "-c",
+                _BECOME.format(uid=run_as)]
+    return cmd + list(kernel_cmd)
+
+
+def _system_view(size: str, root, visible) -> tuple[list[str], list[Path]]:
+    """bwrap's arguments for what every sandboxed process sees: the system read-only, /dev, /proc, a private /tmp
+    and /dev/shm of ``size`` bytes, and what the interpreter imports (``visible``) read-only unless binding it
+    would bring back the course ``root`` whole; also the paths bound so far."""
+    cmd: list[str] = []
     for top in SYSTEM:
         if os.path.islink(top):  # merged /usr: /bin -> usr/bin
             cmd += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             cmd += ["--ro-bind", top, top]
+    # JPY_PARENT_PID=1 turns off ipykernel's parent poller, which
+    # would take PID 1 of the new PID namespace for an orphaned kernel; --die-with-parent does its job.
     cmd += ["--dev", "/dev", "--proc", "/proc", *_private(size, "/tmp"), *_private(size, "/dev/shm"),
             "--setenv", "HOME", "/tmp", "--setenv", "IPYTHONDIR", "/tmp/.ipython", "--setenv", "JPY_PARENT_PID", "1"]
     # what the interpreter imports comes back read-only, wherever it lives (a clone in /tmp, a course's .venv),
@@ -112,23 +140,21 @@ def sandbox_command(kernel_cmd: list[str], workdir, root=None, bwrap: str = "bwr
     for config in _jupyter_config_dirs():
         if any(_inside(config, b) for b in [Path("/etc"), Path("/usr"), *bound]):
             cmd += ["--tmpfs", str(config)]
-    # the working folder: a private, size-capped copy in which the submission's files are read-only
-    cmd += [*_reachable(workdir, bound), *_private(size, str(workdir))]
-    if workdir.is_dir():
-        for entry in sorted(workdir.iterdir()):
-            cmd += ["--ro-bind", str(entry), str(entry)]
-    cmd += ["--chdir", str(workdir)]
-    if ipc_dir is not None:
-        cmd += [*_reachable(Path(ipc_dir), bound), "--bind", str(ipc_dir), str(ipc_dir)]
-    for flag, value in zip(kernel_cmd, kernel_cmd[1:]):  # a connection file outside ipc_dir
-        if flag in ("-f", "--f") and os.path.exists(value) and not (ipc_dir and _inside(Path(value), Path(ipc_dir))):
-            cmd += [*_reachable(Path(value), bound), "--ro-bind", value, value]
-    if run_as is not None:
-        # bwrap runs as root (it can read what it mounts, wherever it is); the kernel then becomes ``run_as``,
-        # a user whose RLIMIT_NPROC holds, with no capabilities left
-        cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", sys.executable, "-c",
-                _BECOME.format(uid=run_as)]
-    return cmd + list(kernel_cmd)
+    return cmd, bound
+
+
+def template_command(python: str, control: str, ipc_root, root=None, bwrap: str = "bwrap", *,
+                     visible=()) -> list[str]:
+    """The warm template (``autograder.warm.template``) in bubblewrap, as root with its capabilities, which each
+    kernel it forks needs to make its own namespaces and then drops: the same view of the machine as a kernel's
+    (no submission, no course), no network, the kernels' socket folders (``ipc_root``) bound in."""
+    view, bound = _system_view(str(DISK_MB * 1024 * 1024), root, visible)
+    ipc_root = Path(ipc_root)
+    under_tmp = [str(b) for b in bound if _inside(b, Path("/tmp"))]
+    return [bwrap, "--die-with-parent", "--unshare-net", "--unshare-ipc", "--unshare-uts", *view,
+            "--setenv", "PYDEVD_DISABLE_FILE_VALIDATION", "1", *_reachable(ipc_root, bound),
+            "--bind", str(ipc_root), str(ipc_root), "--chdir", "/", "--cap-add", "ALL",
+            python, "-m", "autograder.warm.template", control, json.dumps(under_tmp)]
 
 
 def _jupyter_config_dirs() -> list[Path]:
@@ -243,6 +269,25 @@ def _tasks_of(uid: int) -> int:
     return count
 
 
+_SOCKET_ROOTS: dict[int, str] = {}
+
+
+def kernel_socket_root() -> str:
+    """This process's folder for its kernels' socket folders, under /tmp (short: a unix socket's path may not
+    exceed 107 bytes), traversable by the kernels' users; a warm template binds it whole."""
+    root = _SOCKET_ROOTS.get(os.getpid())
+    if root is None or not os.path.isdir(root):
+        root = _SOCKET_ROOTS[os.getpid()] = tempfile.mkdtemp(prefix="agk-", dir="/tmp")
+        os.chmod(root, 0o755)
+        atexit.register(_remove_socket_root, os.getpid(), root)
+    return root
+
+
+def _remove_socket_root(owner: int, root: str) -> None:
+    if os.getpid() == owner:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager that starts the kernel inside ``sandbox_command`` (see the module docstring)."""
 
@@ -260,11 +305,19 @@ class SandboxedKernelManager(AsyncKernelManager):
     _uid = None  # the kernel's own uid, when the grader runs as root
 
     async def _async_pre_start_kernel(self, **kw):
+        if self.provisioner is None:
+            # the factory made with this manager's config, so the course's nbgrader_config.py can name the provisioner
+            # (jupyter_client's own call builds its singleton factory without it)
+            from jupyter_client.provisioning import KernelProvisionerFactory
+
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+            self.provisioner = KernelProvisionerFactory(config=self.config).create_provisioner_instance(
+                self.kernel_id, self.kernel_spec, parent=self)
         if shutil.which("bwrap") is not None:
             # The kernel has no network: it binds unix sockets in a folder of its own, bound into the sandbox.
             # (Kept short: a unix socket's path may not exceed 107 bytes.)
             if self._ipc_dir is None:
-                self._ipc_dir = tempfile.mkdtemp(prefix="agk-", dir="/tmp")
+                self._ipc_dir = tempfile.mkdtemp(prefix="k", dir=kernel_socket_root())
                 self.transport = "ipc"
                 self.ip = os.path.join(self._ipc_dir, "k")
                 self.connection_file = os.path.join(self._ipc_dir, "kernel.json")
@@ -288,6 +341,13 @@ class SandboxedKernelManager(AsyncKernelManager):
         else:  # the cap counts every process of this user: leave room for the ones it has
             processes = _tasks_of(os.getuid()) + self.max_processes
         kw["preexec_fn"] = _limit_child(disk, processes)
+        from .warm.provisioner import is_warm
+
+        if is_warm(self.provisioner):  # what the template needs to fork this kernel; the command below if it cannot
+            kw["warm_fork"] = {"kernel_cmd": list(kernel_cmd), "cwd": str(Path(workdir).resolve()),
+                               "ipc_dir": self._ipc_dir, "ipc_root": kernel_socket_root(),
+                               "env": dict(kw.get("env") or os.environ), "uid": uid, "disk_bytes": disk,
+                               "processes": processes}
         kernel_cmd = sandbox_command(kernel_cmd, workdir, course_root(workdir), bwrap,
                                      visible=import_paths(kernel_cmd, kw.get("env")), ipc_dir=self._ipc_dir,
                                      disk_mb=self.disk_mb, run_as=uid)

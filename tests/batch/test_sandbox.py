@@ -1,5 +1,6 @@
 """The grading kernel's sandbox: student code cannot write outside its folder, read the course, reach any network,
-fill the disk, fork without bound or stop grading."""
+fill the disk, fork without bound or stop grading; the same for a kernel started afresh under bubblewrap and for one
+forked from the warm template (autograder/warm/)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from traitlets.config import Config
+
 from autograder.sandbox import SandboxedKernelManager
+from autograder.warm.provisioner import ForkedKernel
 
 pytestmark = pytest.mark.e2e
 
@@ -59,8 +63,16 @@ CELLS = {
 }
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def kernel_config(start: str) -> Config:
+    """The configuration that starts kernels ``fresh`` (each under its own bubblewrap) or ``warm`` (forked)."""
+    config = Config()
+    config.KernelProvisionerFactory.default_provisioner_name = (
+        "autograder-warm-fork" if start == "warm" else "local-provisioner")
+    return config
+
+
+@pytest.fixture(scope="module", params=["fresh", "warm"])
+def run(tmp_path_factory, request):
     if shutil.which("bwrap") is None:
         pytest.fail("bubblewrap is not installed: apt-get install -y bubblewrap (.ci/run installs it)")
     base = tmp_path_factory.mktemp("sandbox")
@@ -82,10 +94,13 @@ def run(tmp_path_factory):
                                                                            hidden=HOST_PLACES))
                                          for src in CELLS.values()])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    km = SandboxedKernelManager(kernel_name="python3", disk_mb=DISK_MB)
+    km = SandboxedKernelManager(kernel_name="python3", disk_mb=DISK_MB, config=kernel_config(request.param))
     client = NotebookClient(nb, km=km, timeout=8, allow_errors=True, interrupt_on_timeout=True,
                             resources={"metadata": {"path": str(work)}})
+    forked = []
+    client.on_notebook_start = lambda **_: forked.append(isinstance(km.provisioner.process, ForkedKernel))
     client.execute()
+    assert forked == [request.param == "warm"]  # the warm kernel was forked, not started afresh as a fallback
     listener.close()
     outputs = {name: "".join(o.get("text", o.get("ename", "")) for o in cell.outputs)
                for name, cell in zip(CELLS, nb.cells)}
