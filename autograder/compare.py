@@ -148,9 +148,9 @@ def _same_equation(answer: Sampled, reference: Sampled) -> Agreement:
 
 def same_solutions(answer: sympy.Equality, reference: sympy.Equality, points) -> Agreement | None:
     """Two equations with the same solutions though not multiples of each other: one gives a symbol explicitly
-    (``y = x/(2x − 1)``), the other determines that symbol once and only once (``1/x + 1/y = 2``, linear in y
-    once its fractions are cleared, with no factor its two coefficients share): solved for it, it must give the
-    same values at ``points``. None when neither equation has that form.
+    (``y = x/(2x − 1)``), the other determines that symbol once and only once (``1/x + 1/y = 2``: its fractions
+    cleared, a polynomial with rational coefficients, linear in y, whose two coefficients share no factor): solved
+    for it, it must give the same values at ``points``. None when neither equation has that form.
 
     >>> x, y = sympy.symbols("x y")
     >>> pts = [{x: mpmath.mpf(v)} for v in ("0.2", "0.7", "1.3", "2.1", "3.4", "-0.6")]
@@ -176,11 +176,15 @@ def _explicit(equation: sympy.Equality):
 
 def _only_solution(relation, symbol):
     """The one solution of ``relation = 0`` for ``symbol``, where the relation is c1·symbol + c0 over a
-    denominator and c1, c0 share no factor (a shared factor, a·x − a·y, would add the solutions a = 0); else None."""
+    denominator, c1 and c0 polynomials with rational coefficients sharing no factor (a shared factor, a·x − a·y,
+    would add the solutions a = 0; sin(x)·y − sin(2x) shares the zeros of sin(x) unseen); else None."""
     if not _small(relation):
         return None
     try:
         numerator, _ = sympy.fraction(sympy.cancel(sympy.together(relation)))
+        symbols = sorted(numerator.free_symbols, key=str)
+        if symbol not in symbols or sympy.Poly(numerator, *symbols).domain not in (sympy.ZZ, sympy.QQ):
+            return None  # only polynomials with rational coefficients: a shared root shows as a shared factor
         poly = sympy.Poly(numerator, symbol)
         if poly.degree() != 1:
             return None

@@ -35,6 +35,8 @@ def test_the_public_check_recognises_it_in_its_bounded_worker():
     ("(y - x)*(y - x - 1) = 0", "y = x"),  # a second branch, y = x + 1
     ("sqrt(x) = sqrt(y)", "x = y"),  # not a relation linear in either symbol: not compared this way
     ("y = x/(2x + 1)", "1/x + 1/y = 2"),
+    ("y*sin(x) = sin(2*x)", "y = 2*cos(x)"),  # also holds where sin(x) = 0, for every y
+    ("(x - sqrt(2))*y = x^2 - 2", "y = x + sqrt(2)"),  # also holds at x = √2, for every y
 ])
 def test_an_equation_with_other_or_more_solutions_is_refused(answer, reference):
     v = judge(answer, reference, symbols=("a", "x", "y"))
