@@ -269,6 +269,21 @@ def _tasks_of(uid: int) -> int:
     return count
 
 
+_FACTORIES: dict[str, object] = {}
+
+
+def _provisioner_factory(config):
+    """A provisioner factory reading ``config`` (which may name the default provisioner), one per distinct setting:
+    making one scans the installed entry points, which a class of kernels should pay once."""
+    from jupyter_client.provisioning import KernelProvisionerFactory
+
+    key = repr(sorted(config.KernelProvisionerFactory.items()))
+    factory = _FACTORIES.get(key)
+    if factory is None:
+        factory = _FACTORIES[key] = KernelProvisionerFactory(config=config)
+    return factory
+
+
 _SOCKET_ROOTS: dict[int, str] = {}
 
 
@@ -308,10 +323,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self.provisioner is None:
             # the factory made with this manager's config, so the course's nbgrader_config.py can name the provisioner
             # (jupyter_client's own call builds its singleton factory without it)
-            from jupyter_client.provisioning import KernelProvisionerFactory
-
             self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
-            self.provisioner = KernelProvisionerFactory(config=self.config).create_provisioner_instance(
+            self.provisioner = _provisioner_factory(self.config).create_provisioner_instance(
                 self.kernel_id, self.kernel_spec, parent=self)
         if shutil.which("bwrap") is not None:
             # The kernel has no network: it binds unix sockets in a folder of its own, bound into the sandbox.
@@ -343,18 +356,21 @@ class SandboxedKernelManager(AsyncKernelManager):
         kw["preexec_fn"] = _limit_child(disk, processes)
         from .warm.provisioner import is_warm
 
-        if is_warm(self.provisioner):  # what the template needs to fork this kernel; the command below if it cannot
-            kw["warm_fork"] = {"kernel_cmd": list(kernel_cmd), "cwd": str(Path(workdir).resolve()),
-                               "ipc_dir": self._ipc_dir, "ipc_root": kernel_socket_root(),
-                               "env": dict(kw.get("env") or os.environ), "uid": uid, "disk_bytes": disk,
-                               "processes": processes}
-        kernel_cmd = sandbox_command(kernel_cmd, workdir, course_root(workdir), bwrap,
-                                     visible=import_paths(kernel_cmd, kw.get("env")), ipc_dir=self._ipc_dir,
-                                     disk_mb=self.disk_mb, run_as=uid)
+        def sandboxed_cmd() -> list[str]:
+            return sandbox_command(kernel_cmd, workdir, course_root(workdir), bwrap,
+                                   visible=import_paths(kernel_cmd, kw.get("env")), ipc_dir=self._ipc_dir,
+                                   disk_mb=self.disk_mb, run_as=uid)
+
         # A SIGINT to the process group would also hit bwrap, which dies and takes the kernel with it;
         # an interrupt_request message makes the kernel interrupt itself inside the sandbox.
         self.kernel_spec.interrupt_mode = "message"
-        return await super()._async_launch_kernel(kernel_cmd, **kw)
+        if is_warm(self.provisioner):  # what the template needs to fork this kernel; bwrap's command if it cannot
+            kw["warm_fork"] = {"kernel_cmd": list(kernel_cmd), "cwd": str(Path(workdir).resolve()),
+                               "ipc_dir": self._ipc_dir, "ipc_root": kernel_socket_root(),
+                               "env": dict(kw.get("env") or os.environ), "uid": uid, "disk_bytes": disk,
+                               "processes": processes, "sandboxed_cmd": sandboxed_cmd}
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        return await super()._async_launch_kernel(sandboxed_cmd(), **kw)
 
     def end_strays(self) -> int:
         """End every process of the kernel's own user but the kernel (a fork bomb's children, which an interrupt

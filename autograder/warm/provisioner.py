@@ -173,7 +173,8 @@ def _stop_templates() -> None:
 
 class WarmForkProvisioner(LocalProvisioner):
     """``LocalProvisioner`` whose kernels are forked from this process's warm template (see the module docstring);
-    the kernel manager passes what the kernel needs as ``warm_fork`` and a sandboxed command to fall back on."""
+    the kernel manager passes what the kernel needs as ``warm_fork``, with a function making the bubblewrap command
+    to fall back on."""
 
     _said: set[str] = set()  # fallback reasons already logged by this process
 
@@ -193,10 +194,12 @@ class WarmForkProvisioner(LocalProvisioner):
         fork = kwargs.pop("warm_fork", None)
         if fork is not None:
             started = time.monotonic()
+            sandboxed_cmd = fork.pop("sandboxed_cmd")
             try:
                 self.process = await asyncio.get_running_loop().run_in_executor(None, self._fork, fork)
             except TemplateFailed as exc:
                 self._fall_back(str(exc))
+                cmd = sandboxed_cmd()
             else:
                 self.pid, self.pgid, self.cwd = self.process.pid, None, fork["cwd"]
                 self.log.debug("Forked kernel %s from the warm template in %.3f s", self.pid,
