@@ -172,6 +172,8 @@ def spellings(names) -> frozenset[str]:
     """
     names = set(names)
     funcs = {FUNCTIONS[n][0] for n in names if n in FUNCTIONS}
+    if not funcs:
+        return frozenset(names)  # most steps forbid nothing: no need to look through every function
     return frozenset(names | {n for n, (f, _) in FUNCTIONS.items() if f in funcs})
 
 

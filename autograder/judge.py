@@ -154,7 +154,7 @@ def _judge_against(answer, target: Target, forbid, require_simplified, hints) ->
         return invalid(exc.code, _sentence(exc.message), exc.column)
     if target.values.shape is None and getattr(expr, "shape", None) == (1, 1):
         expr = expr[0, 0]  # a 1×1 matrix is the number it holds (np.sum(..., keepdims=True))
-    latex = _latex(expr)
+    latex = _latex(expr, target.latex)
     if target.canonical is not None and target.expand(expr) == target.canonical:
         return _equivalent(expr, target, require_simplified, "symbolic: identical canonical forms", latex)
     head = target.quick
@@ -189,9 +189,9 @@ def _equivalent(expr, target: Target, require_simplified: bool, method: str, lat
     return Verdict("equivalent", True, None, "Correct.", method, latex, accepted=True)
 
 
-def _latex(expr) -> str | None:
+def _latex(expr, printer=None) -> str | None:
     try:
-        return sympy.latex(expr)
+        return printer.doprint(expr) if printer is not None else sympy.latex(expr)
     except Exception:  # printing is a courtesy; a verdict never fails on it
         return None
 

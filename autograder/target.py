@@ -16,6 +16,7 @@ from functools import cached_property
 
 import mpmath
 import sympy
+from sympy.printing.latex import LatexPrinter
 
 from .compare import EQUATION, TOLERANCE, Sampled, sample
 from .domain import Domain, DomainError
@@ -61,6 +62,11 @@ class Target:
         return cls(names, tuple(points), values,
                    frozenset(s.name for s in _free(domain.expand(ref))), None, known,
                    tuple((s.name, body) for s, body in domain.definitions), domain.expand(ref), ref)
+
+    @cached_property
+    def latex(self) -> "SharedLatex":
+        """The LaTeX printer for this target's answers, remembering the parts it printed (see SharedLatex)."""
+        return SharedLatex()
 
     @cached_property
     def candidate_factors(self) -> tuple:
@@ -147,6 +153,33 @@ class Target:
             tuple((_values_from_json(m["values"], shape), m["feedback"]) for m in data.get("mistakes", [])),
             defs,
         )
+
+
+class SharedLatex(LatexPrinter):
+    """sympy's LaTeX printer, remembering what it printed for the answers to one reference: answers to one step
+    share most of their parts (−(…), 2·(…), one term changed), whose LaTeX is then built once. A part prints the
+    same wherever it stands (its brackets are the enclosing printer's business), so remembering it changes nothing.
+
+    >>> x = sympy.Symbol("x")
+    >>> SharedLatex().doprint(-(x + 1)**2 / 2) == sympy.latex(-(x + 1)**2 / 2)
+    True
+    """
+
+    LIMIT = 4096  # parts remembered per reference
+
+    def __init__(self):
+        super().__init__()
+        self._printed = {}
+
+    def _print(self, expr, **kwargs) -> str:
+        if kwargs or not isinstance(expr, sympy.Basic) or expr.is_Atom:
+            return super()._print(expr, **kwargs)
+        text = self._printed.get(expr)
+        if text is None:
+            text = super()._print(expr)
+            if len(self._printed) < self.LIMIT:
+                self._printed[expr] = text
+        return text
 
 
 def candidate_factors(symbol_names):
