@@ -1,10 +1,19 @@
-"""Benchmark class grading: serial `nbgrader autograde` vs `autograder grade --jobs 2` vs a 2-worker Dask cluster.
+"""Benchmark class grading: serial `nbgrader autograde` vs `autograder grade --jobs 2`, kernels fresh and warm-forked.
 
 Builds N synthetic ps1 submissions (the demo class's answers, cycled; the student
 whose cell loops forever and the corrupted upload nbgrader cannot read are left out),
-grades identical copies of the course three ways in the same run, and prints
-submissions per minute, the ratio to serial, and whether every grade is identical.
-Target on 2 cores: ≥ 1.8× the serial rate with identical grades.
+grades identical copies of the course in the same run, and prints for each method
+submissions per minute, the ratio to serial, CPU-seconds per submission and whether
+every grade is identical to serial's:
+  - `nbgrader autograde`, serial, every kernel started afresh under bubblewrap (the baseline),
+  - `autograder grade --jobs 2` with fresh kernels,
+  - `autograder grade --jobs 2` with kernels forked from the warm template (the course's configuration),
+  - optionally the same on a 2-worker Dask cluster;
+then `autograder regrade` on the warm copy's 200 (no kernels). "Fresh" copies differ from the course only by one
+line appended to their nbgrader_config.py naming jupyter_client's own provisioner.
+CPU time is read from a cpuacct cgroup per run where one can be made (every process the run starts, kernels killed
+mid-way included); elsewhere from the run's reaped children, which misses killed kernels (it says which).
+Targets on 2 cores: warm ≥ 5× the serial rate, CPU per submission ≤ a third of fresh `--jobs 2`'s, same grades.
 
 Run: .venv/bin/python benchmarks/bench_grading.py [--count 200] [--no-dask]
 """
@@ -14,6 +23,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -37,19 +47,72 @@ def synthetic_class(count: int) -> list[Student]:
     return [dataclasses.replace(demo[i % len(demo)], id=f"s{i:03d}{demo[i % len(demo)].id}") for i in range(count)]
 
 
-def autograder(course: Path, *args) -> None:
+FRESH = '\nc.KernelProvisionerFactory.default_provisioner_name = "local-provisioner"  # benchmark: no warm fork\n'
+CGROUP = Path("/sys/fs/cgroup/cpuacct")
+
+
+def autograder(course: Path, *args, preexec=None) -> None:
     exe = Path(sys.executable).with_name("autograder")
     env = dict(os.environ, PATH=f"{exe.parent}{os.pathsep}{os.environ['PATH']}")
-    proc = subprocess.run([str(exe), "grade", ASSIGNMENT, *args], cwd=course, env=env, capture_output=True,
-                          text=True)
+    proc = subprocess.run([str(exe), *args], cwd=course, env=env, capture_output=True, text=True, preexec_fn=preexec)
     if proc.returncode not in (0, 1):
         raise RuntimeError(proc.stdout[-3000:] + proc.stderr[-3000:])
 
 
-def timed(label, func):
-    start = time.monotonic()
-    func()
-    return label, time.monotonic() - start
+def nbgrader_cmd(course: Path, *args, preexec=None) -> None:
+    exe = Path(sys.executable).with_name("nbgrader")
+    env = dict(os.environ, PATH=f"{exe.parent}{os.pathsep}{os.environ['PATH']}")
+    proc = subprocess.run([str(exe), *args], cwd=course, env=env, capture_output=True, text=True, preexec_fn=preexec)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stdout[-3000:] + proc.stderr[-3000:])
+
+
+class CpuMeter:
+    """CPU-seconds of everything one command starts: a cpuacct cgroup of its own if this machine lets us make one,
+    else the reaped children's rusage."""
+
+    def __init__(self, label: str):
+        self.group = None
+        try:
+            group = CGROUP / f"bench-grading-{os.getpid()}-{label}"
+            group.mkdir()
+            self.group = group
+        except OSError:
+            pass
+        self.source = "cgroup" if self.group else "rusage"
+
+    def enter(self):
+        if self.group is not None:
+            (self.group / "cgroup.procs").write_text(str(os.getpid()))
+
+    def run(self, func) -> tuple[float, float]:
+        """(wall seconds, CPU seconds) of ``func(preexec)``."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.monotonic()
+        func(self.enter)
+        wall = time.monotonic() - start
+        if self.group is not None:
+            cpu = int((self.group / "cpuacct.usage").read_text()) / 1e9
+            for _ in range(50):  # the group empties once its last process is reaped
+                try:
+                    self.group.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+        else:
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        return wall, cpu
+
+
+def kernel_starts(course: Path) -> str:
+    """How the graded notebooks' kernels started, as ResilientExecute recorded it: "200 forked from the warm
+    template", or the mix."""
+    starts: dict[str, int] = {}
+    for path in sorted((course / "autograded").glob(f"*/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")):
+        start = nbformat.read(path, as_version=4).metadata.get("autograder", {}).get("kernel", "not recorded")
+        starts[start] = starts.get(start, 0) + 1
+    return ", ".join(f"{n} {start}" for start, n in sorted(starts.items()))
 
 
 def main(argv=None) -> int:
@@ -57,36 +120,65 @@ def main(argv=None) -> int:
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--no-dask", action="store_true")
     args = parser.parse_args(argv)
-    console = Console(width=130)
+    console = Console(width=170)
     work = Path(tempfile.mkdtemp(prefix="bench-grading-"))
     base = prepare_course(work / "base")
     nbgrader(base, "generate_assignment", ASSIGNMENT, "--force")
     write_submissions(base, synthetic_class(args.count))
-    copies = {name: Path(shutil.copytree(base, work / name)) for name in ("serial", "jobs2", "dask")}
-    console.print(f"{args.count} submissions of {ASSIGNMENT} in {work}")
+    names = ["serial", "jobs2-fresh", "jobs2-warm"] + ([] if args.no_dask else ["dask-warm"])
+    copies = {name: Path(shutil.copytree(base, work / name)) for name in names}
+    for name in ("serial", "jobs2-fresh"):
+        with open(copies[name] / "nbgrader_config.py", "a") as config:
+            config.write(FRESH)
+    console.print(f"{args.count} submissions of {ASSIGNMENT} in {work}; {os.cpu_count()} cores")
 
-    runs = [timed("nbgrader autograde (serial)", lambda: nbgrader(copies["serial"], "autograde", ASSIGNMENT)),
-            timed("autograder grade --jobs 2", lambda: autograder(copies["jobs2"], "--jobs", "2"))]
+    runs = {
+        "serial": ("nbgrader autograde (serial, fresh kernels)",
+                   lambda pre: nbgrader_cmd(copies["serial"], "autograde", ASSIGNMENT, preexec=pre)),
+        "jobs2-fresh": ("autograder grade --jobs 2, fresh kernels",
+                        lambda pre: autograder(copies["jobs2-fresh"], "grade", ASSIGNMENT, "--jobs", "2",
+                                               preexec=pre)),
+        "jobs2-warm": ("autograder grade --jobs 2, warm-forked kernels",
+                       lambda pre: autograder(copies["jobs2-warm"], "grade", ASSIGNMENT, "--jobs", "2",
+                                              preexec=pre)),
+    }
+    results = {}
+    for name, (label, func) in runs.items():
+        meter = CpuMeter(name)
+        results[name] = (label, *meter.run(func), meter.source)
     if not args.no_dask:
         from distributed import LocalCluster
 
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                           host="127.0.0.1") as cluster:
-            runs.append(timed("autograder grade --scheduler (Dask, 2 workers)",
-                              lambda: autograder(copies["dask"], "--scheduler", cluster.scheduler_address)))
+            # the cluster's workers are not children of the command: only its wall time is comparable
+            start = time.monotonic()
+            autograder(copies["dask-warm"], "grade", ASSIGNMENT, "--scheduler", cluster.scheduler_address)
+            results["dask-warm"] = ("autograder grade --scheduler (Dask, 2 workers), warm-forked",
+                                    time.monotonic() - start, None, "-")
+    regrade = CpuMeter("regrade")
+    regrade_wall, regrade_cpu = regrade.run(lambda pre: autograder(copies["jobs2-warm"], "regrade", ASSIGNMENT,
+                                                                   "--no-feedback", preexec=pre))
+
     reference = read_scores(copies["serial"])
     table = Table(title=f"Grading {args.count} ps1 submissions on {os.cpu_count()} cores (same run)")
-    for col in ("method", "seconds", "submissions/min", "× serial", "grades identical to serial"):
+    for col in ("method", "seconds", "submissions/min", "× serial", "CPU-s/submission", "CPU from",
+                "grades identical to serial", "kernels"):
         table.add_column(col, justify="left" if col == "method" else "right")
-    serial_rate = None
-    for (label, seconds), name in zip(runs, ("serial", "jobs2", "dask")):
-        rate = 60 * args.count / seconds
-        serial_rate = serial_rate or rate
+    serial_rate = 60 * args.count / results["serial"][1]
+    for name, (label, wall, cpu, source) in results.items():
+        rate = 60 * args.count / wall
         scores = read_scores(copies[name])
         same = sum(scores.get(s) == reference.get(s) for s in reference)
-        table.add_row(label, f"{seconds:.1f}", f"{rate:.1f}", f"{rate / serial_rate:.2f}",
-                      f"{same}/{len(reference)}")
+        table.add_row(label, f"{wall:.1f}", f"{rate:.1f}", f"{rate / serial_rate:.2f}",
+                      "-" if cpu is None else f"{cpu / args.count:.3f}", source, f"{same}/{len(reference)}",
+                      kernel_starts(copies[name]))
     console.print(table)
+    fresh_cpu, warm_cpu = results["jobs2-fresh"][2], results["jobs2-warm"][2]
+    console.print(f"CPU per submission, warm-forked / fresh (--jobs 2): {warm_cpu / fresh_cpu:.2f}")
+    console.print(f"autograder regrade of the same {args.count} (no kernels): {regrade_wall:.1f} s, "
+                  f"{1000 * regrade_wall / args.count:.0f} ms and {regrade_cpu / args.count:.3f} CPU-s a submission "
+                  f"({regrade.source})")
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -13,7 +13,8 @@ so in front of its message, which the student sees in the feedback:
 'The grader stopped this: a submission may write at most 256 '
 
 Whether the kernel ran in the sandbox is recorded with the graded notebook, in its metadata
-(``autograder.sandbox``), and in ``resources["autograder"]["sandboxed"]``.
+(``autograder.sandbox``), and in ``resources["autograder"]["sandboxed"]``; how it started (forked from the
+warm template or started afresh) in ``autograder.kernel``.
 """
 
 from __future__ import annotations
@@ -23,8 +24,12 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool
 
+from ..warm.provisioner import ForkedKernel
+
 SANDBOXED = "bubblewrap: no network, course hidden, writes and processes capped"
 UNSANDBOXED = "none: the kernel ran with the grader's rights"
+WARM = "forked from the warm template"
+FRESH = "started afresh"
 
 
 def explain_limit(ename: str, evalue: str, *, disk_mb: int, processes: int) -> str | None:
@@ -49,7 +54,7 @@ class ResilientExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         self._dead_at = None
-        self._sandboxed = False
+        self._sandboxed = self._warm = False
         self._limits = {"disk_mb": 0, "processes": 0}
         resources = {} if resources is None else resources
         try:
@@ -60,11 +65,13 @@ class ResilientExecute(Execute):
                 raise
         resources.setdefault("autograder", {})["sandboxed"] = self._sandboxed
         nb.metadata.setdefault("autograder", {})["sandbox"] = SANDBOXED if self._sandboxed else UNSANDBOXED
+        nb.metadata["autograder"]["kernel"] = WARM if self._warm else FRESH
         return nb, resources
 
     def preprocess_cell(self, cell, resources, index):
         if self.km is not None:  # the manager is dropped at shutdown: note it while it runs
             self._sandboxed = bool(getattr(self.km, "sandboxed", False))
+            self._warm = isinstance(getattr(getattr(self.km, "provisioner", None), "process", None), ForkedKernel)
             self._limits = {"disk_mb": getattr(self.km, "disk_mb", 0),
                             "processes": getattr(self.km, "max_processes", 0)}
         if self._dead_at is not None:
