@@ -1,10 +1,12 @@
-"""Real nbgrader runs of the demo classes, once per test session, shared by the e2e and browser tests."""
+"""Real nbgrader runs of the demo classes, once per test session, shared by the e2e, plugin and browser tests."""
 
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from autograder.demo import ASSIGNMENT, demo_assignments, run_demo
+
+from .helpers import LocalChecks
 
 # Short cell timeout: the looping student then costs seconds, not nbgrader_config.py's 20 s.
 E2E_TIMEOUT = 5
@@ -19,15 +21,31 @@ def demo_in_temp_course(tmp_path_factory, assignment: str) -> dict:
 
 
 @pytest.fixture(scope="session")
-def graded_class(tmp_path_factory):
-    """ps1's demo class, graded by the real nbgrader instructor path."""
-    return demo_in_temp_course(tmp_path_factory, ASSIGNMENT)
+def graded_courses(tmp_path_factory):
+    """Every demo class, each graded in a course of its own: ``{assignment: run_demo result}``.
+
+    Two at a time (each nbgrader run spends much of its time waiting on a kernel), all before any test reads
+    one, so that no grading runs behind a test with a time budget (the browser tests)."""
+    assignments = [ASSIGNMENT] + [a for a in demo_assignments() if a != ASSIGNMENT]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(assignments, pool.map(lambda a: demo_in_temp_course(tmp_path_factory, a), assignments)))
 
 
 @pytest.fixture(scope="session")
-def graded_demos(tmp_path_factory):
-    """Every demo class but ps1's, each graded in a course of its own: ``{assignment: run_demo result}``."""
-    # Two at a time: each nbgrader run spends much of its time waiting on a kernel.
-    assignments = [a for a in demo_assignments() if a != ASSIGNMENT]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(assignments, pool.map(lambda a: demo_in_temp_course(tmp_path_factory, a), assignments)))
+def graded_class(graded_courses):
+    """ps1's demo class, graded by the real nbgrader instructor path."""
+    return graded_courses[ASSIGNMENT]
+
+
+@pytest.fixture(scope="session")
+def graded_demos(graded_courses):
+    """Every demo class but ps1's: ``{assignment: run_demo result}``."""
+    return {a: result for a, result in graded_courses.items() if a != ASSIGNMENT}
+
+
+@pytest.fixture(scope="session")
+def local_checks(tmp_path_factory):
+    """`autograder check` reports of demo students' filled-in releases, shared by the tests that read them."""
+    checks = LocalChecks(tmp_path_factory.mktemp("local-checks"))
+    yield checks
+    checks.pool.shutdown(cancel_futures=True)

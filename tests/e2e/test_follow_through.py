@@ -7,7 +7,7 @@ from rich.console import Console
 
 from autograder.demo import ASSIGNMENT, Student, grade_table, submission_notebook
 from autograder.nbgrader.scoring import FOLLOW_THROUGH
-from tests.helpers import REPO, local_check
+from tests.helpers import REPO
 
 pytestmark = pytest.mark.e2e
 
@@ -52,8 +52,8 @@ def _filled(tmp_path, answers: dict):
     return notebook
 
 
-def test_the_local_check_gives_carol_the_follow_through_grading_gives(tmp_path):
-    proc = local_check(tmp_path, ASSIGNMENT, "carol")
+def test_the_local_check_gives_carol_the_follow_through_grading_gives(local_checks):
+    proc = local_checks(ASSIGNMENT, "carol")  # the report test_release.py reads too
     rows = [line for line in proc.stdout.splitlines() if "Right for your" in line]
     assert len(rows) == 2 and "∂L/∂a, which was wrong" in rows[0] and "chain rule, which was wrong" in rows[1]
     assert "2/2" in rows[0] and "2/2" in rows[1]

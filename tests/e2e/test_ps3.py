@@ -4,8 +4,6 @@ student's local check (`autograder check`) says what grading says."""
 import nbformat
 import pytest
 
-from .. import helpers
-
 pytestmark = pytest.mark.e2e
 
 
@@ -68,27 +66,31 @@ def test_sympy_matrix_answers_from_the_kernel_are_graded(graded_demos):
         assert found[step]["points"] > 0 and found[step]["answer_text"].startswith("Matrix([["), step
 
 
-def local_check(tmp_path, student_id):
-    return helpers.local_check(tmp_path, "ps3", student_id)
+CHECKED = ["bob", "alice", "carol", "dave", "erin", "frank", "ivan", "kim"]  # whose local check a test reads
 
 
-def test_local_check_names_the_missing_factor_as_grading_does(tmp_path):
-    proc = local_check(tmp_path, "bob")
+def local_check(local_checks, student_id):
+    local_checks.start("ps3", CHECKED)  # this module's checks, two at a time from the first one asked for
+    return local_checks("ps3", student_id)
+
+
+def test_local_check_names_the_missing_factor_as_grading_does(local_checks):
+    proc = local_check(local_checks, "bob")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "missing the element-wise factor 1 − A1²" in proc.stdout
     assert "total: 8/11" in proc.stdout  # the score nbgrader gives bob (tests/data/demo_class/ps3/bob_*.toml)
 
 
-def test_local_check_passes_sympy_objects_built_in_the_kernel(tmp_path):
-    proc = local_check(tmp_path, "alice")
+def test_local_check_passes_sympy_objects_built_in_the_kernel(local_checks):
+    proc = local_check(local_checks, "alice")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "total: 11/11" in proc.stdout and proc.stdout.count("PASS") == 6
 
 
 @pytest.mark.parametrize("student_id", ["carol", "dave", "erin", "frank", "ivan", "kim"])
-def test_local_check_says_what_grading_said(graded_demos, tmp_path, student_id):
+def test_local_check_says_what_grading_said(graded_demos, local_checks, student_id):
     """Every sentence nbgrader's grading wrote for this student is in the local report, with the same total."""
-    proc = local_check(tmp_path, student_id)
+    proc = local_check(local_checks, student_id)
     graded = verdicts(graded_demos, student_id)
     for step, verdict in graded.items():
         assert verdict["feedback"] in proc.stdout, f"{step}: {verdict['feedback']!r} not in\n{proc.stdout}"

@@ -4,20 +4,15 @@ the wrong value at z = 0 and the missing softmax paths, and the local check (`au
 import nbformat
 import pytest
 
-from autograder.demo import run_demo
-
-from .. import helpers
-
 pytestmark = pytest.mark.e2e
 TOTAL = 16
+CHECKED = ["alice", "bob", "carol", "dave", "henry", "ivan"]  # whose local check a test reads
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """Only ps4's demo class, graded in a temporary course (generate → autograde → feedback → export)."""
-    workdir = tmp_path_factory.mktemp("ps4")
-    with open(workdir.parent / "nbgrader-ps4.log", "w", encoding="utf-8") as log:
-        return run_demo(workdir, "ps4", timeout=5, log=log)
+def graded(graded_demos):
+    """ps4's demo class, graded in a temporary course (generate → autograde → feedback → export) for the session."""
+    return graded_demos["ps4"]
 
 
 def feedback_page(graded, student: str) -> str:
@@ -49,20 +44,21 @@ def test_answers_built_from_earlier_sympy_answers_are_graded(graded):
     assert found["dL_dz1_chain"]["answer_text"] and "dL_da1" not in found["dL_dz1_chain"]["answer_text"]
 
 
-def local_check(tmp_path, student_id):
-    return helpers.local_check(tmp_path, "ps4", student_id)
+def local_check(local_checks, student_id):
+    local_checks.start("ps4", CHECKED)  # this module's checks, two at a time from the first one asked for
+    return local_checks("ps4", student_id)
 
 
-def test_local_check_passes_the_unusual_forms(tmp_path):
-    proc = local_check(tmp_path, "alice")
+def test_local_check_passes_the_unusual_forms(local_checks):
+    proc = local_check(local_checks, "alice")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"total: {TOTAL}/{TOTAL}" in proc.stdout and proc.stdout.count("PASS") == 10
 
 
 @pytest.mark.parametrize("student_id", ["bob", "carol", "dave", "henry", "ivan"])
-def test_local_check_says_what_grading_said(graded, tmp_path, student_id):
+def test_local_check_says_what_grading_said(graded, local_checks, student_id):
     """Every authored sentence grading wrote for this student is in the local report, with the same total."""
-    proc = local_check(tmp_path, student_id)
+    proc = local_check(local_checks, student_id)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     found = verdicts(graded, student_id)
     for step, verdict in found.items():

@@ -8,7 +8,6 @@ import pytest
 
 from autograder.demo import load_class
 
-from ..helpers import local_check
 from .test_assignments import reference_forms
 
 pytestmark = pytest.mark.e2e
@@ -44,15 +43,23 @@ def test_the_leak_check_would_catch_a_leak(tmp_path):
     assert any(f in nb_path.read_text() for f in reference_forms(PS1_SPEC))
 
 
-def test_autograder_check_passes_a_correct_notebook(tmp_path):
-    proc = local_check(tmp_path, "ps1", "alice")
+CHECKED = ["alice", "carol", "grace"]  # whose local check a test reads (tests/data/demo_class/ps1/)
+
+
+def local_check(local_checks, student_id):
+    local_checks.start("ps1", CHECKED)  # this module's checks, two at a time from the first one asked for
+    return local_checks("ps1", student_id)
+
+
+def test_autograder_check_passes_a_correct_notebook(local_checks):
+    proc = local_check(local_checks, "alice")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "total: 10/10" in proc.stdout
     assert proc.stdout.count("PASS") == 5
 
 
-def test_autograder_check_reports_the_same_diagnoses_as_grading(tmp_path):
-    proc = local_check(tmp_path, "ps1", "carol")
+def test_autograder_check_reports_the_same_diagnoses_as_grading(local_checks):
+    proc = local_check(local_checks, "carol")
     assert proc.returncode == 1
     out = proc.stdout
     carol = next(s for s in load_class("ps1") if s.id == "carol")  # her hand-worked score, follow-through included
@@ -61,8 +68,8 @@ def test_autograder_check_reports_the_same_diagnoses_as_grading(tmp_path):
     assert "negative of the right result" in out
 
 
-def test_autograder_check_survives_a_dead_kernel_and_agrees_with_grading(tmp_path):
-    proc = local_check(tmp_path, "ps1", "grace")
+def test_autograder_check_survives_a_dead_kernel_and_agrees_with_grading(local_checks):
+    proc = local_check(local_checks, "grace")
     assert proc.returncode == 1
     assert "the kernel died" in proc.stdout
     assert "total: 4/10" in proc.stdout  # the same total autograde gives grace
