@@ -1,12 +1,15 @@
 """`nbgrader validate`, an instructor's first check of an assignment, passes on every source notebook and on
 every release filled in with the source's solutions: no assignment ships with solutions that fail their own
-checks when run as Python (element names, `where`, numpy's operators, `^`). Each runs the real command in a
-temporary copy of the course, with the course's nbgrader_config.py."""
+checks when run as Python (element names, `where`, numpy's operators, `^`). The real command runs once, on all
+those notebooks at once, in a temporary copy of the course with the course's nbgrader_config.py; while it runs,
+`autograder check` judges each filled release (two at a time)."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -18,19 +21,8 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = sorted(p.parent.name for p in (REPO / "source").glob("*/*.spec.toml"))
 PASSED = "Success! Your notebook passes all the tests."
-
-
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    return prepare_course(tmp_path_factory.mktemp("validate"))
-
-
-def validate(course: Path, notebook: Path) -> str:
-    proc = nbgrader(course, "validate", str(notebook), check=False)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0 and PASSED in proc.stdout, output[-4000:]
-    assert "VALIDATION FAILED" not in output, output[-4000:]
-    return output
+# nbgrader's Validator starts each notebook's report with one of these lines (validator.py's *_warning traits)
+REPORT_START = re.compile(r"^(Success! |VALIDATION FAILED ON |THE CONTENTS OF |THE TYPES OF )", re.MULTILINE)
 
 
 def filled_with_solutions(course: Path, assignment: str) -> Path:
@@ -51,18 +43,52 @@ def filled_with_solutions(course: Path, assignment: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_every_source_notebook_validates(course, assignment):
-    validate(course, Path("source") / assignment / f"{assignment}.ipynb")
-
-
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_the_release_filled_with_the_solutions_validates_and_scores_full_marks(course, assignment):
-    notebook = filled_with_solutions(course, assignment)
-    validate(course, notebook.relative_to(course))
-    # validate only sees that nothing raised; the local check also judges each solution against the samples
+def local_check(notebook: Path) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).with_name("autograder")
-    proc = subprocess.run([str(exe), "check", str(notebook), "--timeout", "20"], capture_output=True, text=True,
+    return subprocess.run([str(exe), "check", str(notebook), "--timeout", "20"], capture_output=True, text=True,
                           timeout=300, env=dict(os.environ, COLUMNS="250"))
+
+
+def reports(stdout: str, notebooks: list) -> dict:
+    """{notebook: its part of ``nbgrader validate``'s output}: the Validator reports on the notebooks in the order
+    they were given, each report starting with one of the lines in REPORT_START."""
+    starts = [m.start() for m in REPORT_START.finditer(stdout)]
+    assert len(starts) == len(notebooks), f"{len(notebooks)} notebooks, {len(starts)} reports:\n{stdout[-6000:]}"
+    parts = [stdout[a:b] for a, b in zip(starts, starts[1:] + [len(stdout)])]
+    return dict(zip(notebooks, parts))
+
+
+@pytest.fixture(scope="module")
+def validated(tmp_path_factory):
+    course = prepare_course(tmp_path_factory.mktemp("validate"))
+    sources = {a: Path("source") / a / f"{a}.ipynb" for a in ASSIGNMENTS}
+    filled = {a: filled_with_solutions(course, a) for a in ASSIGNMENTS}
+    notebooks = list(sources.values()) + [p.relative_to(course) for p in filled.values()]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # the checks wait on their kernels while validate runs
+        checks = {a: pool.submit(local_check, path) for a, path in filled.items()}
+        proc = nbgrader(course, "validate", *map(str, notebooks), check=False)
+        checks = {a: future.result() for a, future in checks.items()}
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-6000:]
+    found = reports(proc.stdout, notebooks)
+    return dict(output=output, source={a: found[p] for a, p in sources.items()},
+                filled={a: found[p.relative_to(course)] for a, p in filled.items()}, checks=checks)
+
+
+def assert_passes(report: str, output: str) -> None:
+    assert report.strip() == PASSED, report[-4000:]
+    assert "VALIDATION FAILED" not in output, output[-4000:]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_source_notebook_validates(validated, assignment):
+    assert_passes(validated["source"][assignment], validated["output"])
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_release_filled_with_the_solutions_validates_and_scores_full_marks(validated, assignment):
+    assert_passes(validated["filled"][assignment], validated["output"])
+    # validate only sees that nothing raised; the local check also judges each solution against the samples
+    proc = validated["checks"][assignment]
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "FAIL" not in proc.stdout, proc.stdout
