@@ -2,10 +2,14 @@
 students' notebooks through pytest's own ``pytester`` — one test per step, the step's sentence as the failure,
 the total in the summary, JUnit XML naming each step, and the usual options (-k, -x, -q, exit status)."""
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 import tomllib
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -101,39 +105,56 @@ def _points(message: str | None) -> float:
     return float(found.group(1)) if found else 0.0
 
 
+def _pytest_run(cwd: Path, folder: str) -> subprocess.CompletedProcess:
+    """``pytest <folder>`` as a student or a CI job runs it, in a process of its own, with a JUnit report."""
+    return subprocess.run([sys.executable, "-m", "pytest", folder, TIMEOUT, f"--junitxml={folder}.xml",
+                           "-p", "no:cacheprovider"], cwd=cwd, capture_output=True, text=True, timeout=900,
+                          env=dict(os.environ, COLUMNS="250"))
+
+
 @pytest.mark.e2e
 def test_every_demo_student_passes_exactly_the_steps_grading_gives_full_points(pytester, graded_class):
-    """Run on the whole demo class (a folder of notebooks): pass/fail per step, points and sentence as grading
-    gave them, the total in the summary. Where grading recorded no answer at all (a cell that raised or looped),
-    the local run words the reason differently (it sees the exception in the kernel), so only the points are
-    compared there."""
-    for student in STUDENTS:
-        filled_release(pytester.path / "class", ASSIGNMENT, student.id)
-    result = pytester.runpytest("class", TIMEOUT, "--junitxml=report.xml", "-p", "no:cacheprovider")
-    outcomes = _junit(pytester.path / "report.xml")
-    assert result.ret == 1
-    assert len(outcomes) == len(STUDENTS) * len(STEP_IDS)
+    """Run on the whole demo class, a folder of notebooks per half of the class, the two pytest runs at once (each
+    spends much of its time waiting on a kernel): pass/fail per step, points and sentence as grading gave them,
+    the total in the summary. Where grading recorded no answer at all (a cell that raised or looped), the local
+    run words the reason differently (it sees the exception in the kernel), so only the points are compared."""
+    halves = {"class-a": STUDENTS[0::2], "class-b": STUDENTS[1::2]}
+    for folder, students in halves.items():
+        for student in students:
+            filled_release(pytester.path / folder, ASSIGNMENT, student.id)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = dict(zip(halves, pool.map(lambda folder: _pytest_run(pytester.path, folder), halves)))
     wrong = []
-    for student in STUDENTS:
-        graded = _graded_feedback(graded_class, student.id) if student.raw_notebook is None else {}
-        local = {}
-        for step in STEP_IDS:
-            message = outcomes[(f"class.{student.id}.{ASSIGNMENT}.{ASSIGNMENT}.ipynb", step)]
-            local[step], expected, sentence = _points(message), student.expected[step], graded.get(step)
-            if _tampered(student, step):
-                ok = local[step] <= expected
-            else:
-                ok = local[step] == expected and (message is None) == (expected == 2)
-                if message is not None and sentence and not sentence.startswith("No answer recorded"):
-                    ok = ok and sentence in message
-            if not ok:
-                wrong.append(f"{student.id}/{step}: grading gave {expected:g}/2 ({sentence!r}), pytest said "
-                             f"{'pass' if message is None else message!r}")
-        total = f"class/{student.id}/{ASSIGNMENT}/{ASSIGNMENT}.ipynb: total {sum(local.values()):g}/10 points"
-        if total not in result.outlines:
-            wrong.append(f"{student.id}: no line {total!r} in the summary")
+    for folder, students in halves.items():
+        run, outcomes = runs[folder], _junit(pytester.path / f"{folder}.xml")
+        assert run.returncode == 1, run.stdout[-4000:] + run.stderr[-2000:]  # every half has a student who fails
+        assert len(outcomes) == len(students) * len(STEP_IDS)
+        assert "Traceback" not in run.stdout and "Captured" not in run.stdout, run.stdout[-4000:]
+        for student in students:
+            wrong += _disagreements(graded_class, student, folder, outcomes, run.stdout.splitlines())
     assert not wrong, "\n".join(wrong)
-    assert "Traceback" not in result.stdout.str() and "Captured" not in result.stdout.str()
+
+
+def _disagreements(graded_class, student, folder: str, outcomes: dict, lines: list) -> list:
+    """Where the pytest run's outcome for ``student``'s steps, or the total it printed, differs from grading's."""
+    graded = _graded_feedback(graded_class, student.id) if student.raw_notebook is None else {}
+    local, wrong = {}, []
+    for step in STEP_IDS:
+        message = outcomes[(f"{folder}.{student.id}.{ASSIGNMENT}.{ASSIGNMENT}.ipynb", step)]
+        local[step], expected, sentence = _points(message), student.expected[step], graded.get(step)
+        if _tampered(student, step):
+            ok = local[step] <= expected
+        else:
+            ok = local[step] == expected and (message is None) == (expected == 2)
+            if message is not None and sentence and not sentence.startswith("No answer recorded"):
+                ok = ok and sentence in message
+        if not ok:
+            wrong.append(f"{student.id}/{step}: grading gave {expected:g}/2 ({sentence!r}), pytest said "
+                         f"{'pass' if message is None else message!r}")
+    total = f"{folder}/{student.id}/{ASSIGNMENT}/{ASSIGNMENT}.ipynb: total {sum(local.values()):g}/10 points"
+    if total not in lines:
+        wrong.append(f"{student.id}: no line {total!r} in the summary")
+    return wrong
 
 
 @pytest.mark.e2e
