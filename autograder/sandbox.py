@@ -14,6 +14,9 @@ Configure it for autograding in nbgrader_config.py::
 
     c.Execute.kernel_manager_class = "autograder.sandbox.SandboxedKernelManager"
 
+Its kernels are forked from a warm template in the same sandbox (``autograder.warm``) unless the config names
+another provisioner (``c.KernelProvisionerFactory.default_provisioner_name = "local-provisioner"``).
+
 >>> cmd = sandbox_command(["python", "-m", "ipykernel_launcher"], "/course/autograded/s1/ps1", "/course")
 >>> cmd[:4], cmd[-3:]
 (['bwrap', '--die-with-parent', '--unshare-pid', '--unshare-net'], ['python', '-m', 'ipykernel_launcher'])
@@ -272,15 +275,22 @@ def _tasks_of(uid: int) -> int:
 _FACTORIES: dict[str, object] = {}
 
 
-def _provisioner_factory(config):
-    """A provisioner factory reading ``config`` (which may name the default provisioner), one per distinct setting:
-    making one scans the installed entry points, which a class of kernels should pay once."""
-    from jupyter_client.provisioning import KernelProvisionerFactory
+WARM_PROVISIONER = "autograder-warm-fork"
 
-    key = repr(sorted(config.KernelProvisionerFactory.items()))
+
+def _provisioner_factory(config):
+    """A provisioner factory reading ``config``, whose default provisioner is the warm fork unless the config names
+    another (``c.KernelProvisionerFactory.default_provisioner_name = "local-provisioner"`` starts every kernel
+    afresh); one per distinct setting: making one scans the installed entry points, which a class should pay once."""
+    from jupyter_client.provisioning import KernelProvisionerFactory
+    from traitlets.config import Config
+
+    settings = dict(config.KernelProvisionerFactory) if "KernelProvisionerFactory" in config else {}
+    settings.setdefault("default_provisioner_name", WARM_PROVISIONER)
+    key = repr(sorted(settings.items()))
     factory = _FACTORIES.get(key)
     if factory is None:
-        factory = _FACTORIES[key] = KernelProvisionerFactory(config=config)
+        factory = _FACTORIES[key] = KernelProvisionerFactory(config=Config({"KernelProvisionerFactory": settings}))
     return factory
 
 
@@ -321,8 +331,8 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_pre_start_kernel(self, **kw):
         if self.provisioner is None:
-            # the factory made with this manager's config, so the course's nbgrader_config.py can name the provisioner
-            # (jupyter_client's own call builds its singleton factory without it)
+            # a factory made with this manager's config, so the course's nbgrader_config.py can name the provisioner
+            # (jupyter_client's own call builds its singleton factory without it); the warm fork by default
             self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
             self.provisioner = _provisioner_factory(self.config).create_provisioner_instance(
                 self.kernel_id, self.kernel_spec, parent=self)
