@@ -1,7 +1,12 @@
 """The hostile corpus: every attack gets its expected score and a message, the batch completes,
 nobody else's grade moves, nothing is written outside the course, and no connection from student code
-reaches anything. The attacks the sandbox alone stops (h48 on) are graded again on a Dask cluster, into a
-PostgreSQL gradebook, whose ports they try to reach."""
+reaches anything. The attacks on what the grading process can reach (h48–h50: the spec, a shell searching the
+machine, the network) are graded again on a Dask cluster, into a PostgreSQL gradebook, whose ports they try to
+reach: a kernel a Dask worker starts must see no more than a local one. The caps on disk and processes (h51–h53)
+are the sandbox's own, whoever starts the kernel, and are graded locally only.
+
+The two honest demo students graded beside the attacks must get their hand-worked expected scores
+(tests/data/demo_class/ps1/), which is what they get in a class of their own (tests/e2e/test_demo_class.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ pytestmark = pytest.mark.e2e
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "hostile" / "ps1.toml"
 STEPS = ("dL_da", "da_dz", "dL_dz_chain", "dL_dz", "simplify_dL_da")
 CONTROLS = ("alice", "bob")  # demo students graded beside the attacks and alone
-SANDBOX_ATTACKS = "h48"  # from this id on, attacks the static scan does not see: also graded on the Dask path
+DASK_ATTACKS = ("h48-", "h49-", "h50-")  # also graded on the Dask path
 
 
 def load_corpus(outside: Path, ports=()):
@@ -81,11 +86,15 @@ def write(course: Path, release_nb, student: Student, how=None) -> None:
     mutate(folder / f"{ASSIGNMENT}.ipynb", how)
 
 
-def grade(course: Path, *args):
+def grade(course: Path, log: Path, *args):
+    """``autograder grade`` in ``course``; its output is also kept in ``log`` (its table gives each submission's
+    seconds)."""
     exe = Path(sys.executable).with_name("autograder")
-    env = dict(os.environ, PATH=f"{exe.parent}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.run([str(exe), "grade", ASSIGNMENT, "--jobs", "2", "--cell-timeout", "5", *args], cwd=course,
-                          env=env, capture_output=True, text=True, timeout=900)
+    env = dict(os.environ, PATH=f"{exe.parent}{os.pathsep}{os.environ['PATH']}", COLUMNS="200")
+    run = subprocess.run([str(exe), "grade", ASSIGNMENT, "--jobs", "2", "--cell-timeout", "5", *args], cwd=course,
+                         env=env, capture_output=True, text=True, timeout=900)
+    log.write_text(run.stdout + run.stderr, encoding="utf-8")
+    return run
 
 
 def scores_in(db_url: str) -> dict:
@@ -119,17 +128,11 @@ def graded(tmp_path_factory):
     if shutil.which("bwrap") is None:
         pytest.fail("bubblewrap is not installed: apt-get install -y bubblewrap (.ci/run installs it)")
     base = tmp_path_factory.mktemp("hostile")
+    logs = tmp_path_factory.mktemp("hostile-logs")  # not in base, where nothing may appear
     outside = base / "outside"
     outside.mkdir()
     before_outside = set(base.rglob("*"))
     controls = [s for s in load_class() if s.id in CONTROLS]
-
-    alone = prepare_course(base / "alone")
-    nbgrader(alone, "generate_assignment", ASSIGNMENT, "--force")
-    release_nb = nbformat.read(alone / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    for s in controls:
-        write(alone, release_nb, s)
-    assert grade(alone).returncode == 0
 
     from distributed import LocalCluster
 
@@ -146,27 +149,29 @@ def graded(tmp_path_factory):
 
         course = prepare_course(base / "course")
         nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+        release_nb = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
         for student, how, _ in corpus:
             write(course, release_nb, student, how)
         for s in controls:
             write(course, release_nb, s)
-        run = grade(course)
+        run = grade(course, logs / "grade-course.log")
         nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
 
-        # the attacks only the sandbox stops, again on the Dask cluster, into the PostgreSQL gradebook
+        # the attacks on what a worker's kernel could reach, again on the Dask cluster, into PostgreSQL
         on_dask = prepare_course(base / "dask")
         nbgrader(on_dask, "generate_assignment", ASSIGNMENT, "--force", f"--CourseDirectory.db_url={db_url}")
-        sandbox_attacks = [(s, how, phrases) for s, how, phrases in corpus if s.id >= SANDBOX_ATTACKS]
+        sandbox_attacks = [(s, how, phrases) for s, how, phrases in corpus if s.id.startswith(DASK_ATTACKS)]
         for student, how, _ in sandbox_attacks:
             write(on_dask, release_nb, student, how)
         for s in controls:
             write(on_dask, release_nb, s)
-        dask_run = grade(on_dask, "--scheduler", cluster.scheduler_address, "--db-url", db_url)
+        dask_run = grade(on_dask, logs / "grade-dask.log", "--scheduler", cluster.scheduler_address,
+                         "--db-url", db_url)
         dask_scores = scores_in(db_url)
     listener.sock.close()
     created = {p for p in set(base.rglob("*")) - before_outside
-               if not any(p.is_relative_to(base / name) for name in ("course", "alone", "dask"))}
-    return dict(run=run, scores=read_scores(course), alone=read_scores(alone), corpus=corpus, course=course,
+               if not any(p.is_relative_to(base / name) for name in ("course", "dask"))}
+    return dict(run=run, scores=read_scores(course), controls=controls, corpus=corpus, course=course,
                 created=created, outside=outside, dask_run=dask_run, dask_scores=dask_scores,
                 sandbox_attacks=sandbox_attacks, accepted=listener.accepted, on_dask=on_dask)
 
@@ -207,8 +212,8 @@ def test_every_lost_point_comes_with_a_sentence(graded):
 
 
 def test_other_students_grades_do_not_move(graded):
-    for student in CONTROLS:
-        assert graded["scores"][student] == graded["alone"][student]
+    for student in graded["controls"]:
+        assert graded["scores"][student.id] == student.expected, student.id
 
 
 def test_nothing_is_created_outside_the_course(graded):
@@ -224,10 +229,11 @@ def test_no_connection_from_student_code_reaches_anything(graded):
 def test_the_sandbox_attacks_score_the_same_on_dask(graded):
     run = graded["dask_run"]
     assert "Dask at" in run.stdout, run.stdout[-3000:]
+    assert len(graded["sandbox_attacks"]) == len(DASK_ATTACKS)  # the ids are still in the corpus
     for student, _, _ in graded["sandbox_attacks"]:
         assert graded["dask_scores"].get(student.id) == student.expected, (student.id, run.stdout[-3000:])
-    for student in CONTROLS:
-        assert graded["dask_scores"][student] == graded["alone"][student]
+    for student in graded["controls"]:
+        assert graded["dask_scores"][student.id] == student.expected, student.id
 
 
 def test_every_submission_records_that_it_was_sandboxed(graded):
