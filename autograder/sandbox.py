@@ -128,14 +128,14 @@ def _system_view(size: str, root, visible) -> tuple[list[str], list[Path]]:
     cmd += ["--dev", "/dev", "--proc", "/proc", *_private(size, "/tmp"), *_private(size, "/dev/shm"),
             "--setenv", "HOME", "/tmp", "--setenv", "IPYTHONDIR", "/tmp/.ipython", "--setenv", "JPY_PARENT_PID", "1"]
     # what the interpreter imports comes back read-only, wherever it lives (a clone in /tmp, a course's .venv),
-    # unless binding it would bring back the course whole (the course's own folder on sys.path)
+    # unless binding it would bring back the course whole (the course's own folder on sys.path) or another course
     course = Path(root).resolve() if root is not None else None
     keep = sorted({Path(p).resolve() for p in (sys.prefix, sys.base_prefix, Path(__file__).resolve().parent,
                                                 *visible)})
     bound: list[Path] = []
     for path in keep:
         if (not path.exists() or _system(path) or any(_inside(path, b) for b in bound)
-                or (course is not None and _inside(course, path))):
+                or (course is not None and _inside(course, path)) or _holds_a_course(path)):
             continue
         cmd += [*_reachable(path, bound), "--ro-bind", str(path), str(path)]
         bound.append(path)
@@ -144,6 +144,18 @@ def _system_view(size: str, root, visible) -> tuple[list[str], list[Path]]:
         if any(_inside(config, b) for b in [Path("/etc"), Path("/usr"), *bound]):
             cmd += ["--tmpfs", str(config)]
     return cmd, bound
+
+
+def _holds_a_course(path: Path) -> bool:
+    """Whether ``path`` is a course folder or a folder of courses (an nbgrader_config.py at its top or one level
+    down): the course repository on PYTHONPATH would bring back every spec; its package is then not importable and
+    the solutions-first check stops the batch, saying so."""
+    if (path / "nbgrader_config.py").exists():
+        return True
+    try:
+        return any((child / "nbgrader_config.py").exists() for child in path.iterdir() if child.is_dir())
+    except OSError:
+        return False
 
 
 def template_command(python: str, control: str, ipc_root, root=None, bwrap: str = "bwrap", *,

@@ -67,6 +67,22 @@ def test_a_visible_path_that_would_bring_back_the_course_is_not_bound(tmp_path):
     assert mounted_as(cmd, course / "pkg" / "mod.py") == "ro-bind"
 
 
+def test_another_course_on_the_import_path_is_not_bound(tmp_path):
+    # PYTHONPATH=<the course repository> (to run its package without installing it) would show every spec
+    repo = tmp_path / "repo"
+    (repo / "source" / "ps1").mkdir(parents=True)
+    (repo / "nbgrader_config.py").write_text("c = get_config()\n")
+    (repo / "autograder").mkdir()
+    courses = tmp_path / "courses"
+    (courses / "stats101").mkdir(parents=True)
+    (courses / "stats101" / "nbgrader_config.py").write_text("c = get_config()\n")
+    grading = tmp_path / "grading" / "autograded" / "s1"
+    cmd = sandbox.sandbox_command(["python"], grading, tmp_path / "grading", visible=[repo, repo / "autograder", courses])
+    assert mounted_as(cmd, repo / "source" / "ps1" / "ps1.spec.toml") == "tmpfs"
+    assert mounted_as(cmd, courses / "stats101" / "nbgrader_config.py") == "tmpfs"
+    assert mounted_as(cmd, repo / "autograder" / "notebook.py") == "ro-bind"  # the package alone may come back
+
+
 def test_an_environment_elsewhere_needs_no_mount(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "prefix", "/usr")
     monkeypatch.setattr(sys, "base_prefix", "/usr")
