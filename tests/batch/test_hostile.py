@@ -17,6 +17,7 @@ import subprocess
 import threading
 import sys
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -155,7 +156,9 @@ def graded(tmp_path_factory):
         for s in controls:
             write(course, release_nb, s)
         run = grade(course, logs / "grade-course.log")
-        nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
+        # the feedback pages are made while the Dask cluster grades (nbgrader's conversion needs no kernel)
+        pool = ThreadPoolExecutor(max_workers=1)
+        feedback = pool.submit(nbgrader, course, "generate_feedback", ASSIGNMENT, "--force")
 
         # the attacks on what a worker's kernel could reach, again on the Dask cluster, into PostgreSQL
         on_dask = prepare_course(base / "dask")
@@ -168,6 +171,8 @@ def graded(tmp_path_factory):
         dask_run = grade(on_dask, logs / "grade-dask.log", "--scheduler", cluster.scheduler_address,
                          "--db-url", db_url)
         dask_scores = scores_in(db_url)
+        feedback.result()  # raises with nbgrader's output if it failed
+        pool.shutdown()
     listener.sock.close()
     created = {p for p in set(base.rglob("*")) - before_outside
                if not any(p.is_relative_to(base / name) for name in ("course", "dask"))}
