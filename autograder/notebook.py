@@ -123,6 +123,7 @@ def symbols(names: str):
     >>> a * (1 - a)
     a*(1 - a)
     """
+    _prepare_this_kernel()
     return sympy.symbols(names)
 
 
@@ -133,6 +134,7 @@ def matrix(name: str, rows: int, cols: int) -> "ArrayMatrix":
     >>> (X.T @ X).shape, (X * X).shape
     ((3, 3), (2, 3))
     """
+    _prepare_this_kernel()
     return element_matrix(name, rows, cols)
 
 
@@ -509,15 +511,26 @@ def quiz_local_result(question_id: str, answer, student_id, *, folder=".") -> tu
 
 def prepare_kernel(shell) -> None:
     """What this module changes in a notebook's kernel, and only there: ``^`` on a symbol says to write ``**``,
-    and a check names the error of the answer cell that raised. Runs when the setup cell imports the module; a
-    kernel that imported it before its shell existed (forked from a warm template) calls it once it has one."""
+    and a check names the error of the answer cell that raised. Runs once per kernel: when the setup cell
+    imports the module, or, in a kernel that imported it before its shell existed (forked from a warm
+    template), when the setup cell makes the assignment's symbols."""
+    if shell in _PREPARED:
+        return
+    _PREPARED.append(shell)
     _power_is_not_xor()
     watch_answer_cells(shell)
 
 
+_PREPARED: list = []  # the IPython shell(s) prepare_kernel has run for
+
+
+def _prepare_this_kernel() -> None:
+    if _notebook_namespace() is not None:
+        from IPython import get_ipython
+
+        prepare_kernel(get_ipython())
+
+
 __all__ += ["show_quiz", "check_quiz_answer"]
 
-if _notebook_namespace() is not None:  # imported by a notebook's setup cell, in the kernel running the notebook
-    from IPython import get_ipython
-
-    prepare_kernel(get_ipython())
+_prepare_this_kernel()  # imported by a notebook's setup cell, in the kernel running the notebook

@@ -36,3 +36,16 @@ def test_in_a_notebook_a_caret_on_a_symbol_says_to_write_a_power():
     lines = [line.removeprefix("raised: ") for line in out.splitlines() if line.startswith("raised: ")]
     assert len(lines) == 3
     assert all(line.startswith("TypeError ") and "write ** for a power" in line for line in lines), out
+
+
+def test_a_kernel_that_imported_the_module_before_its_shell_existed_is_prepared_by_the_setup_cell():
+    """As in a kernel forked from a warm template (autograder/warm/), which imports the module first."""
+    out = _python(
+        "import autograder.notebook\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "assert shell.run_cell('from autograder.notebook import *\\nm = symbols(\"m\")').success\n"
+        "error = shell.run_cell('m ^ 2', silent=True).error_in_exec\n"
+        "print('raised:', type(error).__name__, error)\n")
+    lines = [line.removeprefix("raised: ") for line in out.splitlines() if line.startswith("raised: ")]
+    assert len(lines) == 1 and lines[0].startswith("TypeError ") and "write ** for a power" in lines[0], out
