@@ -38,7 +38,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from jupyter_client import AsyncKernelManager
-from traitlets import Bool, Integer
+from traitlets import Bool, DottedObjectName, Integer, Type
 
 INSTALL = "apt-get install -y bubblewrap"
 OPT_OUT = "--unsandboxed, or c.SandboxedKernelManager.require_sandbox = False in nbgrader_config.py"
@@ -336,6 +336,10 @@ class SandboxedKernelManager(AsyncKernelManager):
     disk_mb = Integer(DISK_MB, help="MiB student code may write in its working folder, and again in /tmp.").tag(
         config=True)
     max_processes = Integer(MAX_PROCESSES, help="Processes and threads the kernel may have.").tag(config=True)
+
+    # ready when the kernel has answered, without jupyter_client's 0.2 s of iopub silence per kernel
+    client_class = DottedObjectName("autograder.kernel_client.PromptKernelClient", config=True)
+    client_factory = Type(klass="autograder.kernel_client.PromptKernelClient", config=True)
 
     sandboxed = Bool(False, help="Whether the last kernel started runs in the sandbox (set at launch).")
     _ipc_dir = None
