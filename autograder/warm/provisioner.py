@@ -36,6 +36,7 @@ from ..sandbox import course_root, import_paths, template_command
 from .template import _ipykernel_args
 
 READY_TIMEOUT = 120.0  # seconds the template may take to import everything on a loaded machine
+KILL_WAIT = 2.0  # seconds a killed kernel's exit is awaited here before jupyter_client's own polling takes over
 
 
 class TemplateFailed(RuntimeError):
@@ -207,6 +208,12 @@ class WarmForkProvisioner(LocalProvisioner):
                 return self.connection_info
         return await super().launch_kernel(cmd, **kwargs)
 
+    async def kill(self, restart: bool = False) -> None:
+        await super().kill(restart=restart)
+        # jupyter_client then polls is_alive every 0.1 s; the exit code arrives within milliseconds of the signal
+        if self.process is not None:
+            await asyncio.get_running_loop().run_in_executor(None, _wait_quietly, self.process, KILL_WAIT)
+
     def _fork(self, fork: dict) -> ForkedKernel:
         kernel_cmd = fork.pop("kernel_cmd")
         problem = self.fork_problem(kernel_cmd)
@@ -222,6 +229,13 @@ class WarmForkProvisioner(LocalProvisioner):
         if reason not in self._said:
             self._said.add(reason)
             self.log.warning("Starting a fresh sandboxed kernel instead of a warm-forked one: %s", reason)
+
+
+def _wait_quietly(process, timeout: float) -> None:
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        pass  # jupyter_client goes on waiting, and warns
 
 
 def is_warm(provisioner) -> bool:

@@ -106,3 +106,21 @@ def test_where_forking_is_impossible_the_kernel_starts_afresh_and_says_why(cours
     assert not forked and km.sandboxed
     assert int(out.split()[1]) >= 1_000_000  # in bubblewrap's own sandbox, as a plain uid
     assert any("instead of a warm-forked one: the test says it cannot" in r.getMessage() for r in caplog.records)
+
+
+def test_a_killed_kernels_exit_is_known_when_kill_returns(course):
+    """(jupyter_client would otherwise poll for it every 0.1 s, a wait each graded submission paid)"""
+    import asyncio
+
+    async def run():
+        km = SandboxedKernelManager(kernel_name="python3", config=kernel_config("warm"))
+        await km.start_kernel(cwd=str(course / "autograded" / "alice" / "ps1"))
+        process = km.provisioner.process
+        try:
+            assert isinstance(process, warm.ForkedKernel)
+            await km.provisioner.kill()
+            return process.poll()
+        finally:
+            await km.shutdown_kernel(now=True)
+
+    assert asyncio.run(run()) is not None
