@@ -13,6 +13,7 @@ import shutil
 import time
 from pathlib import Path
 
+from .nbgrader_speed import speed_up_nbgrader
 from .repair import repair_submission
 from .submissions import Submission, write_mark
 
@@ -55,6 +56,7 @@ def grade_submission(root, sub: Submission, overrides: dict | None = None) -> di
     root = str(Path(root).resolve())
     os.chdir(root)
     _quiet()
+    speed_up_nbgrader()
     api = NbGraderAPI(config=load_course_config(root, overrides))
     clear_partial(root, sub, api.coursedir)
     release = Path(api.coursedir.format_path(api.coursedir.release_directory, ".", sub.assignment))
