@@ -102,6 +102,21 @@ def _judge_samples(answer, samples, **kwargs) -> Verdict:
     return judge_against(answer, Target.from_json(samples), **kwargs)
 
 
+def warm_up() -> None:
+    """Judge a few chain-rule answers in this process, without the bounded worker: a process forked from this one
+    (a warm template's kernels, and their workers) starts with sympy's caches and lazily built parts (assumptions,
+    the parser, the printers) made, instead of paying for them at its first cell. No student input is involved.
+
+    >>> warm_up()
+    """
+    engine = dict(domain={"a": (0, 1), "y": (0, 1)}, define={"a": "1/(1 + exp(-z))"}, symbols=("a", "y", "z"))
+    samples = _samples("(a - y)/(a*(1 - a))", salt="local", **engine)
+    a, y, z = sympy.symbols("a y z")
+    for answer in ("-y/a + (1 - y)/(1 - a)", -y / a + (1 - y) / (1 - a), (y - a) / (a * (1 - a)), "a - y"):
+        _judge_samples(answer, samples, forbid=("diff",), require_simplified=False, hints=None)
+    judge(sympy.exp(-z) / (1 + sympy.exp(-z)) ** 2, "a*(1 - a)", **engine)
+
+
 def check_own_answers(answer, reference, own, *, forbid=(), require_simplified=False, hints=None, timeout=2.0,
                       **engine) -> Verdict:
     """Is ``answer`` right for the student's own earlier answers ``own`` (whose product replaces ``reference``,

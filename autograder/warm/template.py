@@ -229,6 +229,21 @@ def _read_request(conn: socket.socket) -> tuple[dict, list[int]]:
     return json.loads(data), fds
 
 
+def _warm_up() -> None:
+    """Judge a few answers once, so no kernel pays sympy's first-use costs at its first cell; then freeze what
+    exists, so the kernels' garbage collector never walks (and so never copies) the template's pages."""
+    import gc
+
+    try:
+        from autograder.api import warm_up
+    except ImportError:
+        pass  # the kernel's interpreter has no autograder: nothing of ours to warm
+    else:
+        warm_up()
+    gc.collect()
+    gc.freeze()
+
+
 def serve(control: str, keep_under_tmp: list[str]) -> None:
     """Import the warm modules, then fork a kernel for each request on the unix socket ``control``."""
     for name in WARM_MODULES:
@@ -236,6 +251,7 @@ def serve(control: str, keep_under_tmp: list[str]) -> None:
             __import__(name)
         except ImportError:
             pass  # a kernel that needs it imports it itself, as a fresh one would
+    _warm_up()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(control)
     os.chmod(control, 0o600)  # only root (the grader that started it) may ask for a kernel
