@@ -15,6 +15,7 @@ from __future__ import annotations
 import builtins
 import html
 import json
+import os
 from pathlib import Path
 
 import sympy
@@ -28,6 +29,9 @@ from autograder.nbgrader.scoring import StepResult, earlier_answers, no_answer, 
 ANSWER_MIME = "application/vnd.autograder.answer+json"  # what record_answer emits; the judge reads it
 RESULT_MIME = "application/vnd.autograder.result+json"  # what check_step emits; `autograder check` reads it
 CHECKS_SUFFIX = ".checks.json"  # the per-notebook file of sample values, shipped in the release
+# set in the environment of a kernel that nbgrader grades (ResilientExecute): there the grader judges every step
+# against its reference and replaces the check cells' outputs with its verdicts
+GRADING_ENV = "AUTOGRADER_GRADING"
 
 
 def _student_function(name: str, func):
@@ -216,6 +220,11 @@ def check_step(step_id: str, answer, *, folder=".", namespace=None) -> None:
     """
     from IPython.display import display
 
+    if os.environ.get(GRADING_ENV) == "1":
+        # what the samples would say here is replaced by the grader's verdict: not judged twice (a check worker
+        # and ~0.1 CPU-s per graded notebook)
+        display({"text/plain": f"{step_id}: judged by the grader against the reference"}, raw=True)
+        return
     result = local_result(step_id, answer, folder=folder,
                           namespace=_notebook_namespace() if namespace is None else namespace)
     display({"text/html": result_html(result), "text/plain": result_text(result),

@@ -19,11 +19,15 @@ warm template or started afresh) in ``autograder.kernel``.
 
 from __future__ import annotations
 
+import os
+
+from jupyter_core.utils import run_sync
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool
 
+from ..notebook import GRADING_ENV
 from ..warm.provisioner import ForkedKernel
 
 SANDBOXED = "bubblewrap: no network, course hidden, writes and processes capped"
@@ -51,6 +55,13 @@ class ResilientExecute(Execute):
     # all printing their tracebacks, a RecursionError's on a loaded machine) keeps what arrived, and grading
     # goes on with the next cell; nbgrader's default (raise) would fail the whole submission.
     raise_on_iopub_timeout = Bool(False, config=True, help=Execute.raise_on_iopub_timeout.help)
+
+    async def async_start_new_kernel(self, **kwargs):
+        # tell the notebook module it is graded: its check cells then leave the judging to JudgeAnswers
+        kwargs["env"] = {**(kwargs.get("env") or os.environ), GRADING_ENV: "1"}
+        return await super().async_start_new_kernel(**kwargs)
+
+    start_new_kernel = run_sync(async_start_new_kernel)
 
     def preprocess(self, nb, resources=None, km=None):
         self._dead_at = None

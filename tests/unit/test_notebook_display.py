@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
@@ -78,3 +80,34 @@ def test_functions_act_element_by_element_on_matrices_as_numpy_does():
 
 def test_expr_reads_with_the_assignments_symbols():
     assert expr("a(1-a)", folder=RELEASE) == a * (1 - a)
+
+
+def test_in_a_graded_kernel_check_step_leaves_the_judging_to_the_grader(monkeypatch):
+    import autograder.notebook as notebook
+
+    InteractiveShell.instance()
+    monkeypatch.chdir(RELEASE)
+    monkeypatch.setenv(notebook.GRADING_ENV, "1")
+    monkeypatch.setattr(notebook, "local_result", lambda *a, **k: pytest.fail("judged in the graded kernel"))
+    with capture_output() as captured:
+        assert check_step("da_dz", a * (1 - a)) is None
+    (bundle,) = [o.data for o in captured.outputs]
+    assert bundle == {"text/plain": "da_dz: judged by the grader against the reference"}
+
+
+def test_resilient_execute_tells_the_kernel_it_is_graded(monkeypatch):
+    import asyncio
+
+    from nbclient import NotebookClient
+
+    from autograder.nbgrader.execute import ResilientExecute
+    from autograder.notebook import GRADING_ENV
+
+    started = {}
+
+    async def start(self, **kwargs):
+        started.update(kwargs)
+
+    monkeypatch.setattr(NotebookClient, "async_start_new_kernel", start)
+    asyncio.run(ResilientExecute().async_start_new_kernel(cwd="/tmp"))
+    assert started["env"][GRADING_ENV] == "1" and started["env"]["PATH"] and started["cwd"] == "/tmp"
