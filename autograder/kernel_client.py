@@ -15,14 +15,23 @@ from __future__ import annotations
 import time
 from queue import Empty
 
+import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 
 ROUND = 1.0  # seconds one kernel_info round may take before it is asked again (jupyter_client waits as long)
 RETRY = 0.05  # seconds without the idle before kernel_info is asked again (iopub's subscription was late)
+RECONNECT_MS = 5  # how often a socket retries a kernel that has not bound its own yet (zmq's default: 100 ms)
 
 
 class PromptKernelClient(AsyncKernelClient):
     """An ``AsyncKernelClient`` whose ``wait_for_ready`` does not wait for iopub to fall silent."""
+
+    def _context_default(self) -> zmq.asyncio.Context:
+        # the client connects as soon as the kernel is launched, and the kernel binds its sockets some 0.1 s later:
+        # with zmq's default interval each channel then waits up to 100 ms more for its next attempt
+        context = super()._context_default()
+        context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
+        return context
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
         """Return once the kernel has answered kernel_info and iopub has delivered its idle: raise RuntimeError if

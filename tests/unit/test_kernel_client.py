@@ -1,5 +1,6 @@
 """The grading kernels' client is ready as soon as the kernel has answered and its iopub delivered that answer's
-idle; an idle lost to a late subscription makes it ask again rather than wait."""
+idle; an idle lost to a late subscription makes it ask again rather than wait; its sockets retry a kernel that
+has not bound its own yet every few milliseconds."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from queue import Empty
 
 from jupyter_client import AsyncKernelManager
 
-from autograder.kernel_client import PromptKernelClient
+import zmq
+
+from autograder.kernel_client import RECONNECT_MS, PromptKernelClient
 
 
 class FakeChannel:
@@ -81,6 +84,8 @@ def test_a_real_kernel_is_ready_and_its_first_output_arrives():
         client = km.client()
         assert isinstance(client, PromptKernelClient)
         client.start_channels()
+        # its sockets retry a kernel that has not bound yet every few ms, not every 100 ms
+        assert client.shell_channel.socket.getsockopt(zmq.RECONNECT_IVL) == RECONNECT_MS
         try:
             await client.wait_for_ready(timeout=60)
             reply = await client.execute_interactive("print('first output')", timeout=30,
