@@ -19,6 +19,7 @@ warm template or started afresh) in ``autograder.kernel``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 from jupyter_core.utils import run_sync
@@ -34,6 +35,7 @@ SANDBOXED = "bubblewrap: no network, course hidden, writes and processes capped"
 UNSANDBOXED = "none: the kernel ran with the grader's rights"
 WARM = "forked from the warm template"
 FRESH = "started afresh"
+KERNEL_ALIVE_POLL = 0.05  # seconds between looks at whether the kernel is still alive while a cell runs
 
 
 def explain_limit(ename: str, evalue: str, *, disk_mb: int, processes: int) -> str | None:
@@ -62,6 +64,17 @@ class ResilientExecute(Execute):
         return await super().async_start_new_kernel(**kwargs)
 
     start_new_kernel = run_sync(async_start_new_kernel)
+
+    async def _async_poll_kernel_alive(self) -> None:
+        # nbclient looks once a second whether the kernel died under a cell (a student's os._exit), and the grading
+        # waits that long for each dead kernel; a look is one waitpid/select, so look every KERNEL_ALIVE_POLL
+        while True:
+            await asyncio.sleep(KERNEL_ALIVE_POLL)
+            try:
+                await self._async_check_alive()
+            except DeadKernelError:
+                self.task_poll_for_reply.cancel()
+                return
 
     def preprocess(self, nb, resources=None, km=None):
         self._dead_at = None
