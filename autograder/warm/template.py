@@ -41,7 +41,10 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 # what every kernel of a course imports: paid once here instead of once per submission
 WARM_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "IPython", "sqlite3", "pdb",
-                "sympy", "sympy.combinatorics", "numpy", "autograder.notebook")
+                "sympy", "sympy.combinatorics", "numpy", "autograder.notebook",
+                # and what IPKernelApp.initialize imports on its way
+                "IPython.core.completerlib", "IPython.core.debugger", "IPython.core.oinspect",
+                "IPython.extensions.storemagic", "IPython.utils.wildcard", "faulthandler", "tornado.platform.asyncio")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
