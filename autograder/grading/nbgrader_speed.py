@@ -8,6 +8,8 @@ the process that hands out work, which forks them):
   every query was compiled again, every time. Now every ``Gradebook`` of the process
   shares one engine per database (``Gradebook.close`` disposes its connection pool,
   after which the engine opens fresh connections).
+- Each of those openings also asked the database whether each of its tables exists
+  (``create_all``); with the engine shared, that is asked once per engine.
 - nbgrader checks each cell's metadata with ``jsonschema.validate``, which first
   checks the schema itself against JSON Schema's metaschema, at every cell of both of
   autograde's passes. Now the schema's validator is made once per schema.
@@ -26,6 +28,7 @@ import os
 
 _ENGINES: dict = {}  # (pid, url, options) -> the engine every Gradebook of this process uses for that database
 _VALIDATORS: dict = {}  # the schema, as JSON -> its validator
+_CREATED: set = set()  # (pid, engine) whose gradebook tables this process has made sure exist
 
 
 def speed_up_nbgrader() -> None:
@@ -37,6 +40,19 @@ def speed_up_nbgrader() -> None:
         nbgrader.api.create_engine = _sharing(nbgrader.api.create_engine)
     if not isinstance(metadata.jsonschema, _CheckedSchemas):
         metadata.jsonschema = _CheckedSchemas(metadata.jsonschema)
+    tables = nbgrader.api.Base.metadata
+    if getattr(tables.create_all, "__name__", "") != "create_all_once":
+        tables.create_all = _once_per_engine(tables.create_all)
+
+
+def _once_per_engine(create_all):
+    def create_all_once(bind, **options):
+        key = (os.getpid(), bind)
+        if key not in _CREATED:
+            create_all(bind=bind, **options)
+            _CREATED.add(key)
+
+    return create_all_once
 
 
 def _sharing(create):

@@ -24,6 +24,8 @@ def sped_up(monkeypatch):
     monkeypatch.setattr(metadata, "jsonschema", metadata.jsonschema)
     monkeypatch.setattr(nbgrader_speed, "_ENGINES", {})
     monkeypatch.setattr(nbgrader_speed, "_VALIDATORS", {})
+    monkeypatch.setattr(nbgrader_speed, "_CREATED", set())
+    monkeypatch.setattr(nbgrader.api.Base.metadata, "create_all", nbgrader.api.Base.metadata.create_all)
     nbgrader_speed.speed_up_nbgrader()
     nbgrader_speed.speed_up_nbgrader()  # idempotent: not wrapped twice
 
@@ -41,6 +43,7 @@ def test_every_gradebook_of_a_database_shares_one_engine_and_sees_the_others_wri
         assert other.engine is not engine
         assert other.students == []
     assert nbgrader.api.create_engine.__name__ == "shared_engine"
+    assert len(nbgrader_speed._CREATED) == 2  # the tables were made sure of once per database, not per opening
 
 
 def test_a_forked_worker_does_not_share_its_parents_engine(sped_up, tmp_path, monkeypatch):
