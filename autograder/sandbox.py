@@ -337,7 +337,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         config=True)
     max_processes = Integer(MAX_PROCESSES, help="Processes and threads the kernel may have.").tag(config=True)
 
-    # ready when the kernel has answered, without jupyter_client's 0.2 s of iopub silence per kernel
+    # ready when the kernel has answered, without jupyter_client's 0.2 s of iopub silence per kernel (both traits:
+    # AsyncKernelManager declares client_factory with a default of its own, which no longer follows client_class)
     client_class = DottedObjectName("autograder.kernel_client.PromptKernelClient", config=True)
     client_factory = Type(klass="autograder.kernel_client.PromptKernelClient", config=True)
 
