@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy
 
-from .evaluate import DIGITS, NotNumeric, evaluate
+from .evaluate import DIGITS, evaluate_at
 
 TOLERANCE = mpmath.mpf("1e-20")
 MIN_POINTS = 6  # usable points needed before "equivalent" may be said
@@ -45,13 +45,8 @@ def sample(expr, points) -> Sampled:
         return Sampled(sample(expr.lhs - expr.rhs, points).values, EQUATION)
     elements = list(expr) if isinstance(expr, sympy.MatrixBase) else [expr]
     shape = tuple(expr.shape) if isinstance(expr, sympy.MatrixBase) else None
-    values = []
-    for point in points:
-        try:
-            values.append(tuple(evaluate(e, point) for e in elements))
-        except NotNumeric:
-            values.append(None)
-    return Sampled(tuple(values), shape)
+    columns = [evaluate_at(e, points) for e in elements]
+    return Sampled(tuple(None if any(v is None for v in row) else row for row in zip(*columns)), shape)
 
 
 MIN_DECIMAL_DIGITS = 4  # a rounded decimal answer needs at least this many significant digits

@@ -1,5 +1,10 @@
 """Evaluate a checked sympy expression at a point with mpmath, by walking its tree (no code generation).
 
+Most expressions are real arithmetic and elementary functions: those are first walked with MPFR (gmpy2, the same
+precision as mpmath's, in C, several times faster). The slightest trouble there — a complex value, a pole, an
+overflow, a function it does not take — and mpmath evaluates the whole expression at that point, so every result
+and every refusal is mpmath's.
+
 >>> import sympy, mpmath
 >>> a = sympy.Symbol("a")
 >>> mpmath.nstr(evaluate(a * (1 - a), {a: mpmath.mpf("0.25")}), 5)
@@ -10,8 +15,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import gmpy2
 import mpmath
 import sympy
+from mpmath.libmp import from_man_exp
 
 from .functions import relu, sigmoid
 
@@ -107,6 +114,47 @@ def evaluate(expr, values: dict):
     if mpmath.mp.dps < DIGITS:
         with mpmath.workdps(DIGITS):
             return evaluate(expr, values)
+    if not expr.is_Float:  # a lone decimal keeps its written digits (Rounded): mpmath's path
+        prec = mpmath.mp.prec
+        with _real_context(prec):
+            try:
+                return _to_mpf(_compiled(expr, prec)(values))
+            except Exception:  # noqa: BLE001 — whatever it was, mpmath's path decides, and says why
+                pass
+    return _exact(expr, values)
+
+
+def evaluate_at(expr, points) -> list:
+    """``evaluate(expr, point)`` at each point, None where it is not a number: the fast path set up once.
+
+    >>> a = sympy.Symbol("a")
+    >>> [mpmath.nstr(v, 3) if v is not None else v for v in evaluate_at(1 / a, [{a: mpmath.mpf(4)}, {a: mpmath.mpf(0)}])]
+    ['0.25', None]
+    """
+    if mpmath.mp.dps < DIGITS:
+        with mpmath.workdps(DIGITS):
+            return evaluate_at(expr, points)
+    found = [None] * len(points)
+    if not expr.is_Float:
+        prec = mpmath.mp.prec
+        with _real_context(prec):
+            f = _compiled(expr, prec)
+            for i, point in enumerate(points):
+                try:
+                    found[i] = _to_mpf(f(point))
+                except Exception:  # noqa: BLE001 — left to mpmath's path below
+                    pass
+    for i, point in enumerate(points):
+        if found[i] is None:
+            try:
+                found[i] = _exact(expr, point)
+            except NotNumeric:
+                pass
+    return found
+
+
+def _exact(expr, values):
+    """mpmath's evaluation, the reference for every value and every refusal."""
     try:
         result = _eval(expr, values)
     except (ZeroDivisionError, OverflowError, ValueError, TypeError) as exc:
@@ -251,4 +299,152 @@ _STEPS = {
     sympy.core.numbers.Zero: _integer,
     sympy.Rational: lambda e, values: mpmath.mpf(int(e.p)) / int(e.q),
     **{f: _function(func) for f, func in _FUNCS.items() if f is not sympy.log},
+}
+
+
+# The real fast path: MPFR at mpmath's working precision, every exceptional condition trapped (a pole, a
+# logarithm of a negative, an overflow or underflow, NaN), so it either gives the real value mpmath would give or
+# raises and leaves the point to mpmath. An expression is turned once into nested closures (no code is generated),
+# which are then called at each point: walking the tree again at every point cost more than the arithmetic.
+_CONTEXTS: dict = {}
+
+
+def _real_context(prec: int):
+    ctx = _CONTEXTS.get(prec)
+    if ctx is None:
+        ctx = _CONTEXTS[prec] = gmpy2.context(precision=prec, trap_divzero=True, trap_invalid=True,
+                                              trap_overflow=True, trap_underflow=True, trap_erange=True)
+    return ctx
+
+
+class _Slow(Exception):
+    """The fast path does not take this value (complex, infinite, 0 to a power): mpmath evaluates the point."""
+
+
+_CONVERTED: dict = {}  # id(mpf) → (mpf, mpfr): the points' coordinates are converted once, not per answer
+
+
+def _to_mpfr(v):
+    found = _CONVERTED.get(id(v))
+    if found is not None and found[0] is v:
+        return found[1]
+    if not isinstance(v, mpmath.mpf):
+        raise _Slow("not a real mpf")
+    sign, man, exp, bc = v._mpf_
+    if not man and bc:
+        raise _Slow("infinite or NaN")
+    x = gmpy2.mul_2exp(gmpy2.mpfr(man), exp) if man else gmpy2.mpfr(0)
+    x = -x if sign else x
+    if len(_CONVERTED) > 8192:
+        _CONVERTED.clear()
+    _CONVERTED[id(v)] = (v, x)  # holding v keeps its id from being reused while cached
+    return x
+
+
+def _to_mpf(x):
+    man, exp = x.as_mantissa_exp()
+    return mpmath.mp.make_mpf(from_man_exp(man, int(exp)))  # exact: no rounding; mpmath wants a Python int exponent
+
+
+_COMPILED: dict = {}
+
+
+def _compiled(e, prec: int):
+    """``e`` as a function of the point's values (call inside ``_real_context(prec)``), made once per precision."""
+    key = (e, prec)
+    f = _COMPILED.get(key)
+    if f is None:
+        if len(_COMPILED) > 4096:
+            _COMPILED.clear()
+        f = _COMPILED[key] = _closure(e, prec)
+    return f
+
+
+def _closure(e, prec):
+    kind = type(e)
+    if kind is sympy.Symbol:
+        return lambda values: _to_mpfr(values[e])
+    if e.is_Number or e is sympy.pi or e is sympy.E:
+        x = gmpy2.mpfr(str(e)) if e.is_Float else gmpy2.const_pi() if e is sympy.pi else \
+            gmpy2.exp(1) if e is sympy.E else gmpy2.mpfr(int(e.p)) / int(e.q) if e.is_Rational else None
+        if x is not None:
+            return lambda values: x
+    if kind is sympy.Add or kind is sympy.Mul:
+        parts = [_compiled(a, prec) for a in e.args]
+        return _sum(parts) if kind is sympy.Add else _product(parts)
+    if kind is sympy.Pow:
+        return _power(e, prec)
+    func = _FAST_FUNCS.get(kind)
+    if func is not None and len(e.args) == 1:
+        inner = _compiled(e.args[0], prec)
+        return lambda values: func(inner(values))
+    return lambda values: _to_mpfr(_eval(e, values))  # anything else (Piecewise, Sum, gamma, …) by mpmath, if real
+
+
+def _sum(parts):
+    if len(parts) == 2:
+        f, g = parts
+        return lambda values: f(values) + g(values)
+
+    def add(values):
+        result = parts[0](values)
+        for f in parts[1:]:
+            result = result + f(values)
+        return result
+    return add
+
+
+def _product(parts):
+    if len(parts) == 2:
+        f, g = parts
+        return lambda values: f(values) * g(values)
+
+    def multiply(values):
+        result = parts[0](values)
+        for f in parts[1:]:
+            result = result * f(values)
+        return result
+    return multiply
+
+
+def _power(e, prec):
+    base, exp = e.args
+    b = _compiled(base, prec)
+    if exp.is_Integer:
+        n = int(exp)
+        return lambda values: b(values) ** n
+    if exp == sympy.S.Half:
+        return lambda values: gmpy2.sqrt(b(values))  # a twentieth of the general power's time; sqrt(0) = 0 too
+    if exp == -sympy.S.Half:
+        return lambda values: gmpy2.rec_sqrt(b(values))  # 1/sqrt(0) is a trapped division by zero
+    if exp.is_Rational and exp.q <= 1024:
+        p, q = int(exp.p), int(exp.q)
+
+        def rational_power(values):
+            value = b(values)
+            if value <= 0:
+                raise _Slow("a root of a negative number or of 0")  # mpmath's principal branch, or undefined
+            return gmpy2.root(value, q) ** p
+        return rational_power
+    x = _compiled(exp, prec)
+
+    def power(values):
+        value = b(values)
+        if not value:
+            raise _Slow("0 to a power")  # mpmath's path says when that is undefined
+        return value ** x(values)
+    return power
+
+
+def _fast_relu(x):
+    return x if x > 0 else gmpy2.mpfr(0)
+
+
+_FAST_FUNCS = {
+    sympy.exp: gmpy2.exp, sympy.log: gmpy2.log, sympy.sin: gmpy2.sin, sympy.cos: gmpy2.cos, sympy.tan: gmpy2.tan,
+    sympy.tanh: gmpy2.tanh, sympy.sinh: gmpy2.sinh, sympy.cosh: gmpy2.cosh, sympy.Abs: abs,
+    sigmoid: lambda x: 1 / (1 + gmpy2.exp(-x)), relu: _fast_relu,
+    sympy.sec: gmpy2.sec, sympy.csc: gmpy2.csc, sympy.cot: gmpy2.cot, sympy.asin: gmpy2.asin,
+    sympy.acos: gmpy2.acos, sympy.atan: gmpy2.atan, sympy.sech: gmpy2.sech, sympy.csch: gmpy2.csch,
+    sympy.coth: gmpy2.coth, sympy.asinh: gmpy2.asinh, sympy.acosh: gmpy2.acosh, sympy.atanh: gmpy2.atanh,
 }
