@@ -89,10 +89,11 @@ class Domain:
         """``points(count, salt)`` one at a time, each drawn when it is asked for (a caller may stop early)."""
         rng = random.Random(hashlib.sha256(salt.encode()).digest())
         ranges = dict(self.ranges)
+        drawn = [(s, ranges.get(s.name)) for s in self.primitives]
         made = 0
         while made < count:
             with mpmath.workdps(DIGITS):  # not across a yield: the caller's precision is its own
-                point = {s: _draw(rng, ranges.get(s.name)) for s in self.primitives}
+                point = {s: _draw(rng, spec) for s, spec in drawn}
                 try:
                     for sym, body in self.definitions:
                         point[sym] = evaluate(body, point)
@@ -172,6 +173,10 @@ def _uniform(rng: random.Random):
     return mpmath.mpf((rng.getrandbits(136), -136))  # n / 2**136, exactly
 
 
+with mpmath.workdps(DIGITS):  # made once, at the precision points are drawn with
+    _INSET, _WIDTH, _HALF_SPAN = mpmath.mpf("0.03"), mpmath.mpf("0.94"), mpmath.mpf(1.5)
+
+
 def _draw(rng: random.Random, spec):
     if isinstance(spec, frozenset):
         value = rng.choice(sorted(spec, key=float))
@@ -180,8 +185,8 @@ def _draw(rng: random.Random, spec):
     u = _uniform(rng)
     if lo is not None and hi is not None:
         lo, hi = mpmath.mpf(lo), mpmath.mpf(hi)
-        return lo + (hi - lo) * (mpmath.mpf("0.03") + mpmath.mpf("0.94") * u)
-    spread = mpmath.exp(3 * u - mpmath.mpf(1.5))  # 0.22 .. 4.5, log-uniform
+        return lo + (hi - lo) * (_INSET + _WIDTH * u)
+    spread = mpmath.exp(3 * u - _HALF_SPAN)  # 0.22 .. 4.5, log-uniform
     if lo is not None:
         return mpmath.mpf(lo) + spread
     if hi is not None:

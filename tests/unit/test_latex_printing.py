@@ -1,0 +1,45 @@
+"""The verdict's LaTeX: SharedLatex prints exactly what ``sympy.latex`` prints, on every answer and reference of both
+corpora, though it remembers parts and orders a sum's terms without evalf (see target._plain_number_complex)."""
+
+import sys
+from pathlib import Path
+
+import sympy
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from bench_equivalence import declared  # noqa: E402
+from corpus import load_corpus, load_peer_corpus  # noqa: E402
+
+from autograder.domain import Domain  # noqa: E402
+from autograder.parse import ParseError, parse_expression  # noqa: E402
+from autograder.target import SharedLatex  # noqa: E402
+
+
+def parsed_sides():
+    for pair in [*load_peer_corpus(derive=True), *load_corpus()]:
+        names = Domain.build(symbols=declared(pair.answer, pair.reference)).names.with_equations()
+        for side in (pair.answer, pair.reference):
+            try:
+                yield parse_expression(side, names)
+            except ParseError:
+                continue
+
+
+def test_shared_latex_prints_what_sympy_prints():
+    printer, count = SharedLatex(), 0  # one printer for all: what it remembers must never change what it prints
+    for expr in parsed_sides():
+        assert printer.doprint(expr) == sympy.latex(expr), expr
+        count += 1
+    assert count > 1000
+
+
+def test_sums_with_coefficients_beyond_a_float_and_tiny_ones_print_as_sympy_does():
+    x, y = sympy.symbols("x y")
+    for expr in [10**400 * x + 3 * y + 1, sympy.Rational(1, 10**400) * x - y, sympy.Rational(-7, 3) * x**2
+                 + sympy.Rational(7, 3) * x - 2, -2**60 * x + (2**60 + 1) * y, sympy.pi * x + sympy.E * y + 2]:
+        assert SharedLatex().doprint(expr) == sympy.latex(expr)
+
+
+def test_printing_leaves_sympys_numbers_as_they_were():
+    SharedLatex().doprint(sympy.Symbol("x") + 2)
+    assert "__complex__" not in sympy.Rational.__dict__ and "__complex__" not in sympy.Integer.__dict__
