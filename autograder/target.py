@@ -177,7 +177,8 @@ class SharedLatex(LatexPrinter):
             return super().doprint(expr)
 
     def _print(self, expr, **kwargs) -> str:
-        if kwargs or not isinstance(expr, sympy.Basic) or expr.is_Atom:
+        # a name is remembered too: printing one splits off sub- and superscripts and translates Greek letters
+        if kwargs or not isinstance(expr, sympy.Basic) or expr.is_Atom and not expr.is_Symbol:
             return super()._print(expr, **kwargs)
         text = self._printed.get(expr)
         if text is None:
