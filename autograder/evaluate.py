@@ -378,7 +378,17 @@ def _closure(e, prec):
     if func is not None and len(e.args) == 1:
         inner = _compiled(e.args[0], prec)
         return lambda values: func(inner(values))
-    return lambda values: _to_mpfr(_eval(e, values))  # anything else (Piecewise, Sum, gamma, …) by mpmath, if real
+    if kind is sympy.binomial and len(e.args) == 2:
+        return _binomial(*(_compiled(a, prec) for a in e.args))
+    return lambda values: _to_mpfr(_eval(e, values))  # anything else (Piecewise, Sum, Max, …) by mpmath, if real
+
+
+def _binomial(n, k):
+    """Γ(n+1)/(Γ(k+1)·Γ(n−k+1)): a pole anywhere (whole negative numbers) is trapped, and mpmath takes its limit."""
+    def binomial(values):
+        top, bottom = n(values), k(values)
+        return gmpy2.gamma(top + 1) / (gmpy2.gamma(bottom + 1) * gmpy2.gamma(top - bottom + 1))
+    return binomial
 
 
 def _sum(parts):
@@ -447,4 +457,5 @@ _FAST_FUNCS = {
     sympy.sec: gmpy2.sec, sympy.csc: gmpy2.csc, sympy.cot: gmpy2.cot, sympy.asin: gmpy2.asin,
     sympy.acos: gmpy2.acos, sympy.atan: gmpy2.atan, sympy.sech: gmpy2.sech, sympy.csch: gmpy2.csch,
     sympy.coth: gmpy2.coth, sympy.asinh: gmpy2.asinh, sympy.acosh: gmpy2.acosh, sympy.atanh: gmpy2.atanh,
+    sympy.gamma: gmpy2.gamma, sympy.factorial: lambda x: gmpy2.gamma(x + 1),
 }

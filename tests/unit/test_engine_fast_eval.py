@@ -15,11 +15,12 @@ from autograder.functions import relu, sigmoid
 x, y = sympy.symbols("x y")
 FUNCTIONS = [sympy.exp, sympy.log, sympy.sin, sympy.cos, sympy.tan, sympy.tanh, sympy.sinh, sympy.cosh, sympy.Abs,
              sigmoid, relu, sympy.sec, sympy.csc, sympy.cot, sympy.asin, sympy.acos, sympy.atan, sympy.sech,
-             sympy.csch, sympy.coth, sympy.asinh, sympy.acosh, sympy.atanh]
+             sympy.csch, sympy.coth, sympy.asinh, sympy.acosh, sympy.atanh, sympy.gamma, sympy.factorial]
 EXPRESSIONS = [f(x) for f in FUNCTIONS] + [f(x * y - 1) / (1 + y**2) for f in FUNCTIONS] + [
     6 * x / sympy.sqrt(3 * x**2 + 2), 1 / sympy.sqrt(x), x ** sympy.Rational(2, 3), x ** sympy.Rational(-5, 7),
     x**y, y**x, (x - y) ** 7, x**-3, sympy.pi * x + sympy.E, sympy.Rational(3, 7) * x - 2,
-    sympy.Float("0.051") * x, sympy.log(x, 10), sympy.gamma(x), sympy.factorial(x), sympy.floor(x) + y,
+    sympy.Float("0.051") * x, sympy.log(x, 10), sympy.binomial(x, y), sympy.binomial(x + 3, 2) * y,
+    sympy.binomial(7 * x, y + 2), sympy.factorial(3 * x), sympy.floor(x) + y,
     sympy.Max(x, y) - sympy.Min(x, y), sympy.Piecewise((x, x > 0), (y, True)), sympy.Heaviside(x) * y,
     sympy.I * x, sympy.exp(x**4), sympy.exp(-x**4), (x - 1) ** 6000, sympy.acot(x), sympy.sign(x) * y,
 ]
@@ -62,7 +63,7 @@ def test_the_fast_path_itself_takes_the_common_expressions():
         prec = mpmath.mp.prec
         with _real_context(prec):
             for expr in [6 * x / sympy.sqrt(3 * x**2 + 2), sigmoid(x) * (1 - sigmoid(x)), sympy.log(x) - y**2,
-                         sympy.tanh(x * y) ** 2, sympy.atan(x) / sympy.cosh(y)]:
+                         sympy.tanh(x * y) ** 2, sympy.atan(x) / sympy.cosh(y), sympy.binomial(x, y) * sympy.gamma(y)]:
                 _compiled(expr, prec)(point)  # raises if the fast path could not take it
 
 
