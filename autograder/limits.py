@@ -197,10 +197,13 @@ def _kill_group(pid: int) -> None:
 
 
 _LOCK = threading.Lock()
-_WORKER: dict[int, _Worker] = {}  # keyed by our pid, so a forked caller never reuses its parent's worker
+_WORKER: dict[tuple, _Worker] = {}  # keyed by our pid (a forked caller never reuses its parent's worker) and name
 
 
-def run_bounded(func, args=(), kwargs=None, *, timeout: float = 2.0):
-    """``func(*args, **kwargs)`` in the worker; raises BoundExceeded past ``timeout`` seconds or on a crash."""
+def run_bounded(func, args=(), kwargs=None, *, timeout: float = 2.0, worker: str = "checks"):
+    """``func(*args, **kwargs)`` in the worker; raises BoundExceeded past ``timeout`` seconds or on a crash.
+
+    Calls under another ``worker`` name go to a worker of their own: what they cache, and their running out of
+    time (which replaces a worker), never touch the other's (a benchmark keeps its baselines apart this way)."""
     with _LOCK:
-        return _call(_WORKER, os.getpid(), _Worker, func, args, kwargs or {}, timeout)
+        return _call(_WORKER, (os.getpid(), worker), _Worker, func, args, kwargs or {}, timeout)

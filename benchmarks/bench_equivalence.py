@@ -10,7 +10,8 @@ about a reference, keyed by that reference, as grading a class does: later answe
 An answer counts as accepted when the method says equivalent; a refusal (not equivalent, unreadable) is right for
 a pair labelled not equivalent; "undecided" (time limit, too few points) is never right. Every check of every
 method runs in the same bounded worker (autograder.limits), the engine with its own 2 s limit, naive simplify and
-math-verify with ``--peer-timeout``. math-verify gets each side as LaTeX (``$…$``): the pair's own LaTeX, or
+math-verify with ``--peer-timeout``; the methods take turns pair by pair (see ``measure``). math-verify gets each
+side as LaTeX (``$…$``): the pair's own LaTeX, or
 ``sympy.latex`` of the plain-text side as this engine reads it.
 
 Goals (2 cores): zero false accepts, ≥ 98 % right on the peers' corpus, p50 at least 10× below naive's.
@@ -101,13 +102,25 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def measure(name, cases, check):
-    times, right, false_accepts, false_rejects, undecided, misses = [], 0, 0, 0, 0, []
-    peer_right = peer_false_accepts = 0  # against the peers' own labels, where the course relabelled a row
+def measure(methods, cases):
+    """Each method's results over ``cases``, the methods taking turns pair by pair (engine, naive, math-verify on
+    the first pair, then on the second, …): a machine that runs faster or slower for a while (a shared VM does)
+    then slows every method alike, where one method's whole run after another's would carry the drift into the
+    ratio. The engine goes first at each pair, so what the others leave in sympy's caches never helps it."""
+    times = {name: [] for name, _ in methods}
+    results = {name: [] for name, _ in methods}
     for case in cases:
-        start = time.perf_counter()
-        result = check(case)
-        times.append((time.perf_counter() - start) * 1000)
+        for name, check in methods:
+            start = time.perf_counter()
+            results[name].append(check(case))
+            times[name].append((time.perf_counter() - start) * 1000)
+    return [_summary(name, cases, results[name], times[name]) for name, _ in methods]
+
+
+def _summary(name, cases, results, times):
+    right, false_accepts, false_rejects, undecided, misses = 0, 0, 0, 0, []
+    peer_right = peer_false_accepts = 0  # against the peers' own labels, where the course relabelled a row
+    for case, result in zip(cases, results):
         label = getattr(case, "peer", case.equivalent)
         peer_right += result == label
         peer_false_accepts += bool(result) and not label
@@ -143,8 +156,10 @@ def _first_of_each_reference(cases) -> list[bool]:
 
 
 def bounded(func, args, timeout):
+    """A peer's check in a worker of its own: a peer running out of time replaces its worker, never the engine's
+    (whose cached references a fresh worker would have to build again), and their caches stay apart."""
     try:
-        return run_bounded(func, args, timeout=timeout)
+        return run_bounded(func, args, timeout=timeout, worker="peers")
     except BoundExceeded:
         return None
     except (DomainError, ParseError):
@@ -194,11 +209,11 @@ def main(argv=None) -> int:
         console.print("[yellow]math-verify is not installed (pip install -r benchmarks/requirements.txt): "
                       "its column is left out[/]")
 
-    # start the worker and load the LaTeX parsers outside the timed region, as a long-running grader has
+    # start both workers and load the LaTeX parsers outside the timed region, as a long-running grader has
     check_equivalent("\\frac{a}{2}", "a/2")
+    run_bounded(naive_equivalent, ("a/2", "\\frac{a}{2}", None, {}, {"a"}), timeout=60, worker="peers")
     if have_mv:
-        run_bounded(math_verify_equivalent, ("a/2", "\\frac{a}{2}", {"a"}), timeout=60)
-        check_equivalent("\\frac{a}{2}", "a/2")
+        run_bounded(math_verify_equivalent, ("a/2", "\\frac{a}{2}", {"a"}), timeout=60, worker="peers")
 
     corpora = []
     if args.only != "course":
@@ -237,10 +252,10 @@ def main(argv=None) -> int:
             answer, reference, domain, define, symbols, _ = lookup[id(case)]
             return bounded(math_verify_equivalent, (answer, reference, symbols), args.peer_timeout)
 
-        rows = [measure("autograder.check_equivalent", cases, engine),
-                measure("naive simplify(a - r) == 0", cases, naive)]
+        methods = [("autograder.check_equivalent", engine), ("naive simplify(a - r) == 0", naive)]
         if have_mv:
-            rows.append(measure("math-verify 0.9.0 verify()", cases, mv))
+            methods.append(("math-verify 0.9.0 verify()", mv))
+        rows = measure(methods, cases)
         table(console, title, rows)
         if args.misses:
             for r in rows:

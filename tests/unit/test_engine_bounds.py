@@ -60,6 +60,14 @@ def test_a_hung_worker_is_killed_and_replaced():
     assert check_equivalent("a - a^2", "a*(1-a)").accepted  # the next call gets a fresh worker
 
 
+def test_a_worker_of_another_name_runs_out_of_time_alone():
+    checks = run_bounded(os.getpid)
+    with pytest.raises(BoundExceeded, match="longer than"):
+        run_bounded(_spin, timeout=0.5, worker="peers")
+    assert run_bounded(os.getpid) == checks  # the checks' worker, its caches with it, is still the same process
+    assert run_bounded(os.getpid, worker="peers") not in (checks, os.getpid())
+
+
 def test_a_dying_worker_does_not_kill_the_caller():
     with pytest.raises(BoundExceeded, match="died"):
         run_bounded(_die, timeout=5)
