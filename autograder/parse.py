@@ -210,12 +210,14 @@ def _normalize(text: str, names: Names) -> str:
     if len(text) > MAX_LENGTH:
         raise ParseError("too_long",
                          f"the answer is {len(text):,} characters long; the limit is {MAX_LENGTH:,}")
-    for k, v in UNICODE_MATH.items():
-        text = text.replace(k, v)
-    text = unicodedata.normalize("NFKC", text).strip()
+    if not text.isascii():  # (plain keyboard text, nearly every answer, is its own NFKC form)
+        for k, v in UNICODE_MATH.items():
+            text = text.replace(k, v)
+        text = unicodedata.normalize("NFKC", text)
+    text = text.strip()
     if not text:
         raise ParseError("empty", "the answer is empty: write an expression")
-    for i, ch in enumerate(text):
+    for i, ch in enumerate(text) if not text.isascii() or _CONTROL.search(text) else ():
         if not (ch.isascii() and (ch.isprintable() or ch in "\t\n")):
             name = unicodedata.name(ch, "unnamed character")
             raise ParseError("bad_character",
@@ -232,6 +234,9 @@ def _normalize(text: str, names: Names) -> str:
             raise ParseError("syntax_error", f"{what} is not allowed in an expression",
                              text.index(bad) + 1)
     return text
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # the ASCII characters that are neither printable nor \t, \n
 
 
 def _check_brackets(text: str) -> None:
@@ -295,7 +300,6 @@ def _parse_plain(text: str, names: Names):
 
 _PLAIN_PYTHON = re.compile(r"[A-Za-z0-9_\s+\-*/^(),]+")
 _GLUED_NUMBER = re.compile(r"\b\d+[A-Za-z_]")  # 2x, 2e3, 1_000: for the transformations to read
-_PLAIN_NODES = (ast.BinOp, ast.UnaryOp, ast.operator, ast.unaryop, ast.expr_context)
 
 
 def _plain_python(text: str, names: Names, table: dict):
@@ -309,20 +313,26 @@ def _plain_python(text: str, names: Names, table: dict):
         tree = ast.parse(text.replace("^", "**"), mode="eval")
     except SyntaxError:
         return None
-    callees = set()
-    for node in ast.walk(tree.body):  # a call is met before the name it calls
-        if isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
+    waiting = [tree.body]  # the nodes still to look at (by hand: ast.walk took a quarter of reading an answer)
+    while waiting:
+        node = waiting.pop()
+        kind = type(node)
+        if kind is ast.BinOp:
+            waiting += (node.left, node.right)
+        elif kind is ast.UnaryOp:
+            waiting.append(node.operand)
+        elif kind is ast.Call:
+            if type(node.func) is not ast.Name or node.func.id not in FUNCTIONS or node.keywords:
                 return None
-            callees.add(id(node.func))
-        elif isinstance(node, ast.Name):
+            waiting += node.args
+        elif kind is ast.Name:
             value = table.get(node.id)
-            if id(node) not in callees and (value is None or value is NAMESPACE or callable(value)):
+            if value is None or value is NAMESPACE or callable(value):
                 return None
-        elif isinstance(node, ast.Constant):
+        elif kind is ast.Constant:
             if type(node.value) is not int or len(str(node.value)) > MAX_DIGITS:
                 return None
-        elif not isinstance(node, _PLAIN_NODES):
+        else:
             return None
     try:
         return _Builder(text, names, table).build(tree.body)
