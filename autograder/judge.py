@@ -162,10 +162,11 @@ def _judge_against(answer, target: Target, forbid, require_simplified, hints) ->
     if values.shape != target.values.shape:
         found = diagnose(expr, values, head, hints)
         return Verdict("not_equivalent", False, found.code, found.feedback, "shape", latex)
-    if agreement(values, head.values).equivalent is not False:  # no difference yet: test every point
+    result = agreement(values, head.values)
+    if result.equivalent is not False:  # no difference yet: test every point
         head = target
         values = Sampled(values.values + sample(expr, target.points[QUICK:]).values, values.shape)
-    result = agreement(values, head.values)
+        result = agreement(values, head.values)
     method = f"numeric: {result.used} points, 40 digits"
     if result.equivalent is False and values.shape == EQUATION and isinstance(target.canonical, sympy.Equality):
         solved = same_solutions(target.expand(expr), target.canonical, target.points)

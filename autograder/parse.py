@@ -224,7 +224,7 @@ def _normalize(text: str, names: Names) -> str:
                              f"character {ch!r} ({name}) at column {i + 1} is not allowed: "
                              "type it with plain keyboard characters", i + 1)
     _check_brackets(text)
-    for m in re.finditer(r"[A-Za-z_][A-Za-z_0-9]*", text):
+    for m in re.finditer(r"[A-Za-z_][A-Za-z_0-9]*", text) if names.forbid else ():
         if m.group() in names.forbid:
             raise ParseError("forbidden",
                              f"'{m.group()}' is not allowed in this step: derive it yourself",
@@ -239,9 +239,13 @@ def _normalize(text: str, names: Names) -> str:
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # the ASCII characters that are neither printable nor \t, \n
 
 
+_BRACKET = re.compile(r"[()\[\]{}]")
+
+
 def _check_brackets(text: str) -> None:
     pairs, stack = {")": "(", "]": "[", "}": "{"}, []
-    for i, ch in enumerate(text, 1):
+    for found in _BRACKET.finditer(text):  # the brackets only, not every character
+        ch, i = found.group(), found.start() + 1
         if ch in "([{":
             stack.append((ch, i))
             if len(stack) > MAX_DEPTH:
@@ -554,7 +558,9 @@ class _Builder:
         self.fail_name(node.id)
 
     def _Constant(self, node):
-        if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        if type(node.value) is int:
+            return sympy.Integer(node.value)  # what sympify makes of it, without sympify's dispatch
+        if isinstance(node.value, float):
             return sympy.sympify(node.value)
         raise ParseError("syntax_error", f"{node.value!r} is not allowed in an answer")
 
