@@ -11,6 +11,7 @@ True
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -195,17 +196,29 @@ def _plain_number_complex():
     The printer orders a sum's terms by their numeric coefficients, which sympy turns into Python complex numbers
     through evalf: a third of all the time spent printing an answer. p/q in Python rounds correctly, as evalf to
     53 bits does, so the order, and the LaTeX, are the same (a test prints both ways); a value too large for a float
-    still goes through evalf."""
-    saved = sympy.Rational.__dict__.get("__complex__"), sympy.Integer.__dict__.get("__complex__")
-    sympy.Rational.__complex__ = sympy.Integer.__complex__ = _rational_complex
+    still goes through evalf. Printers in several threads share one swap, undone when the last one is done."""
+    global _PRINTING
+    with _SWAP:
+        if not _PRINTING:
+            _SAVED[:] = [cls.__dict__.get("__complex__") for cls in _NUMBER_CLASSES]
+            for cls in _NUMBER_CLASSES:
+                cls.__complex__ = _rational_complex
+        _PRINTING += 1
     try:
         yield
     finally:
-        for cls, method in zip((sympy.Rational, sympy.Integer), saved):
-            if method is None:
-                del cls.__complex__
-            else:
-                cls.__complex__ = method
+        with _SWAP:
+            _PRINTING -= 1
+            if not _PRINTING:
+                for cls, method in zip(_NUMBER_CLASSES, _SAVED):
+                    if method is None:
+                        del cls.__complex__
+                    else:
+                        cls.__complex__ = method
+
+
+_NUMBER_CLASSES = (sympy.Rational, sympy.Integer)
+_SWAP, _SAVED, _PRINTING = threading.Lock(), [], 0  # the swap's lock, what it replaced, how many printers are in it
 
 
 def _rational_complex(self) -> complex:

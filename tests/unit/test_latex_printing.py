@@ -43,3 +43,14 @@ def test_sums_with_coefficients_beyond_a_float_and_tiny_ones_print_as_sympy_does
 def test_printing_leaves_sympys_numbers_as_they_were():
     SharedLatex().doprint(sympy.Symbol("x") + 2)
     assert "__complex__" not in sympy.Rational.__dict__ and "__complex__" not in sympy.Integer.__dict__
+
+
+def test_printers_in_several_threads_leave_sympys_numbers_as_they_were():
+    from concurrent.futures import ThreadPoolExecutor
+
+    x, y = sympy.symbols("x y")
+    expressions = [sympy.Rational(k, 7) * x + k * y + 1 for k in range(1, 200)]
+    with ThreadPoolExecutor(4) as pool:
+        printed = list(pool.map(lambda e: SharedLatex().doprint(e), expressions))
+    assert printed == [sympy.latex(e) for e in expressions]
+    assert "__complex__" not in sympy.Rational.__dict__ and "__complex__" not in sympy.Integer.__dict__
