@@ -13,6 +13,7 @@ and every refusal is mpmath's.
 
 from __future__ import annotations
 
+import operator
 from functools import lru_cache
 
 import gmpy2
@@ -114,14 +115,8 @@ def evaluate(expr, values: dict):
     if mpmath.mp.dps < DIGITS:
         with mpmath.workdps(DIGITS):
             return evaluate(expr, values)
-    if not expr.is_Float:  # a lone decimal keeps its written digits (Rounded): mpmath's path
-        prec = mpmath.mp.prec
-        with _real_context(prec):
-            try:
-                return _to_mpf(_compiled(expr, prec)(values))
-            except Exception:  # noqa: BLE001 — whatever it was, mpmath's path decides, and says why
-                pass
-    return _exact(expr, values)
+    value = _fast_values(expr, [values])[0]
+    return value if value is not None else _exact(expr, values)
 
 
 def evaluate_at(expr, points) -> list:
@@ -134,21 +129,31 @@ def evaluate_at(expr, points) -> list:
     if mpmath.mp.dps < DIGITS:
         with mpmath.workdps(DIGITS):
             return evaluate_at(expr, points)
-    found = [None] * len(points)
-    if not expr.is_Float:
-        prec = mpmath.mp.prec
-        with _real_context(prec):
-            f = _compiled(expr, prec)
-            for i, point in enumerate(points):
-                try:
-                    found[i] = _to_mpf(f(point))
-                except Exception:  # noqa: BLE001 — left to mpmath's path below
-                    pass
+    found = _fast_values(expr, points)
     for i, point in enumerate(points):
         if found[i] is None:
             try:
                 found[i] = _exact(expr, point)
             except NotNumeric:
+                pass
+    return found
+
+
+def _fast_values(expr, points) -> list:
+    """The fast path's value at each point, None wherever it gave up (mpmath's path then decides, and says why)."""
+    found = [None] * len(points)
+    if expr.is_Float:  # a lone decimal keeps its written digits (Rounded): mpmath's path
+        return found
+    prec = mpmath.mp.prec
+    with _real_context(prec):
+        try:
+            f = _compiled(expr, prec)
+        except Exception:  # noqa: BLE001 — a number it cannot make (an infinite Float): mpmath's path
+            return found
+        for i, point in enumerate(points):
+            try:
+                found[i] = _to_mpf(f(point))
+            except Exception:  # noqa: BLE001 — whatever it was, it is left to mpmath's path
                 pass
     return found
 
@@ -371,7 +376,7 @@ def _closure(e, prec):
             return lambda values: x
     if kind is sympy.Add or kind is sympy.Mul:
         parts = [_compiled(a, prec) for a in e.args]
-        return _sum(parts) if kind is sympy.Add else _product(parts)
+        return _fold(parts, operator.add if kind is sympy.Add else operator.mul)
     if kind is sympy.Pow:
         return _power(e, prec)
     func = _FAST_FUNCS.get(kind)
@@ -391,30 +396,18 @@ def _binomial(n, k):
     return binomial
 
 
-def _sum(parts):
+def _fold(parts, combine):
+    """The closure combining the parts' values left to right (``operator.add`` for a sum, ``mul`` for a product)."""
     if len(parts) == 2:
         f, g = parts
-        return lambda values: f(values) + g(values)
+        return lambda values: combine(f(values), g(values))
 
-    def add(values):
+    def fold(values):
         result = parts[0](values)
         for f in parts[1:]:
-            result = result + f(values)
+            result = combine(result, f(values))
         return result
-    return add
-
-
-def _product(parts):
-    if len(parts) == 2:
-        f, g = parts
-        return lambda values: f(values) * g(values)
-
-    def multiply(values):
-        result = parts[0](values)
-        for f in parts[1:]:
-            result = result * f(values)
-        return result
-    return multiply
+    return fold
 
 
 def _power(e, prec):
