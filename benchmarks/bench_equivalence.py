@@ -8,11 +8,11 @@ and the p50 over the pairs that are the first of the run with their reference (t
 about a reference, keyed by that reference, as grading a class does: later answers to it are cheaper).
 
 An answer counts as accepted when the method says equivalent; a refusal (not equivalent, unreadable) is right for
-a pair labelled not equivalent; "undecided" (time limit, too few points) is never right. Every check of every
-method runs in the same bounded worker (autograder.limits), the engine with its own 2 s limit, naive simplify and
-math-verify with ``--peer-timeout``; the methods take turns every 25 pairs (see ``measure``). math-verify gets each
-side as LaTeX (``$…$``): the pair's own LaTeX, or
-``sympy.latex`` of the plain-text side as this engine reads it.
+a pair labelled not equivalent; "undecided" (time limit, too few points) is never right. Every check runs in a
+bounded worker (autograder.limits): the engine in its own with its own 2 s limit, naive simplify and math-verify in
+another with ``--peer-timeout`` (see ``bounded``); the methods take turns every 25 pairs (see ``measure``).
+math-verify gets each side as LaTeX (``$…$``): the pair's own LaTeX, or ``sympy.latex`` of the plain-text side as
+this engine reads it.
 
 Goals (2 cores): zero false accepts, ≥ 98 % right on the peers' corpus, p50 at least 10× below naive's.
 
