@@ -302,19 +302,20 @@ def _parse_plain(text: str, names: Names):
     return _Builder(text, names, table).build(tree.body)
 
 
-_PLAIN_PYTHON = re.compile(r"[A-Za-z0-9_\s+\-*/^(),]+")
+_PLAIN_PYTHON = re.compile(r"[A-Za-z0-9_\s+\-*/^(),.]+")
 _GLUED_NUMBER = re.compile(r"\b\d+[A-Za-z_]")  # 2x, 2e3, 1_000: for the transformations to read
 
 
 def _plain_python(text: str, names: Names, table: dict):
     """``text`` read by ``ast`` alone when it is already plain Python over known names and whole numbers
-    (``x**2 + sin(x)/y``, ``^`` for ``**``), which the tokenizer's transformations would leave as it is and which
-    they cost more to read than everything else; None for anything else (implicit products, decimals, ``!``, bars,
-    unknown or misused names, anything that does not read), which the full reading handles and explains."""
+    (``x**2 + sin(x)/y``, ``^`` for ``**``, ``0.5*x``), which the tokenizer's transformations would leave as it is
+    and which they cost more to read than everything else; None for anything else (implicit products, exponents,
+    ``!``, bars, unknown or misused names, anything that does not read), which the full reading handles and explains."""
     if not _PLAIN_PYTHON.fullmatch(text) or _GLUED_NUMBER.search(text):
         return None
+    source = text.replace("^", "**")
     try:
-        tree = ast.parse(text.replace("^", "**"), mode="eval")
+        tree = ast.parse(source, mode="eval")
     except SyntaxError:
         return None
     waiting = [tree.body]  # the nodes still to look at (by hand: ast.walk took a quarter of reading an answer)
@@ -334,7 +335,9 @@ def _plain_python(text: str, names: Names, table: dict):
             if value is None or value is NAMESPACE or callable(value):
                 return None
         elif kind is ast.Constant:
-            if type(node.value) is not int or len(str(node.value)) > MAX_DIGITS:
+            if type(node.value) is float:  # a decimal is the number its digits spell: the builder reads them
+                node.literal = source[node.col_offset:node.end_col_offset]
+            elif type(node.value) is not int or len(str(node.value)) > MAX_DIGITS:
                 return None
         else:
             return None
@@ -560,6 +563,8 @@ class _Builder:
     def _Constant(self, node):
         if type(node.value) is int:
             return sympy.Integer(node.value)  # what sympify makes of it, without sympify's dispatch
+        if getattr(node, "literal", None) is not None:  # a decimal as written (see _plain_python)
+            return _spelled_number("Float", node.literal)
         if isinstance(node.value, float):
             return sympy.sympify(node.value)
         raise ParseError("syntax_error", f"{node.value!r} is not allowed in an answer")
@@ -625,11 +630,7 @@ class _Builder:
         options = self._options(fname, node)
         args = node.args[:MATRIX_FUNCTIONS[fname][1]] if fname in KEYWORDS and options else node.args
         if fname in ("Integer", "Float") and len(args) == 1 and isinstance(args[0], ast.Constant):
-            digits = str(args[0].value)
-            if len(digits) > MAX_DIGITS:
-                raise ParseError("too_long", f"a number with {len(digits)} digits is too long")
-            # a decimal inside an expression is the number it spells, exactly (0.1 is 1/10, not a binary float)
-            return sympy.Integer(digits) if fname == "Integer" else sympy.Rational(digits)
+            return _spelled_number(fname, str(args[0].value))
         if fname == "Symbol" and len(args) == 1 and isinstance(args[0], ast.Constant):
             if isinstance(self.table.get(args[0].value), sympy.Symbol):
                 return self.table[args[0].value]  # the counter of an enclosing Sum or Product
@@ -759,6 +760,13 @@ def _column_of(text: str, name: str) -> int | None:
     if m is None:
         m = re.search(re.escape(name), text)
     return m.start() + 1 if m else None
+
+
+def _spelled_number(kind: str, digits: str):
+    """A number of an expression as its digits spell it: a decimal is exact (0.1 is 1/10, not a binary float)."""
+    if len(digits) > MAX_DIGITS:
+        raise ParseError("too_long", f"a number with {len(digits)} digits is too long")
+    return sympy.Integer(digits) if kind == "Integer" else sympy.Rational(digits)
 
 
 def _safe_call(func, args):

@@ -110,6 +110,7 @@ def test_huge_exact_powers_stay_unevaluated():
     "x^2 + 2*x + 1", "x+1^2", "-x^2", "2**3**2", "1/2/3", "x**-1", "sin(x)**2 + cos(x)**2", "log(x, 2)",
     "root(x, 3)", "Max(x, y, 2)", "sigma(x)*(1 - sigma(x))", "exp(-x)/(1 + exp(-x))**2", "binomial(n, 2)", "E + pi",
     "(x)", "x // 2", "sin + 1", "sin(x, y)", "10**500",
+    "0.1*x", "0.5*x^2+3*x-1", "(0.5+x)*2", ".4*x", "5.*x - 2.50/y", "2*(0.333333333333333)", "-(1000.0)",
 ])
 def test_plain_python_is_read_by_ast_alone_into_the_same_tree_as_the_full_reading(text):
     """The shortcut past the tokenizer's transformations gives what the full reading gives (or steps aside)."""
@@ -128,7 +129,8 @@ def test_plain_python_is_read_by_ast_alone_into_the_same_tree_as_the_full_readin
         assert sympy.srepr(shortcut) == sympy.srepr(full)
 
 
-@pytest.mark.parametrize("text", ["2x(1-x)", "a(1-a)", "0.1*x", "n!", "|x|", "sin x", "x^2 y", "xy"])
+@pytest.mark.parametrize("text", ["2x(1-x)", "a(1-a)", "5.1e-2*x", "2.5x", "n!", "|x|", "sin x", "x^2 y", "xy",
+                                  "x.T", "np.exp(x)", "1" * 250 + ".5*x"])
 def test_what_plain_python_does_not_say_goes_the_full_way(text):
     from autograder import parse
 
