@@ -58,7 +58,9 @@ class Target:
         ref = parse_expression(reference, names)
         if not isinstance(ref, sympy.Equality):
             names = domain.names
-        points, values = real_points(ref, domain, count, salt + "|" + str(ref))
+        with _plain_number_complex():  # the reference names its points' salt as str() writes it, a third faster
+            named = str(ref)
+        points, values = real_points(ref, domain, count, salt + "|" + named)
         known = tuple((sample(parse_expression(m, names.without_forbid()), points), fb)
                       for m, fb in (mistakes or ()))
         return cls(names, tuple(points), values,
@@ -191,9 +193,10 @@ class SharedLatex(LatexPrinter):
 
 @contextmanager
 def _plain_number_complex():
-    """While printing: ``complex()`` of a sympy Integer or Rational by Python's own correctly rounded division.
+    """While printing (LaTeX, or str()): ``complex()`` of a sympy Integer or Rational by Python's own correctly
+    rounded division.
 
-    The printer orders a sum's terms by their numeric coefficients, which sympy turns into Python complex numbers
+    The printers order a sum's terms by their numeric coefficients, which sympy turns into Python complex numbers
     through evalf: a third of all the time spent printing an answer. p/q in Python rounds correctly, as evalf to
     53 bits does, so the order, and the LaTeX, are the same (a test prints both ways); a value too large for a float
     still goes through evalf. Printers in several threads share one swap, undone when the last one is done."""

@@ -1,5 +1,6 @@
 """The verdict's LaTeX: SharedLatex prints exactly what ``sympy.latex`` prints, on every answer and reference of both
-corpora, though it remembers parts and orders a sum's terms without evalf (see target._plain_number_complex)."""
+corpora, though it remembers parts and orders a sum's terms without evalf (see target._plain_number_complex); and
+str() under that swap (which names a reference's points) writes what it writes without it."""
 
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from corpus import load_corpus, load_peer_corpus  # noqa: E402
 
 from autograder.domain import Domain  # noqa: E402
 from autograder.parse import ParseError, parse_expression  # noqa: E402
-from autograder.target import SharedLatex  # noqa: E402
+from autograder.target import SharedLatex, _plain_number_complex  # noqa: E402
 
 
 def parsed_sides():
@@ -29,6 +30,18 @@ def test_shared_latex_prints_what_sympy_prints():
     printer, count = SharedLatex(), 0  # one printer for all: what it remembers must never change what it prints
     for expr in parsed_sides():
         assert printer.doprint(expr) == sympy.latex(expr), expr
+        count += 1
+    assert count > 1000
+
+
+def test_str_under_the_swap_writes_what_sympy_writes():
+    """A reference's str() seeds its points: written differently, every point (and shipped sample) would move."""
+    count = 0
+    for expr in parsed_sides():
+        plain = str(expr)
+        sympy.core.cache.clear_cache()  # the swapped str() must work its ordering out again, not find it cached
+        with _plain_number_complex():
+            assert str(expr) == plain, expr
         count += 1
     assert count > 1000
 
