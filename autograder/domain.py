@@ -11,6 +11,7 @@ value of their definition, so an answer written in z is tested against one writt
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 from dataclasses import dataclass
 
@@ -51,6 +52,10 @@ class Domain:
                 ranges.append((name, frozenset(sympy.nsimplify(v) for v in rng)))
             else:
                 lo, hi = rng
+                lo, hi = (None if lo == -math.inf else lo), (None if hi == math.inf else hi)  # (0, inf): no bound
+                if not all(b is None or _finite(b) for b in (lo, hi)):
+                    raise DomainError(f"domain of {name}: ({lo}, {hi}) needs finite numbers as bounds (None for "
+                                      "no bound), each less than 1e300 in size")
                 if lo is not None and hi is not None and not lo < hi:
                     raise DomainError(f"domain of {name}: ({lo}, {hi}) is empty")
                 ranges.append((name, (lo, hi)))
@@ -92,13 +97,14 @@ class Domain:
         drawn = [(s, ranges.get(s.name)) for s in self.primitives]
         made = 0
         while made < count:
-            with mpmath.workdps(DIGITS):  # not across a yield: the caller's precision is its own
-                point = {s: _draw(rng, spec) for s, spec in drawn}
-                try:
-                    for sym, body in self.definitions:
-                        point[sym] = evaluate(body, point)
-                except NotNumeric:
-                    continue
+            point = {s: _draw(rng, spec) for s, spec in drawn}
+            if self.definitions:
+                with mpmath.workdps(DIGITS):  # not across a yield: the caller's precision is its own
+                    try:
+                        for sym, body in self.definitions:
+                            point[sym] = evaluate(body, point)
+                    except NotNumeric:
+                        continue
             made += 1
             yield point
         with mpmath.workdps(DIGITS):
@@ -155,6 +161,14 @@ def _boundaries(expr) -> list:
     return found
 
 
+def _finite(bound) -> bool:
+    """Whether an interval's bound is a number points can be drawn next to (as a double, see _draw)."""
+    try:
+        return abs(float(bound)) < 1e300
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
 def _inside(value, spec) -> bool:
     if spec is None:
         return True
@@ -169,29 +183,23 @@ def _is_interval(rng) -> bool:
         v is None or isinstance(v, (int, float)) for v in rng) and isinstance(rng, tuple)
 
 
-def _uniform(rng: random.Random):
-    return mpmath.mpf((rng.getrandbits(136), -136))  # n / 2**136, exactly
-
-
-with mpmath.workdps(DIGITS):  # made once, at the precision points are drawn with
-    _INSET, _WIDTH, _HALF_SPAN = mpmath.mpf("0.03"), mpmath.mpf("0.94"), mpmath.mpf(1.5)
-
-
 def _draw(rng: random.Random, spec):
+    """One coordinate, drawn as doubles and summed exactly into an mpf: points need only be generic, not precise (the
+    values at them are what is computed to DIGITS), and drawing in mpmath cost half of preparing a reference."""
     if isinstance(spec, frozenset):
         value = rng.choice(sorted(spec, key=float))
-        return mpmath.mpf(value.p) / value.q if value.is_Rational else mpmath.mpf(float(value))
-    lo, hi = spec if spec else (None, None)
-    u = _uniform(rng)
-    if lo is not None and hi is not None:
-        lo, hi = mpmath.mpf(lo), mpmath.mpf(hi)
-        return lo + (hi - lo) * (_INSET + _WIDTH * u)
-    spread = mpmath.exp(3 * u - _HALF_SPAN)  # 0.22 .. 4.5, log-uniform
+        with mpmath.workdps(DIGITS):
+            return mpmath.mpf(value.p) / value.q if value.is_Rational else mpmath.mpf(float(value))
+    lo, hi = (None if b is None else float(b) for b in spec) if spec else (None, None)
+    u = rng.random()
+    if lo is not None and hi is not None:  # exact sums: a narrow interval far from 0 still has distinct points
+        return mpmath.fadd(lo, mpmath.fmul(hi - lo, 0.03 + 0.94 * u, exact=True), exact=True)
+    spread = math.exp(3 * u - 1.5)  # 0.22 .. 4.5, log-uniform
     if lo is not None:
-        return mpmath.mpf(lo) + spread
+        return mpmath.fadd(lo, spread, exact=True)
     if hi is not None:
-        return mpmath.mpf(hi) - spread
-    return spread if rng.getrandbits(136) < 1 << 135 else -spread  # the next uniform below 1/2, as bits
+        return mpmath.fsub(hi, spread, exact=True)
+    return mpmath.mpf(spread if rng.random() < 0.5 else -spread)
 
 
 def _ordered(defs: dict) -> tuple:
