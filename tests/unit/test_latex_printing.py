@@ -1,6 +1,6 @@
 """The verdict's LaTeX: SharedLatex prints exactly what ``sympy.latex`` prints, on every answer and reference of both
 corpora, though it remembers parts and orders a sum's terms without evalf (see target._plain_number_complex); and
-str() under that swap (which names a reference's points) writes what it writes without it."""
+str() under that swap (which names a sympy reference's points) writes what it writes without it."""
 
 import sys
 from pathlib import Path
@@ -35,7 +35,7 @@ def test_shared_latex_prints_what_sympy_prints():
 
 
 def test_str_under_the_swap_writes_what_sympy_writes():
-    """A reference's str() seeds its points: written differently, every point (and shipped sample) would move."""
+    """A sympy reference's str() seeds its points: written differently, every point of it would move."""
     count = 0
     for expr in parsed_sides():
         plain = str(expr)
