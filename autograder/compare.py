@@ -22,7 +22,7 @@ from mpmath.libmp import from_int, mpf_abs, mpf_le, mpf_mul, mpf_sub
 
 from .evaluate import DIGITS, evaluate_at
 
-TOLERANCE = mpmath.mpf("1e-20")
+TOLERANCE = mpmath.mpf("1e-20")  # below 2**−66, which close() relies on
 _TOLERANCE, _MPF = TOLERANCE._mpf_, mpmath.mpf
 MIN_POINTS = 6  # usable points needed before "equivalent" may be said
 
@@ -64,7 +64,11 @@ def close(x, r) -> bool:
     plain_x, plain_r = _plain(x), _plain(r)
     if plain_x is not None and plain_r is not None:  # two plain reals (no written digits): the same test on raw
         prec, rounding = mpmath.mp._prec_rounding  # mpfs, in half the time: a diagnosis is mostly comparisons
-        difference = mpf_abs(mpf_sub(plain_x, plain_r, prec, rounding))
+        difference = mpf_sub(plain_x, plain_r, prec, rounding)
+        _, man, exp, bits = difference
+        if man and exp + bits - 1 >= max(0, plain_r[2] + plain_r[3] if plain_r[1] else 0) - 66:
+            return False  # |x − r| >= 2**(exp+bits−1) >= 2**−66·max(1, |r|) > TOLERANCE·max(1, |r|): by exponents alone
+        difference = mpf_abs(difference)
         return mpf_le(difference, _TOLERANCE) or mpf_le(difference, mpf_mul(_TOLERANCE, mpf_abs(plain_r), prec,
                                                                             rounding))
     difference = abs(x - r)

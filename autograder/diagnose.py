@@ -88,14 +88,16 @@ def _constant(values) -> object | None:
 
 
 def _nice(c) -> str:
-    with mpmath.workdps(DIGITS):
-        if type(c) is not mpmath.mpf and abs(mpmath.im(c)) > abs(c) * mpmath.mpf("1e-20"):
-            return mpmath.nstr(c, 6)
-        simple = Fraction(float(mpmath.re(c))).limit_denominator(1000)  # most factors are 2, -1/2, 3/4: no search
-        if abs(simple - float(mpmath.re(c))) <= 1e-12 * max(1, abs(float(mpmath.re(c)))):
-            return show(str(simple))  # as sympy writes a Rational: 2, -1/2, 3/4
-        guess = sympy.nsimplify(float(mpmath.re(c)), [sympy.pi, sympy.E], tolerance=1e-12, rational=False)
-        return show(guess) if len(str(guess)) < 12 else mpmath.nstr(mpmath.re(c), 6)
+    if type(c) is not mpmath.mpf:
+        with mpmath.workdps(DIGITS):
+            if abs(mpmath.im(c)) > abs(c) * mpmath.mpf("1e-20"):
+                return mpmath.nstr(c, 6)
+    value = float(mpmath.re(c))
+    simple = Fraction(value).limit_denominator(1000)  # most factors are 2, -1/2, 3/4: no search
+    if abs(float(simple) - value) <= 1e-12 * max(1, abs(value)):
+        return show(str(simple))  # as sympy writes a Rational: 2, -1/2, 3/4
+    guess = sympy.nsimplify(value, [sympy.pi, sympy.E], tolerance=1e-12, rational=False)
+    return show(guess) if len(str(guess)) < 12 else mpmath.nstr(mpmath.re(c), 6)
 
 
 @rule

@@ -1,0 +1,49 @@
+"""close(): two values are equal when |x − r| <= 1e-20 · max(1, |r|), whatever shortcut it takes to say so."""
+
+import random
+
+import mpmath
+import pytest
+
+from autograder.compare import TOLERANCE, close
+from autograder.evaluate import DIGITS
+
+
+def by_definition(x, r) -> bool:
+    with mpmath.workprec(2000):  # exactly enough for every pair below: no rounding decides
+        return abs(mpmath.mpf(x) - mpmath.mpf(r)) <= mpmath.mpf(TOLERANCE) * max(1, abs(mpmath.mpf(r)))
+
+
+def pairs(seed: int, count: int):
+    """Values of every size, and pairs on both sides of the tolerance, relative and absolute."""
+    rng = random.Random(seed)
+    with mpmath.workdps(DIGITS):
+        for _ in range(count):
+            r = mpmath.mpf(rng.uniform(-1, 1)) * mpmath.mpf(10) ** rng.randint(-30, 30)
+            kind = rng.random()
+            if kind < 0.15:
+                yield r, 0
+                continue
+            if kind < 0.25:
+                yield 0, r
+                continue
+            scale = max(1, abs(r)) if rng.random() < 0.8 else abs(r)
+            step = TOLERANCE * scale * mpmath.mpf(rng.choice([0.25, 0.9, 0.999, 1.001, 1.1, 4, 1e10]))
+            yield r + step * rng.choice([-1, 1]), r
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_close_is_its_definition_on_both_sides_of_the_tolerance(seed):
+    disagreements = []
+    with mpmath.workdps(DIGITS):
+        for x, r in pairs(seed, 5000):
+            if close(x, r) != by_definition(x, r):
+                disagreements.append((x, r))
+    assert not disagreements, disagreements[:5]
+
+
+def test_whole_numbers_and_zero():
+    with mpmath.workdps(DIGITS):
+        assert close(0, 0) and close(mpmath.mpf(0), 0) and close(3, mpmath.mpf(3))
+        assert not close(mpmath.mpf(1), 0) and not close(0, mpmath.mpf("1e-10"))
+        assert close(mpmath.mpf("1e-21"), 0) and not close(mpmath.mpf("1e-19"), 0)
