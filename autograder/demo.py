@@ -85,11 +85,24 @@ def prepare_course(dest) -> Path:
     return dest
 
 
+def console_script(name: str, *, extra_env: dict | None = None, inherit: bool = True) -> tuple[str, dict]:
+    """This environment's console script ``name`` (``nbgrader``, ``autograder``) and an environment to run it in, its
+    bin folder first on PATH as in an activated venv (the commands it starts, kernels included, are this
+    environment's); ``inherit=False`` starts from a bare shell's PATH and nothing else.
+
+    >>> exe, env = console_script("nbgrader", extra_env={"COLUMNS": "200"}, inherit=False)
+    >>> env["PATH"].startswith(str(Path(exe).parent)), env["COLUMNS"]
+    (True, '200')
+    """
+    exe = Path(sys.executable).with_name(name)
+    base, path = (dict(os.environ), os.environ.get("PATH", "")) if inherit else ({}, "/usr/bin:/bin")
+    return str(exe), {**base, "PATH": f"{exe.parent}{os.pathsep}{path}", **(extra_env or {})}
+
+
 def nbgrader(course, *args, log=None, check=True) -> subprocess.CompletedProcess:
     """Run a real ``nbgrader`` command in ``course``; raise with its output if it fails and ``check``."""
-    exe = Path(sys.executable).with_name("nbgrader")
-    env = dict(os.environ, PATH=f"{exe.parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    proc = subprocess.run([str(exe), *args], cwd=course, env=env, capture_output=True, text=True)
+    exe, env = console_script("nbgrader")
+    proc = subprocess.run([exe, *args], cwd=course, env=env, capture_output=True, text=True)
     if log is not None:
         log.write(f"$ nbgrader {' '.join(args)}\n{proc.stdout}{proc.stderr}\n")
     if proc.returncode != 0 and check:

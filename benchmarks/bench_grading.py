@@ -35,7 +35,8 @@ import nbformat
 from rich.console import Console
 from rich.table import Table
 
-from autograder.demo import ASSIGNMENT, load_class, nbgrader, prepare_course, read_scores, write_submissions
+from autograder.demo import (ASSIGNMENT, console_script, load_class, nbgrader, prepare_course, read_scores,
+                             write_submissions)
 
 # frank loops until the cell timeout (one timeout would dominate the figure); zack's upload is not a
 # notebook, which serial nbgrader cannot grade at all (it exits 1), so neither is a fair unit of work
@@ -52,17 +53,15 @@ CGROUP = Path("/sys/fs/cgroup/cpuacct")
 
 
 def autograder(course: Path, *args, preexec=None) -> None:
-    exe = Path(sys.executable).with_name("autograder")
-    env = dict(os.environ, PATH=f"{exe.parent}{os.pathsep}{os.environ['PATH']}")
-    proc = subprocess.run([str(exe), *args], cwd=course, env=env, capture_output=True, text=True, preexec_fn=preexec)
+    exe, env = console_script("autograder")
+    proc = subprocess.run([exe, *args], cwd=course, env=env, capture_output=True, text=True, preexec_fn=preexec)
     if proc.returncode not in (0, 1):
         raise RuntimeError(proc.stdout[-3000:] + proc.stderr[-3000:])
 
 
 def nbgrader_cmd(course: Path, *args, preexec=None) -> None:
-    exe = Path(sys.executable).with_name("nbgrader")
-    env = dict(os.environ, PATH=f"{exe.parent}{os.pathsep}{os.environ['PATH']}")
-    proc = subprocess.run([str(exe), *args], cwd=course, env=env, capture_output=True, text=True, preexec_fn=preexec)
+    exe, env = console_script("nbgrader")
+    proc = subprocess.run([exe, *args], cwd=course, env=env, capture_output=True, text=True, preexec_fn=preexec)
     if proc.returncode != 0:
         raise RuntimeError(proc.stdout[-3000:] + proc.stderr[-3000:])
 

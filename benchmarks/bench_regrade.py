@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from autograder.demo import ASSIGNMENT, run_demo  # noqa: E402
+from autograder.demo import ASSIGNMENT, console_script, run_demo  # noqa: E402
 
 
 def copy_class(course: Path, count: int) -> int:
@@ -48,10 +48,10 @@ def copy_class(course: Path, count: int) -> int:
 
 
 def regrade(course: Path) -> tuple[float, str]:
-    exe = Path(sys.executable).with_name("autograder")
+    exe, env = console_script("autograder", extra_env={"COLUMNS": "200"}, inherit=False)
     started = time.monotonic()
-    proc = subprocess.run([str(exe), "regrade", ASSIGNMENT, "--no-feedback"], cwd=course, capture_output=True,
-                          text=True, env={"PATH": f"{exe.parent}:/usr/bin:/bin", "COLUMNS": "200"})
+    proc = subprocess.run([exe, "regrade", ASSIGNMENT, "--no-feedback"], cwd=course, capture_output=True,
+                          text=True, env=env)
     elapsed = time.monotonic() - started
     if proc.returncode not in (0, 1):
         raise SystemExit(f"autograder regrade failed:\n{proc.stdout}\n{proc.stderr}")

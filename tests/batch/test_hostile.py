@@ -10,12 +10,10 @@ The two honest demo students graded beside the attacks must get their hand-worke
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
 import threading
-import sys
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,7 +21,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.demo import ASSIGNMENT, Student, load_class, nbgrader, prepare_course, read_scores, submission_notebook
+from autograder.demo import (ASSIGNMENT, Student, console_script, load_class, nbgrader, prepare_course, read_scores,
+                             submission_notebook)
 
 pytestmark = pytest.mark.e2e
 
@@ -90,9 +89,8 @@ def write(course: Path, release_nb, student: Student, how=None) -> None:
 def grade(course: Path, log: Path, *args):
     """``autograder grade`` in ``course``; its output is also kept in ``log`` (its table gives each submission's
     seconds)."""
-    exe = Path(sys.executable).with_name("autograder")
-    env = dict(os.environ, PATH=f"{exe.parent}{os.pathsep}{os.environ['PATH']}", COLUMNS="200")
-    run = subprocess.run([str(exe), "grade", ASSIGNMENT, "--jobs", "2", "--cell-timeout", "5", *args], cwd=course,
+    exe, env = console_script("autograder", extra_env={"COLUMNS": "200"})
+    run = subprocess.run([exe, "grade", ASSIGNMENT, "--jobs", "2", "--cell-timeout", "5", *args], cwd=course,
                          env=env, capture_output=True, text=True, timeout=900)
     log.write_text(run.stdout + run.stderr, encoding="utf-8")
     return run

@@ -5,23 +5,23 @@ in the gradebook (SQLite and a real PostgreSQL server), in the autograded notebo
 import hashlib
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from autograder.demo import ASSIGNMENT, load_class, nbgrader, prepare_course, write_roster, write_submissions
+from autograder.demo import (ASSIGNMENT, console_script, load_class, nbgrader, prepare_course, write_roster,
+                             write_submissions)
 
 pytestmark = pytest.mark.e2e
 RIGHT, TYPO = 'reference = "a - y"\nsame_as = "dL_dz_chain"', 'reference = "y - a"\nsame_as = "dL_dz_chain"'
 
 
 def _regrade(course: Path, *args, feedback=False) -> subprocess.CompletedProcess:
-    exe = Path(sys.executable).with_name("autograder")
+    exe, env = console_script("autograder", extra_env={"COLUMNS": "250"}, inherit=False)
     extra = [] if feedback else ["--no-feedback"]
-    return subprocess.run([str(exe), "regrade", ASSIGNMENT, *extra, *args], cwd=course, capture_output=True,
-                          text=True, timeout=300, env={"PATH": f"{exe.parent}:/usr/bin:/bin", "COLUMNS": "250"})
+    return subprocess.run([exe, "regrade", ASSIGNMENT, *extra, *args], cwd=course, capture_output=True,
+                          text=True, timeout=300, env=env)
 
 
 def _scores(db_url: str) -> dict:
