@@ -67,7 +67,8 @@ def close(x, r) -> bool:
         difference = mpf_sub(plain_x, plain_r, prec, rounding)
         _, man, exp, bits = difference
         if man and exp + bits - 1 >= max(0, plain_r[2] + plain_r[3] if plain_r[1] else 0) - 66:
-            return False  # |x − r| >= 2**(exp+bits−1) >= 2**−66·max(1, |r|) > TOLERANCE·max(1, |r|): by exponents alone
+            # |x − r| >= 2**(exp+bits−1) >= 2**−66·max(1, |r|) > TOLERANCE·max(1, |r|): by the exponents alone
+            return False
         difference = mpf_abs(difference)
         return mpf_le(difference, _TOLERANCE) or mpf_le(difference, mpf_mul(_TOLERANCE, mpf_abs(plain_r), prec,
                                                                             rounding))

@@ -405,7 +405,8 @@ def _closure(e, prec):
 
 
 def _binomial(n, k):
-    """Γ(n+1)/(Γ(k+1)·Γ(n−k+1)): a pole anywhere (whole negative numbers) is trapped, and mpmath takes its limit."""
+    """Γ(n+1)/(Γ(k+1)·Γ(n−k+1)): a pole anywhere (whole negative numbers) is trapped, and mpmath takes its
+    limit."""
     def binomial(values):
         top, bottom = n(values), k(values)
         return gmpy2.gamma(top + 1) / (gmpy2.gamma(bottom + 1) * gmpy2.gamma(top - bottom + 1))
