@@ -67,7 +67,7 @@ class Target:
 
     @cached_property
     def latex(self) -> "SharedLatex":
-        """The LaTeX printer for this target's answers, remembering the parts it printed (see SharedLatex)."""
+        """The LaTeX printer for this target's answers (see SharedLatex for what it remembers)."""
         return SharedLatex()
 
     @cached_property
@@ -158,20 +158,17 @@ class Target:
 
 
 class SharedLatex(LatexPrinter):
-    """sympy's LaTeX printer, remembering what it printed for the answers to one reference: answers to one step
-    share most of their parts (−(…), 2·(…), one term changed), whose LaTeX is then built once. A part prints the
-    same wherever it stands (its brackets are the enclosing printer's business), so remembering it changes nothing.
+    """sympy's LaTeX printer, remembering what it printed: answers to one step share most of their parts (−(…),
+    2·(…), one term changed), and a class's answers share names and small terms, whose LaTeX is then built once. A
+    part prints the same wherever it stands (its brackets are the enclosing printer's business), and whether it
+    needs brackets inside a product depends on it alone, so remembering either changes nothing.
 
     >>> x = sympy.Symbol("x")
     >>> SharedLatex().doprint(-(x + 1)**2 / 2) == sympy.latex(-(x + 1)**2 / 2)
     True
     """
 
-    LIMIT = 4096  # parts remembered per reference
-
-    def __init__(self):
-        super().__init__()
-        self._printed = {}
+    LIMIT = 8192  # parts remembered by all printers of a process; forgotten all at once when full
 
     def doprint(self, expr) -> str:
         with _plain_number_complex():
@@ -181,12 +178,28 @@ class SharedLatex(LatexPrinter):
         # a name is remembered too: printing one splits off sub- and superscripts and translates Greek letters
         if kwargs or not isinstance(expr, sympy.Basic) or expr.is_Atom and not expr.is_Symbol:
             return super()._print(expr, **kwargs)
-        text = self._printed.get(expr)
+        text = _PRINTED.get(expr)
         if text is None:
-            text = super()._print(expr)
-            if len(self._printed) < self.LIMIT:
-                self._printed[expr] = text
+            text = _remember(_PRINTED, expr, super()._print(expr))
         return text
+
+    def _needs_mul_brackets(self, expr, first=False, last=False) -> bool:
+        # sympy's answer walks the whole part (looking for Mod, Integral, Sum, Product) for every factor printed
+        key = (expr, first, last)
+        needs = _BRACKETED.get(key)
+        if needs is None:
+            needs = _remember(_BRACKETED, key, super()._needs_mul_brackets(expr, first, last))
+        return needs
+
+
+_PRINTED, _BRACKETED = {}, {}  # what SharedLatex printed, and whether a factor needed brackets
+
+
+def _remember(memo: dict, key, value):
+    if len(memo) >= SharedLatex.LIMIT:
+        memo.clear()
+    memo[key] = value
+    return value
 
 
 @contextmanager

@@ -67,3 +67,12 @@ def test_printers_in_several_threads_leave_sympys_numbers_as_they_were():
         printed = list(pool.map(lambda e: SharedLatex().doprint(e), expressions))
     assert printed == [sympy.latex(e) for e in expressions]
     assert "__complex__" not in sympy.Rational.__dict__ and "__complex__" not in sympy.Integer.__dict__
+
+
+def test_a_factor_printed_last_in_one_product_and_first_in_another_keeps_its_own_brackets():
+    """Whether a factor needs brackets is remembered with its place: a sum of terms (Σ) needs them before another
+    factor, not at the end of a product."""
+    k, n, j, m, x = sympy.symbols("k n j m x")
+    first_sum, second_sum = sympy.Sum(k, (k, 1, n)), sympy.Sum(j**2, (j, 1, m))
+    for expr in (x * first_sum, x * second_sum, first_sum * second_sum):  # the sums last, then one of them first
+        assert SharedLatex().doprint(expr) == sympy.latex(expr)
