@@ -119,3 +119,26 @@ def test_a_worker_killed_while_idle_is_replaced_without_failing_the_next_call():
     time.sleep(0.2)
     assert run_bounded(os.getpid, timeout=5) != checker  # the same for the answer checker
     limits.stop_isolated()
+
+
+def _cpus_of_worker_and_caller():
+    return os.sched_getaffinity(0), os.sched_getaffinity(os.getppid())
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one CPU: nothing to share")
+def test_a_check_runs_on_its_callers_cpu_and_the_caller_gets_its_cpus_back():
+    """While a check runs, the waiting caller and the worker share one CPU (no idle CPU to wake); after it, and
+    after a check that ran out of time, the caller may run anywhere it could before; a grading worker (whose
+    kernels would inherit a pin) is never pinned."""
+    from autograder import limits
+
+    before = os.sched_getaffinity(0)
+    worker, caller = run_bounded(_cpus_of_worker_and_caller, timeout=5)
+    assert len(worker) == 1 and caller == worker
+    assert os.sched_getaffinity(0) == before
+    with pytest.raises(BoundExceeded, match="longer than"):
+        run_bounded(_spin, timeout=0.5)
+    assert os.sched_getaffinity(0) == before
+    limits.stop_isolated()
+    assert limits.run_isolated(os.sched_getaffinity, (0,), timeout=5) == before
+    limits.stop_isolated()
