@@ -20,7 +20,7 @@ import mpmath
 import sympy
 from mpmath.libmp import from_int, mpf_abs, mpf_le, mpf_mul, mpf_sub
 
-from .evaluate import DIGITS, evaluate_at
+from .evaluate import DIGITS, at_digits, evaluate_at
 
 TOLERANCE = mpmath.mpf("1e-20")  # below 2**−66, which close() relies on
 _TOLERANCE, _MPF = TOLERANCE._mpf_, mpmath.mpf
@@ -118,7 +118,7 @@ def agreement(answer: Sampled, reference: Sampled) -> Agreement:
 
     An answer with no value where the reference has one differs there: ``relu(z)/z`` is not ReLU′ at z = 0,
     the point the step's convention is about (random points would never find it; kink points are drawn)."""
-    with mpmath.workdps(DIGITS):
+    with at_digits():
         return _agreement(answer, reference)
 
 

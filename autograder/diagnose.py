@@ -21,6 +21,7 @@ import mpmath
 import sympy
 
 from .compare import DIGITS, EQUATION, Sampled, close, close_all, sample
+from .evaluate import at_digits
 from .target import Target
 
 
@@ -52,7 +53,7 @@ def rule(func: Rule) -> Rule:
 def diagnose(answer, values: Sampled, target: Target, hints=None) -> Diagnosis:
     """The first rule that recognizes the mistake, or a generic diagnosis naming a point where it differs."""
     case = Case(answer, values, target)
-    with mpmath.workdps(DIGITS):  # the rules' own arithmetic must be as precise as the values
+    with at_digits():  # the rules' own arithmetic must be as precise as the values
         for check in RULES:
             found = check(case)
             if found is not None:
