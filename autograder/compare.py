@@ -61,6 +61,11 @@ def close(x, r) -> bool:
     value that rounds to it: 0.08333 stands for 1/12, to the 4 digits written; 0.083 does not (too few).
     A reference written as a lone decimal is read the same way (√17 for 4.123105625617661).
     """
+    if type(x) is _MPF and type(r) is int and r == 0:  # the rules' many tests against 0: |x| <= TOLERANCE
+        _, man, exp, bits = x._mpf_
+        if not man:
+            return not exp  # 0 is; ±inf and nan (their mantissa is 0 too) are not
+        return exp + bits - 1 < -66 and mpf_le(mpf_abs(x._mpf_), _TOLERANCE)  # 2**-66 > TOLERANCE
     plain_x, plain_r = _plain(x), _plain(r)
     if plain_x is not None and plain_r is not None:  # two plain reals (no written digits): the same test on raw
         prec, rounding = mpmath.mp._prec_rounding  # mpfs, in half the time: a diagnosis is mostly comparisons

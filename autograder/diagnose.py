@@ -20,8 +20,9 @@ from typing import Callable
 import mpmath
 import sympy
 
-from .compare import DIGITS, EQUATION, Sampled, close, close_all, sample
+from .compare import DIGITS, EQUATION, MIN_DECIMAL_DIGITS, Sampled, close, close_all, rounds_to, sample
 from .evaluate import at_digits
+from .parse import significant_digits
 from .target import Target
 
 
@@ -186,9 +187,6 @@ def wrong_variables(case: Case):
 @rule
 def wrong_number(case: Case):
     """A number where the result is a number: how close it is and, for a decimal, how precisely it was written."""
-    from .compare import MIN_DECIMAL_DIGITS, rounds_to
-    from .parse import significant_digits
-
     if case.values.shape or not getattr(case.answer, "is_number", False):
         return None
     pairs = list(_pairs(case))

@@ -47,3 +47,13 @@ def test_whole_numbers_and_zero():
         assert close(0, 0) and close(mpmath.mpf(0), 0) and close(3, mpmath.mpf(3))
         assert not close(mpmath.mpf(1), 0) and not close(0, mpmath.mpf("1e-10"))
         assert close(mpmath.mpf("1e-21"), 0) and not close(mpmath.mpf("1e-19"), 0)
+
+
+def test_against_zero_at_the_tolerance_and_beyond_every_number():
+    with mpmath.workdps(DIGITS):
+        edge = mpmath.mpf(TOLERANCE)
+        for x in (edge, -edge, edge * (1 + mpmath.mpf("1e-30")), edge * (1 - mpmath.mpf("1e-30")), mpmath.mpf(2) ** -66,
+                  mpmath.mpf(2) ** -67, mpmath.mpf(0)):
+            assert close(x, 0) == by_definition(x, 0), x
+        for x in (mpmath.inf, -mpmath.inf, mpmath.nan):  # their mantissas are 0, as 0's is
+            assert not close(x, 0), x
