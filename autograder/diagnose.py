@@ -20,7 +20,7 @@ from typing import Callable
 import mpmath
 import sympy
 
-from .compare import DIGITS, EQUATION, MIN_DECIMAL_DIGITS, Sampled, close, close_all, rounds_to, sample
+from .compare import EQUATION, MIN_DECIMAL_DIGITS, Sampled, close, close_all, rounds_to, sample
 from .evaluate import at_digits
 from .parse import significant_digits
 from .target import Target
@@ -91,7 +91,7 @@ def _constant(values) -> object | None:
 
 def _nice(c) -> str:
     if type(c) is not mpmath.mpf:
-        with mpmath.workdps(DIGITS):
+        with at_digits():
             if abs(mpmath.im(c)) > abs(c) * mpmath.mpf("1e-20"):
                 return mpmath.nstr(c, 6)
     value = float(mpmath.re(c))
