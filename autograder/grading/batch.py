@@ -140,9 +140,8 @@ def plan(root, assignment: str, students=None, force: bool = False):
     subs = find_submissions(root, assignment, students)
     if force:
         return subs, []
-    todo = [s for s in subs if not is_graded(root, s)]
-    done = [s for s in subs if is_graded(root, s)]
-    return todo, done
+    graded = {s for s in subs if is_graded(root, s)}  # once each: it hashes the submission
+    return [s for s in subs if s not in graded], [s for s in subs if s in graded]
 
 
 def run_batch(root, todo: Iterable[Submission], *, jobs: int = 1, scheduler: str | None = None,

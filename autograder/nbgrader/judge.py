@@ -46,8 +46,12 @@ class JudgeAnswers(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         assignment = resources["nbgrader"]["assignment"]
-        judge_notebook(nb, spec_path(self.config, assignment, self.spec_glob),
-                       str(resources["nbgrader"].get("student") or ""))
+        student = str(resources["nbgrader"].get("student") or "")
+        judge_notebook(nb, spec_path(self.config, assignment, self.spec_glob), student)
+        from .seal import judge_key, seal  # regrading trusts only records the grader sealed
+
+        seal(nb, judge_key(CourseDirectory(config=self.config).root),
+             (student, assignment, str(resources["nbgrader"].get("notebook") or "")))
         return nb, resources
 
 
