@@ -83,6 +83,7 @@ def repair_notebook(raw: bytes, released) -> tuple:
         fixes.append(f"deleted cell(s) {', '.join(restored)} were put back from the assignment")
     if not fixes:
         return nb, None
+    _unique_cell_ids(nb)  # a cell put back can share its id with the student's cell it stands beside
     text = "; ".join(fixes)
     add_note(nb, f"Your notebook was repaired before grading: {text}.")
     return nb, f"repaired: {text}"
@@ -141,6 +142,17 @@ def _restore_deleted(nb, released) -> list[str]:
             restored.append(grade_id)
         previous = grade_id
     return restored
+
+
+def _unique_cell_ids(nb) -> None:
+    """A fresh id for each cell whose id an earlier cell has (nbformat refuses to write such a notebook)."""
+    from nbformat.corpus.words import generate_corpus_id
+
+    seen = set()
+    for cell in nb.cells:
+        if cell.get("id") in seen:
+            cell["id"] = generate_corpus_id()
+        seen.add(cell.get("id"))
 
 
 def _dedupe_grade_ids(nb) -> int:

@@ -24,7 +24,7 @@ import nbformat
 from autograder.authoring.cells import CHECK_SUFFIX
 
 from .judge import KERNEL_KEY, METADATA_KEY, judge_notebook, recorded_step, spec_hash, spec_path
-from .seal import broken_seal, judge_key, seal
+from .seal import broken_seal, judge_key, key_path, seal
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def regrade(config, assignment: str, students=None) -> Report:
     coursedir = NbGraderAPI(config=config).coursedir
     path = spec_path(config, assignment)
     report = Report(spec_hash(path))
-    key = judge_key(coursedir.root)
+    key = judge_key(key_path(config))
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
         for student in autograded_students(coursedir, assignment, students):
             folder = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))

@@ -34,16 +34,25 @@ SEAL_KEY = "seal"  # nb.metadata[METADATA_KEY][SEAL_KEY]: hex HMAC-SHA256
 KEY_FILE = "judge.key"
 
 
-def judge_key(root) -> bytes:
-    """The course's judging key (``<root>/.autograder/judge.key``), made once, atomically, readable by the
-    grader only: two graders starting together both end up with the first one's key."""
-    path = Path(root) / GRADER_DIR / KEY_FILE
+def key_path(config) -> Path:
+    """Where the judging key of the course ``config`` (nbgrader's) is: ``JudgeAnswers.seal_key`` if set, else
+    ``<course>/.autograder/judge.key``."""
+    from nbgrader.coursedir import CourseDirectory
+
+    chosen = config.JudgeAnswers.get("seal_key") if "JudgeAnswers" in config else None
+    return Path(chosen) if chosen else Path(CourseDirectory(config=config).root) / GRADER_DIR / KEY_FILE
+
+
+def judge_key(path) -> bytes:
+    """The judging key in the file ``path``, made once, atomically, readable by the grader only: two graders
+    starting together both end up with the first one's key."""
+    path = Path(path)
     try:
         return _read_key(path)
     except FileNotFoundError:
         pass
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(secrets.token_hex(32))
