@@ -45,12 +45,6 @@ from autograder.grading.preflight import nbgrader_pre_convert_hook  # noqa: E402
 
 c.Autograde.pre_convert_hook = nbgrader_pre_convert_hook
 
-# Each submitted notebook is read through SanitizingExporter (autograder/nbgrader/sanitize.py), in memory: one
-# that cannot be read is graded as the blank assignment, copied or deleted assignment cells and changed grading
-# metadata are repaired (nbgrader alone stops the whole class on a copied locked cell), and metadata only the
-# grader writes is dropped; a first cell tells the student what was done. The student's file is never written.
-c.Autograde.exporter_class = "autograder.nbgrader.sanitize.SanitizingExporter"
-
 # Once the last cell has run, every output is in the notebook: the kernel is killed rather than asked to
 # shut down. A graceful shutdown of the sandboxed kernel often waits seconds for it to exit (measured: a ps1
 # submission took 4.1 s graceful, 1.6 s immediate, the same CPU time), which a class pays once per student.
@@ -71,3 +65,9 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# Each submitted notebook is read through SanitizingExporter (autograder/nbgrader/sanitize.py), in memory: one
+# that cannot be read is graded as the blank assignment, copied or deleted assignment cells and changed grading
+# metadata are repaired (nbgrader alone stops the whole class on a copied locked cell), and metadata only the
+# grader writes is dropped; a first cell tells the student what was done. The student's file is never written.
+c.Autograde.exporter_class = "autograder.nbgrader.sanitize.SanitizingExporter"
