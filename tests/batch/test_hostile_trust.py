@@ -61,6 +61,8 @@ def write_attack(course: Path, release_nb, data: dict, entry: dict) -> None:
             cell = json.loads(nbformat.writes(nbformat.v4.new_notebook(cells=[
                 getattr(nbformat.v4, f"new_{op['add_cell']}_cell")(op["source"])])))["cells"][0]
             cell["metadata"] = {k: _value(v, data) for k, v in op.get("metadata", {}).items()}
+            if "id_of" in op:
+                cell["id"] = nb["cells"][_cell_index(nb, op["id_of"])]["id"]
             nb["cells"].insert(_cell_index(nb, op["after"]) + 1, cell)
         elif "copy_cell" in op:
             at = _cell_index(nb, op["copy_cell"])
