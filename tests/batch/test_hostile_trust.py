@@ -40,8 +40,8 @@ def _value(value, data):
 
 
 def _cell_index(nb: dict, grade_id: str) -> int:
-    return next(i for i, c in enumerate(nb["cells"])
-                if isinstance(c["metadata"].get("nbgrader"), dict) and c["metadata"]["nbgrader"].get("grade_id") == grade_id)
+    return next(i for i, c in enumerate(nb["cells"]) if isinstance(c["metadata"].get("nbgrader"), dict)
+                and c["metadata"]["nbgrader"].get("grade_id") == grade_id)
 
 
 def write_attack(course: Path, release_nb, data: dict, entry: dict) -> None:

@@ -186,7 +186,8 @@ def test_a_copied_locked_cell_stops_nbgrader_unless_repaired():
     ("answer", "naming no cell"),
     ({"grade": True, "grade_id": "bonus", "points": 100.0, "locked": True, "solution": False, "task": False,
       "schema_version": 3}, "naming no cell"),
-    ({"grade": False, "grade_id": "intro", "locked": True, "solution": False, "schema_version": 1}, "intro was changed"),
+    ({"grade": False, "grade_id": "intro", "locked": True, "solution": False, "schema_version": 1},
+     "intro was changed"),
     ({"grade": False, "grade_id": "intro", "locked": True, "solution": False, "task": False, "schema_version": 4},
      "intro was changed"),
 ])
