@@ -240,3 +240,18 @@ def test_a_submission_that_cannot_be_read_is_graded_blank_without_blocking(tmp_p
     graded, notes = sanitized(path, _released())
     assert phrase in notes[0] and phrase in graded.cells[0].source and len(graded.cells) == len(_released().cells) + 1
 
+
+
+def test_a_cell_the_student_added_is_named_by_its_place_in_their_notebook_not_after_the_grader_note():
+    """The note cell repair puts first is not the student's: "cell 2" stays the second cell they wrote."""
+    from autograder.nbgrader.codescan import static_objection
+
+    nb = _released()
+    nb.cells.insert(1, nbformat.v4.new_code_cell("import os"))
+    check = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "dL_da-check")
+    step = {"id": "dL_da"}
+    assert "cell 2 (a cell you added)" in static_objection(nb, step, check)
+    from autograder.grading.repair import add_note
+
+    add_note(nb, "repaired")
+    assert "cell 2 (a cell you added)" in static_objection(nb, step, check + 1)
