@@ -24,7 +24,6 @@ another provisioner (``c.KernelProvisionerFactory.default_provisioner_name = "lo
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import json
 import os
@@ -35,7 +34,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from functools import lru_cache
 from pathlib import Path
@@ -53,7 +51,6 @@ MISSING_BWRAP = (f"bubblewrap (bwrap) is not installed, and grading does not run
                  f"{INSTALL}   (to opt out on a machine that cannot have it: {OPT_OUT})")
 # A uid nobody on the machine has: the kernel of a grader running as root gets one of its own, so that
 # RLIMIT_NPROC (ignored for root) caps its processes and no other kernel's processes count against it.
-SEAL_WAIT = 60.0  # seconds a starting kernel may take to bind its sockets before its folder is sealed anyway
 _SPARE_UIDS = (2_000_000_000, 2_100_000_000)  # below 2**31: bwrap prints uids as signed ints
 
 
@@ -471,26 +468,18 @@ class SandboxedKernelManager(AsyncKernelManager):
             return await super()._async_launch_kernel(kernel_cmd, **kw)
         return await super()._async_launch_kernel(sandboxed_cmd(), **kw)
 
-    async def _async_post_start_kernel(self, **kw):
-        await self._seal_ipc_dir()
-        await super()._async_post_start_kernel(**kw)
-
-    async def _seal_ipc_dir(self) -> None:
-        """Once the kernel has bound its sockets, and before it runs a line of the notebook, give its socket folder
-        back to root: the kernel's own user can then write nothing there (it lies in the grader's /tmp, outside
-        the kernel's size caps). Only when the kernel has a uid of its own (grader as root)."""
+    def seal_ipc_dir(self) -> None:
+        """Give the kernel's socket folder back to root once the kernel is ready (its client calls this when the
+        kernel has answered, before any cell runs): the kernel's own user can then write nothing there, in the
+        grader's /tmp, outside the kernel's size caps. (Not sooner: ipykernel writes its connection file back once
+        its sockets are bound.) Only when the kernel has a uid of its own (grader as root)."""
         if self._uid is None or self._ipc_dir is None:
             return
-        info = self.get_connection_info()
-        sockets = [f"{self.ip}-{info[name]}" for name in ("shell_port", "iopub_port", "stdin_port", "control_port",
-                                                          "hb_port")]
-        deadline = time.monotonic() + SEAL_WAIT
-        while not all(os.path.exists(s) for s in sockets) and time.monotonic() < deadline:
-            if self.provisioner is not None and await self.provisioner.poll() is not None:
-                break  # the kernel died: nothing will bind, and the client says so
-            await asyncio.sleep(0.005)
         for path in (self.connection_file, self._ipc_dir):
-            os.chown(path, 0, 0)
+            try:
+                os.chown(path, 0, 0)
+            except FileNotFoundError:
+                pass
         os.chmod(self._ipc_dir, 0o755)
 
     def end_strays(self) -> int:
