@@ -55,12 +55,12 @@ def socket_roots() -> set[str]:
 
 
 def left_behind(before: set[str]) -> list[str]:
-    """Socket folders made since ``before`` whose owner process is gone (an owner still running may be a
-    teammate's grading on this machine)."""
+    """Socket folders made since ``before`` whose owner process is gone (an owner still running may be another
+    grading on this machine; a folder named otherwise, by an older checkout's grading running beside this one)."""
     left = []
     for name in socket_roots() - before:
         found = SOCKET_ROOT.match(name)
-        if found is None or _start_time(int(found.group(1))) != found.group(2):
+        if found is not None and _start_time(int(found.group(1))) != found.group(2):
             left.append(name)
     return left
 
@@ -145,7 +145,7 @@ def test_the_attacks_ran(graded):
     kernel's own heap, the socket folder was the kernel's and the thread started."""
     for way in WAYS:
         env_out = outputs(graded, way, "k1-env-canary")
-        assert "'PATH'" in env_out and "/proc/self/environ" in env_out, env_out[:2000]
+        assert "PATH" in env_out and "/proc/self/environ" in env_out, env_out[:2000]
         assert "bait found: True" in outputs(graded, way, "k2-heap-scan")
         assert re.search(r"socket folder /tmp/agk-\d+-\d+-", outputs(graded, way, "k3-socket-folder-fill"))
         assert "a thread writes to stderr" in outputs(graded, way, "k4-stderr-thread")
