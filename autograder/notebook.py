@@ -66,7 +66,7 @@ def _sum(values, *args, **kwargs):
 
 class NumpyStandIn:
     """``np`` (and ``numpy``, ``math``) in the notebook: numpy's names for the same symbolic functions answer
-    strings use, so ``np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))`` builds the sympy matrix the string means.
+    strings use, so ``np.dot(W.T, dZ) * (1 - np.power(A, 2))`` builds the sympy matrix the string means.
     Nothing here is numpy: answers stay exact expressions of the assignment's symbols.
 
     >>> A = matrix("A", 1, 2)
@@ -124,8 +124,8 @@ def symbols(names: str):
     """The assignment's scalar symbols, as the setup cell creates them.
 
     >>> a, y = symbols("a y")
-    >>> a * (1 - a)
-    a*(1 - a)
+    >>> a * (2 - y)
+    a*(2 - y)
     """
     _prepare_this_kernel()
     return sympy.symbols(names)
@@ -150,8 +150,8 @@ def expr(text: str, *, folder="."):
 
     The symbols and matrices are the ones in the assignment's ``*.checks.json`` next to the notebook.
 
-    >>> expr("a(1-a)", folder=Path(__file__).parents[1] / "release" / "ps1")
-    a*(1 - a)
+    >>> expr("y(1-a)", folder=Path(__file__).parents[1] / "release" / "ps1")
+    y*(1 - a)
     """
     from autograder.parse import Names, parse_expression
 
@@ -180,8 +180,8 @@ def answer_payload(answer):
     """The JSON form of an answer: a string, a list of strings (derivations), or None.
 
     >>> a = symbols("a")
-    >>> answer_payload(a * (1 - a)), answer_payload(["a", a]), answer_payload(None)
-    ('a*(1 - a)', ['a', 'a'], None)
+    >>> answer_payload(a * (2 - a)), answer_payload(["a", a]), answer_payload(None)
+    ('a*(2 - a)', ['a', 'a'], None)
     >>> answer_payload(where(a > 0, 1, a))
     'where(a > 0, 1, a)'
     """
