@@ -63,8 +63,8 @@ def grade_submission(root, sub: Submission, overrides: dict | None = None) -> di
     clear_partial(root, sub, api.coursedir)
     release = Path(api.coursedir.format_path(api.coursedir.release_directory, ".", sub.assignment))
     # links, devices and the like out first (as the course's pre-convert hook does), so repair sees plain files
-    drop_hostile_files(sub.submitted_dir(root), root, release)
-    repairs = repair_submission(sub.submitted_dir(root), release, root)
+    drop_hostile_files(sub.submitted_dir(root), release)
+    repairs = repair_submission(sub.submitted_dir(root), release)
     outcome = api.autograde(sub.assignment, sub.student, force=True, create=True)
     if not outcome.get("success"):
         clear_partial(root, sub, api.coursedir)

@@ -109,6 +109,30 @@ def open_folder(path, root=None) -> int:
         raise
 
 
+def open_submission(folder) -> int:
+    """A descriptor of the submission ``folder`` (``submitted/<student>/<assignment>``): it and the student's folder
+    above it are opened without following a link (a student's upload may make either one); the course's folders
+    above those are the instructor's (``submitted`` may be a link to another disk). A link in their place is
+    removed, never followed, and ``HostileFile`` raised.
+
+    >>> import tempfile; top = tempfile.mkdtemp(); os.makedirs(f"{top}/alice/ps1"); os.symlink("alice", f"{top}/bob")
+    >>> os.close(open_submission(f"{top}/alice/ps1")); open_submission(f"{top}/bob/ps1")
+    Traceback (most recent call last):
+    autograder.grading.hostile_files.HostileFile: [Errno 1] bob is a link: not graded, not returned
+    >>> os.path.lexists(f"{top}/bob"), os.path.isdir(f"{top}/alice/ps1")
+    (False, True)
+    """
+    folder = os.path.abspath(folder)
+    course = os.path.dirname(os.path.dirname(folder))
+    try:
+        return open_folder(folder, course)
+    except HostileFile as exc:
+        link = os.path.join(course, exc.refused.path)
+        if os.path.islink(link):
+            os.unlink(link)
+        raise
+
+
 def read_file(folder: int, name: str, limit: int | None = None, owner: int | None = None) -> bytes | None:
     """The bytes of the plain file ``name`` in the folder descriptor ``folder``, None when there is no such
     entry; ``HostileFile`` for anything else (a link, a device, a fifo, a folder, a file over ``limit`` bytes, a

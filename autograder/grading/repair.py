@@ -28,16 +28,16 @@ from pathlib import Path
 
 import nbformat
 
-from .hostile_files import HostileFile, open_folder, read_file, replace_file, write_new
+from .hostile_files import HostileFile, open_submission, read_file, replace_file, write_new
 
 NOTE = "autograder-repair"  # cell metadata key marking the cell this module adds
 
 
-def repair_submission(submitted: Path, release: Path, root=None) -> list[str]:
-    """Repair every notebook of ``release`` in the ``submitted`` folder (reached without following a link
-    below ``root``, the course, when given); return what was done, per notebook."""
+def repair_submission(submitted: Path, release: Path) -> list[str]:
+    """Repair every notebook of ``release`` in the ``submitted`` folder (reached without following a link:
+    ``hostile_files.open_submission``); return what was done, per notebook."""
     done = []
-    folder = open_folder(submitted, root)
+    folder = open_submission(submitted)
     try:
         for released in sorted(Path(release).glob("*.ipynb")):
             message = _repair_one(folder, released.name, released)

@@ -16,6 +16,7 @@ fails that submission) and writes the note the student reads at the top of the g
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import re
@@ -23,16 +24,16 @@ import re
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from autograder.grading.hostile_files import (HostileFile, Refused, drop_refused, find_refused, load_record,
-                                              open_folder, save_record)
+                                              open_submission, save_record)
 from autograder.grading.repair import note_cell, replace_with_blank
 
 
-def drop_hostile_files(folder, root, release=None) -> list[Refused]:
-    """Remove what is refused from the submission ``folder`` (reached without a link below the course ``root``),
-    add it to the folder's record, and grade a notebook that was refused as the blank assignment from the
-    ``release`` folder; return what was removed."""
+def drop_hostile_files(folder, release=None) -> list[Refused]:
+    """Remove what is refused from the submission ``folder`` (reached without a link: ``open_submission``), add
+    it to the folder's record, and grade a notebook that was refused as the blank assignment from the ``release``
+    folder; return what was removed."""
     name = os.path.basename(os.path.abspath(folder))
-    fd = open_folder(folder, root)
+    fd = open_submission(folder)
     try:
         dropped = drop_refused(fd, name)
         save_record(folder, dropped)
@@ -71,14 +72,16 @@ def _drop_before_copy(notebooks) -> None:
     folders = sorted({os.path.dirname(os.path.abspath(n)) for n in notebooks or ()})
     for folder in folders:
         try:
-            for refused in drop_hostile_files(folder, os.getcwd(), _release_folder(os.path.basename(folder))):
+            for refused in drop_hostile_files(folder, _release_folder(os.getcwd(), os.path.basename(folder))):
                 log.warning("Refused %s (%s): %s", refused.path, folder, refused.note)
         except Exception as exc:
             log.error("Could not remove the refused files of %s: %s", folder, exc)
 
 
-def _release_folder(assignment: str) -> str:
-    """The released assignment's folder, by the running nbgrader app's config or else the course's."""
+@functools.lru_cache(maxsize=8)
+def _release_folder(course: str, assignment: str) -> str:
+    """The released assignment's folder, by the running nbgrader app's config or else the course's (read once per
+    grading process: an ``autograder grade`` worker grades one submission after another)."""
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Application
 
@@ -87,7 +90,7 @@ def _release_folder(assignment: str) -> str:
     else:  # NbGraderAPI in an ``autograder grade`` worker, which has changed to the course's folder
         from autograder.grading.grade_one import load_course_config
 
-        config = load_course_config(os.getcwd())
+        config = load_course_config(course)
     coursedir = CourseDirectory(config=config)
     return coursedir.format_path(coursedir.release_directory, ".", assignment)
 
@@ -100,7 +103,7 @@ class NoteRefusedFiles(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         folder = resources.get("metadata", {}).get("path") or "."
         name = os.path.basename(os.path.abspath(folder))
-        fd = open_folder(folder, os.getcwd())
+        fd = open_submission(folder)
         try:
             left = find_refused(fd, name)
         finally:

@@ -194,7 +194,7 @@ def test_repair_creates_nothing_through_a_dangling_original_link(course, tmp_pat
     target = tmp_path / "outside" / "made-by-student"
     target.parent.mkdir()
     os.symlink(target, folder / "ps1.ipynb.original")
-    done = repair_submission(folder, RELEASE, root)
+    done = repair_submission(folder, RELEASE)
     assert done and "replaced by the blank assignment" in done[0]
     assert not os.path.lexists(target)
     assert (folder / "ps1.ipynb.original").is_symlink()  # left as it was: never written through
@@ -206,7 +206,7 @@ def test_repair_never_writes_through_a_tmp_link_onto_the_spec(course):
     root, folder, spec, _ = course
     _broken_submission(folder)
     os.symlink("../../../source/ps1/ps1.spec.toml", folder / "ps1.ipynb.tmp")
-    repair_submission(folder, RELEASE, root)
+    repair_submission(folder, RELEASE)
     assert spec.read_text() == 'reference = "a - y"\n'
     assert not (folder / "ps1.ipynb").is_symlink()
     assert (folder / "ps1.ipynb.original").read_text().startswith("{")  # the student's bytes, kept as a file
@@ -220,7 +220,7 @@ def test_repair_grades_a_linked_notebook_as_the_blank_assignment(course, tmp_pat
     bob_nb.write_text(RELEASE.joinpath("ps1.ipynb").read_text())
     before = bob_nb.read_bytes()
     os.symlink("../../bob/ps1/ps1.ipynb", folder / "ps1.ipynb")
-    done = repair_submission(folder, RELEASE, root)
+    done = repair_submission(folder, RELEASE)
     assert done == ["ps1.ipynb: replaced by the blank assignment: it is a link"]
     assert not (folder / "ps1.ipynb").is_symlink() and bob_nb.read_bytes() == before
     assert not (folder / "ps1.ipynb.original").exists()
