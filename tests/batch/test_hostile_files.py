@@ -174,18 +174,18 @@ def graded(tmp_path_factory):
             by_command[command] = {"course": course, "students": students, "places": places}
         phases["set-up"] = time.monotonic() - started
         first, second = by_command["autograder grade"], by_command["nbgrader autograde"]
-        exchange_student, collect = _through_the_exchange(first["course"], first["places"], scratch)
-        shutil.copytree(first["course"] / "submitted" / exchange_student,
-                        second["course"] / "submitted" / exchange_student, symlinks=True)
 
         def plain_nbgrader():
             run = nbgrader(second["course"], "autograde", ASSIGNMENT, check=False)
             (logs / "nbgrader-autograde.log").write_text(run.stdout + run.stderr)
             return run
 
-        phases["exchange"] = time.monotonic() - started - sum(phases.values())
-        with ThreadPoolExecutor(max_workers=1) as pool:  # the two courses are graded side by side
+        # the plain nbgrader course is graded while the exchange runs on the other one (whose class then also
+        # holds the collected student), then both are graded side by side
+        with ThreadPoolExecutor(max_workers=1) as pool:
             plain = pool.submit(plain_nbgrader)
+            exchange_student, collect = _through_the_exchange(first["course"], first["places"], scratch)
+            phases["exchange"] = time.monotonic() - started - sum(phases.values())
             first["run"] = grade(first["course"], logs / "autograder-grade.log")
             second["run"] = plain.result()
         phases["grading"] = time.monotonic() - started - sum(phases.values())
@@ -206,11 +206,16 @@ def graded(tmp_path_factory):
 COMMANDS = ("autograder grade", "nbgrader autograde")
 
 
+def _collected(graded, command) -> set:
+    """The student collected through the exchange, in the class of the course it was collected into."""
+    return {graded["exchange_student"]} if command == "autograder grade" else set()
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_the_whole_class_is_graded(graded, command):
     v = graded["by_command"][command]
     assert v["run"].returncode == 0, v["run"].stdout[-3000:] + v["run"].stderr[-3000:]
-    expected = {s.id for s, _ in v["students"]} | {graded["exchange_student"]}
+    expected = {s.id for s, _ in v["students"]} | _collected(graded, command)
     assert set(v["scores"]) == expected, v["run"].stdout[-3000:] + v["run"].stderr[-3000:]
 
 
@@ -219,8 +224,9 @@ def test_each_attack_scores_the_honest_wrong_version(graded, command):
     v = graded["by_command"][command]
     scores = v["scores"]
     assert scores[HONEST] == 2 and scores[PEER] == 10  # the twin, and the peer whose notebook is linked to
-    got = {s.id: scores[s.id] for s, _ in v["students"]} | {"exchange": scores[graded["exchange_student"]]}
-    want = {s.id: entry["expected"] for s, entry in v["students"]} | {"exchange": DATA["exchange"]["expected"]}
+    got = {s.id: scores[s.id] for s, _ in v["students"]} | {"exchange": scores[s] for s in _collected(graded, command)}
+    want = {s.id: entry["expected"] for s, entry in v["students"]} | {
+        "exchange": DATA["exchange"]["expected"] for _ in _collected(graded, command)}
     assert got == want
     for student, entry in v["students"]:  # every attack but the two whose honest version differs: the twin's
         if not entry.get("no_notebook") and not entry.get("plain") and student.id != PEER:
@@ -241,7 +247,7 @@ def _what_the_student_reads(course: Path, student: str) -> str:
 @pytest.mark.parametrize("command", COMMANDS)
 def test_the_feedback_says_which_file_was_refused_and_why(graded, command):
     v = graded["by_command"][command]
-    entries = [(s.id, e) for s, e in v["students"]] + [(graded["exchange_student"], DATA["exchange"])]
+    entries = [(s.id, e) for s, e in v["students"]] + [(s, DATA["exchange"]) for s in _collected(graded, command)]
     for student, entry in entries:
         text = _what_the_student_reads(v["course"], student)
         for phrase in entry.get("feedback", []):
