@@ -21,6 +21,7 @@ import errno
 import json
 import os
 import secrets
+import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,9 @@ from pathlib import Path
 _READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-RECORD_SUFFIX = ".autograder-refused.json"  # beside a submission folder: what was refused in it, and why
+RECORD_SUFFIX = ".autograder-refused.json"
+MAX_DEPTH = 16  # folders a submission may nest; deeper ones are refused whole (a walk holds a descriptor a level)
+TOO_DEEP = f"a folder nested more than {MAX_DEPTH} deep"  # beside a submission folder: what was refused in it, and why
 
 
 @dataclass(frozen=True)
@@ -182,44 +185,45 @@ def replace_file(folder: int, name: str, data: bytes, mode: int = 0o644) -> None
         raise
 
 
-def walk(folder: int, prefix: str = ""):
-    """Every entry under the folder descriptor ``folder`` as ``(parent_fd, name, relative path, lstat)``, folders
-    before their contents, never through a link; each parent descriptor is open while its entries are yielded."""
-    stack = [(folder, prefix, False)]
-    while stack:
-        fd, rel, owned = stack.pop()
-        try:
-            with os.scandir(fd) as it:
-                entries = sorted(it, key=lambda e: e.name)
-            for entry in entries:
-                path = f"{rel}/{entry.name}" if rel else entry.name
-                st = entry.stat(follow_symlinks=False)
-                yield fd, entry.name, path, st
-                if stat.S_ISDIR(st.st_mode):
-                    try:
-                        stack.append((os.open(entry.name, _FOLDER, dir_fd=fd), path, True))
-                    except OSError:
-                        pass  # replaced by a link since: not entered; found again by the caller's check
-        finally:
-            if owned:
-                os.close(fd)
+def walk(folder: int, prefix: str = "", depth: int = 0):
+    """Every entry under the folder descriptor ``folder`` as ``(parent_fd, name, relative path, lstat, why)``,
+    folders before their contents, never through a link; ``why`` says why the entry is refused (None: it is not).
+    Folders deeper than ``MAX_DEPTH`` are refused whole, not entered (one descriptor is open per level)."""
+    with os.scandir(folder) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    for entry in entries:
+        path = f"{prefix}/{entry.name}" if prefix else entry.name
+        st = entry.stat(follow_symlinks=False)
+        deep = stat.S_ISDIR(st.st_mode) and depth >= MAX_DEPTH
+        yield folder, entry.name, path, st, TOO_DEEP if deep else why_refused(st)
+        if stat.S_ISDIR(st.st_mode) and not deep:
+            try:
+                sub = os.open(entry.name, _FOLDER, dir_fd=folder)
+            except OSError:
+                continue  # replaced by a link since: not entered; a later look finds the link
+            try:
+                yield from walk(sub, path, depth + 1)
+            finally:
+                os.close(sub)
 
 
-def drop_refused(folder: int, prefix: str, owner: int | None = None) -> list[Refused]:
+def drop_refused(folder: int, prefix: str) -> list[Refused]:
     """Remove every refused entry under ``folder`` (unlinking a link removes the link, never its target) and
     return what was removed, paths starting with ``prefix`` (the submission folder's name)."""
     dropped = []
-    for parent, name, path, st in walk(folder, prefix):
-        why = why_refused(st, owner)
-        if why:
+    for parent, name, path, _, why in walk(folder, prefix):
+        if why == TOO_DEEP:
+            shutil.rmtree(name, dir_fd=parent)  # descriptor-based: never follows a link inside
+        elif why:
             os.unlink(name, dir_fd=parent)
+        if why:
             dropped.append(Refused(path, why))
     return dropped
 
 
-def find_refused(folder: int, prefix: str, owner: int | None = None) -> list[Refused]:
+def find_refused(folder: int, prefix: str) -> list[Refused]:
     """What ``drop_refused`` would remove, touching nothing."""
-    return [Refused(path, why) for _, _, path, st in walk(folder, prefix) if (why := why_refused(st, owner))]
+    return [Refused(path, why) for _, _, path, _, why in walk(folder, prefix) if why]
 
 
 def copy_tree(source: int, dest: str, prefix: str, *, owner: int | None = None, skip=None,
@@ -236,8 +240,6 @@ def copy_tree(source: int, dest: str, prefix: str, *, owner: int | None = None, 
         _copy_into(source, top, prefix, "", refused, owner, skip, max_file_bytes,
                    [max_total_bytes], file_mode, folder_mode)
     except BaseException:
-        import shutil
-
         os.close(top)
         shutil.rmtree(dest, ignore_errors=True)
         raise
@@ -245,7 +247,8 @@ def copy_tree(source: int, dest: str, prefix: str, *, owner: int | None = None, 
     return refused
 
 
-def _copy_into(src: int, dst: int, prefix, rel, refused, owner, skip, max_file, budget, file_mode, folder_mode):
+def _copy_into(src: int, dst: int, prefix, rel, refused, owner, skip, max_file, budget, file_mode, folder_mode,
+               depth=0):
     with os.scandir(src) as it:
         entries = sorted(it, key=lambda e: e.name)
     for entry in entries:
@@ -255,7 +258,7 @@ def _copy_into(src: int, dst: int, prefix, rel, refused, owner, skip, max_file, 
         is_folder = stat.S_ISDIR(st.st_mode)
         if skip is not None and skip(path, is_folder):
             continue
-        why = why_refused(st, owner)
+        why = TOO_DEEP if is_folder and depth >= MAX_DEPTH else why_refused(st, owner)
         if why:
             refused.append(Refused(shown, why))
             continue
@@ -270,7 +273,7 @@ def _copy_into(src: int, dst: int, prefix, rel, refused, owner, skip, max_file, 
                 sub_dst = os.open(entry.name, _FOLDER, dir_fd=dst)
                 try:
                     _copy_into(sub_src, sub_dst, prefix, path, refused, owner, skip, max_file, budget,
-                               file_mode, folder_mode)
+                               file_mode, folder_mode, depth + 1)
                 finally:
                     os.close(sub_dst)
             finally:

@@ -244,3 +244,26 @@ def test_note_refused_files_fails_a_submission_left_with_a_link_and_escapes_name
             NoteRefusedFiles()(nbformat.from_dict(nb), resources)
     finally:
         os.chdir(cwd)
+
+
+def test_folders_nested_too_deep_are_refused_whole(course, tmp_path):
+    from autograder.grading.hostile_files import MAX_DEPTH, TOO_DEEP
+
+    root, folder, spec, _ = course
+    kept = folder.joinpath(*["k"] * MAX_DEPTH)  # as deep as allowed: entered, its link found
+    kept.mkdir(parents=True)
+    os.symlink(spec, kept / "notes.txt")
+    deep = folder.joinpath(*["d"] * (MAX_DEPTH + 3))
+    deep.mkdir(parents=True)
+    os.symlink(spec, deep / "notes.txt")
+    source = _fd(folder, root)
+    try:
+        refused = copy_tree(source, str(tmp_path / "collected"), "ps1")
+        dropped = drop_refused(source, "ps1")
+    finally:
+        os.close(source)
+    too_deep = "ps1/" + "/".join(["d"] * (MAX_DEPTH + 1))
+    assert Refused(too_deep, TOO_DEEP) in refused and Refused(too_deep, TOO_DEEP) in dropped
+    assert Refused("ps1/" + "/".join(["k"] * MAX_DEPTH) + "/notes.txt", "a link") in dropped
+    assert (tmp_path / "collected").joinpath(*["k"] * MAX_DEPTH).is_dir()  # near miss: kept, minus its link
+    assert not os.path.lexists(folder.joinpath(*["d"] * (MAX_DEPTH + 1))) and spec.exists()
