@@ -1,13 +1,13 @@
 """nbgrader's copies of a submission (submitted → autograded → feedback) see only plain files and folders.
 
-nbgrader copies every other file of a submission with ``shutil.copy``, which follows links, before it converts
-the notebook (``BaseConverter.init_assignment``, for ``nbgrader autograde`` and ``generate_feedback`` alike, so
-also under ``autograder grade``, which calls the same autograde). Its one seam before that copy is the
-converter's ``pre_convert_hook``, called once per submission: ``autograde_pre_convert_hook`` and
-``drop_pre_convert_hook`` (named in ``nbgrader_config.py``; ``autograder grade`` uses the second) remove from the submission folder every entry
-``hostile_files`` refuses (a link is removed, never its target), record what and why beside the folder, and put
-the blank assignment in place of a notebook that was such an entry. nbgrader logs and ignores an exception from a
-hook, so ``NoteRefusedFiles``, the first sanitizing preprocessor, checks again that nothing refused is left (or
+nbgrader copies every other file of a submission with ``shutil.copy``, which follows links, before it converts the
+notebook (``BaseConverter.init_assignment``, for ``nbgrader autograde`` and ``generate_feedback`` alike, so also
+under ``autograder grade``, which calls the same autograde). Its one seam before that copy is the converter's
+``pre_convert_hook``, called once per submission: ``autograde_pre_convert_hook`` and ``drop_pre_convert_hook``
+(named in ``nbgrader_config.py``; ``autograder grade`` uses the second) remove from the submission folder every
+entry ``hostile_files`` refuses (a link is removed, never its target), record what and why beside the folder, and
+put the blank assignment in place of a notebook that was such an entry. nbgrader logs and ignores an exception from
+a hook, so ``NoteRefusedFiles``, the first sanitizing preprocessor, checks again that nothing refused is left (or
 fails that submission) and writes the note the student reads at the top of the graded notebook.
 
 >>> note_markdown([Refused("ps1/notes.txt", "a link")])

@@ -1,9 +1,9 @@
-"""Hostile files in a submission (tests/data/hostile/files.toml): links to the spec, to another student's notebook,
-to the gradebook, to a root-only key and to /dev/zero, a notebook that is itself a link, fifos, sockets, devices,
-links where the repair step writes, and links and a hard link planted in nbgrader's inbound folder after
-``nbgrader submit``. The class is graded once under ``autograder grade`` and once under plain ``nbgrader
-autograde`` (that course then through ``nbgrader generate_feedback``), as root, with the course's config. Every attack must score what
-the honest wrong version scores in the same run, say in the feedback which file was refused and why, and read,
+"""Hostile files in a submission (tests/data/hostile/files.toml): links to the spec, to another student's notebook, to
+the gradebook, to a root-only key and to /dev/zero, a notebook that is itself a link, fifos, sockets, devices,
+links where the repair step writes, and links and a hard link planted in nbgrader's inbound folder after ``nbgrader
+submit``. The class is graded once under ``autograder grade`` and once under plain ``nbgrader autograde`` (that
+course then through ``nbgrader generate_feedback``), as root, with the course's config. Every attack must score
+what the honest wrong version scores in the same run, say in the feedback which file was refused and why, and read,
 write or leave nothing outside: the spec intact, nothing created outside, the key's text and the gradebook's bytes
 in no graded notebook or feedback page, nothing but plain files and folders in autograded/ and feedback/."""
 
