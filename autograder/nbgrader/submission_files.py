@@ -82,12 +82,13 @@ def _drop_before_copy(notebooks) -> None:
 def _release_folder(course: str, assignment: str) -> str:
     """The released assignment's folder, by the running nbgrader app's config or else the course's (read once per
     grading process: an ``autograder grade`` worker grades one submission after another)."""
+    from nbgrader.apps.baseapp import NbGrader
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Application
 
-    if Application.initialized():
-        config = Application.instance().config
-    else:  # NbGraderAPI in an ``autograder grade`` worker, which has changed to the course's folder
+    if Application.initialized() and isinstance(Application.instance(), NbGrader):
+        config = Application.instance().config  # the nbgrader command's: the course's file and its options
+    else:  # NbGraderAPI (an ``autograder grade`` worker, formgrader in a Jupyter server) in the course's folder
         from autograder.grading.grade_one import load_course_config
 
         config = load_course_config(course)
