@@ -267,3 +267,29 @@ def test_folders_nested_too_deep_are_refused_whole(course, tmp_path):
     assert Refused("ps1/" + "/".join(["k"] * MAX_DEPTH) + "/notes.txt", "a link") in dropped
     assert (tmp_path / "collected").joinpath(*["k"] * MAX_DEPTH).is_dir()  # near miss: kept, minus its link
     assert not os.path.lexists(folder.joinpath(*["d"] * (MAX_DEPTH + 1))) and spec.exists()
+
+
+def test_nbgrader_still_calls_the_hook_before_it_copies_a_submission():
+    """The hook is nbgrader's one seam before ``init_assignment`` copies the submission's files (following links):
+    if an nbgrader upgrade moves the copy before the hook, this fails (``NoteRefusedFiles`` would then only catch
+    it after the copy)."""
+    import inspect
+
+    from nbgrader.converters.base import BaseConverter
+
+    source = inspect.getsource(BaseConverter.convert_notebooks)
+    assert 0 < source.index("self.run_pre_convert_hook()") < source.index("self.init_assignment(")
+    assert "notebooks=self.notebooks" in inspect.getsource(BaseConverter.run_pre_convert_hook)
+
+
+def test_the_course_keeps_nbgrader_s_sanitizers_with_note_refused_files_first():
+    """The course's sanitize list is nbgrader's default with ``NoteRefusedFiles`` put first: an nbgrader upgrade
+    that changes its default makes this fail rather than silently drop a sanitizer."""
+    from nbgrader.converters.autograde import Autograde
+
+    from autograder.grading.grade_one import load_course_config
+
+    configured = load_course_config(Path(__file__).resolve().parents[2]).Autograde.sanitize_preprocessors
+    default = [f"nbgrader.preprocessors.{c.__name__}"
+               for c in Autograde.class_traits()["sanitize_preprocessors"].default()]
+    assert configured == ["autograder.nbgrader.submission_files.NoteRefusedFiles", *default]
