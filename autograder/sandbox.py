@@ -121,8 +121,10 @@ def sandbox_command(kernel_cmd: list[str], workdir, root=None, bwrap: str = "bwr
     # the working folder: a private, size-capped copy in which the submission's files are read-only
     cmd += [*_reachable(workdir, bound), *_private(size, str(workdir))]
     if workdir.is_dir():
-        for entry in sorted(workdir.iterdir()):
-            cmd += ["--ro-bind", str(entry), str(entry)]
+        # bwrap follows a link it binds: only plain files and folders go in (the warm fork's copy leaves links out too)
+        for entry in sorted(os.scandir(workdir), key=lambda e: e.name):
+            if entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False):
+                cmd += ["--ro-bind", entry.path, entry.path]
     cmd += ["--chdir", str(workdir)]
     if ipc_dir is not None:
         cmd += [*_reachable(Path(ipc_dir), bound), "--bind", str(ipc_dir), str(ipc_dir)]
