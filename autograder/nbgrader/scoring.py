@@ -26,14 +26,16 @@ from autograder.api import check_own_answers, own_answer_facts, repeats_answer
 
 MAX_ANSWER_CHARS = 20_000  # a recorded answer longer than this is refused, not judged
 FOLLOW_THROUGH = "follow_through"  # the diagnosis of a step credited for the student's own earlier answers
+# ...and of one right for them too but refused it: they were no real attempt, or it only repeats a wrong one
+NO_FOLLOW_THROUGH = "no_follow_through"
 # the engine's named slips (autograder/diagnose.py): a wrong answer it names so is a real attempt to build on
 SLIPS = frozenset({"sign_error", "constant_factor", "reciprocal", "missing_factor", "extra_factor", "extra_term",
                    "missing_term", "known_mistake", "wrong_at_point"})
 # why a wrong earlier answer gives follow-through nothing to build on (StepResult.not_an_attempt), as the feedback says
 NOT_AN_ATTEMPT = {
-    "constant": "a constant where the result is not",
+    "constant": "constant where the result is not",
     "unrelated": "neither a slip the grader can name nor in the variables the result depends on",
-    "unchecked": "not something the grader could check in time",
+    "unchecked": "not checkable in time",
 }
 
 
@@ -175,7 +177,7 @@ def _follow_through(step: dict, answer, result: StepResult, earlier: list, known
         return None
     refusal = _nothing_to_build_on(answer, earlier, known, engine, timeout)
     if refusal:
-        return replace(result, feedback=f"{result.feedback} {refusal}")
+        return replace(result, feedback=f"{result.feedback} {refusal}", diagnosis=NO_FOLLOW_THROUGH)
     most = float(step["points"])
     if not v.accepted:
         return StepResult(step["id"], step.get("title") or step["id"], 0.0, most,
