@@ -12,7 +12,8 @@ A step that builds on earlier ones (``builds_on``, ``follow_through``) also earn
 is wrong but right for the student's own earlier answers, one of which was wrong (``earlier``, see
 :func:`earlier_answers`), and each wrong one is a real attempt: not a constant where the result is not, and either
 wrong by a slip the engine names or depending on the variables the result depends on (:func:`why_not_an_attempt`).
-A same_as step that only repeats a wrong earlier answer earns it only when that answer was itself follow-through.
+A same_as step asking for the simplified form that only repeats a wrong earlier answer earns it only when that
+answer was itself follow-through.
 This module is the one place the rule lives: grading (``judge.py``) and the local check (``notebook.py``) both
 score through :func:`score_answer` and :func:`earlier_answers`.
 """
@@ -175,7 +176,7 @@ def _follow_through(step: dict, answer, result: StepResult, earlier: list, known
                           require_simplified=step.get("require_simplified", False), timeout=timeout, **engine)
     if not v.equivalent:
         return None
-    refusal = _nothing_to_build_on(answer, earlier, known, engine, timeout)
+    refusal = _nothing_to_build_on(step, answer, earlier, known, engine, timeout)
     if refusal:
         return replace(result, feedback=f"{result.feedback} {refusal}", diagnosis=NO_FOLLOW_THROUGH)
     most = float(step["points"])
@@ -192,17 +193,19 @@ def _follow_through(step: dict, answer, result: StepResult, earlier: list, known
                       v.answer_latex, None, FOLLOW_THROUGH, status="not_equivalent", not_an_attempt=result.not_an_attempt)
 
 
-def _nothing_to_build_on(answer, earlier: list, known, engine: dict, timeout: float) -> str | None:
+def _nothing_to_build_on(step: dict, answer, earlier: list, known, engine: dict, timeout: float) -> str | None:
     """Why an answer right for the student's own earlier answers still earns no follow-through (the sentence), or
-    None: a wrong earlier answer that is no real attempt, or the one earlier answer, wrong and not itself
-    follow-through, written again (the step did nothing with it)."""
+    None: a wrong earlier answer that is no real attempt, or, on a step that asks for the simplified form, the one
+    earlier answer, wrong and not itself follow-through, written again (there was nothing left to simplify). A step
+    that only asks for another form of the earlier one (ps2's db, np.sum(dZ)/m for its sum) is not refused for a
+    repeat: the grader reads numpy's forms as the expressions they compute, so both are recorded alike."""
     vacuous = [e for e in earlier if e["wrong"] and e["not_an_attempt"] and not e["credited"]]
     if vacuous:
         titles = " and ".join(e["title"] for e in vacuous)
         reasons = sorted({NOT_AN_ATTEMPT.get(e["not_an_attempt"], e["not_an_attempt"]) for e in vacuous})
         return (f"It is right for your {titles}, but {'that was' if len(vacuous) == 1 else 'those were'} "
                 f"{' and '.join(reasons)}: follow-through credit builds only on a real attempt.")
-    if len(earlier) == 1 and earlier[0]["wrong"] and not earlier[0]["credited"] \
+    if step.get("require_simplified") and len(earlier) == 1 and earlier[0]["wrong"] and not earlier[0]["credited"] \
             and repeats_answer(answer, earlier[0]["answer"], known, timeout=timeout, **engine):
         return (f"It repeats your {earlier[0]['title']}, which was wrong: follow-through credit is for a step "
                 "carried out on a wrong answer, not for the same answer again.")

@@ -235,6 +235,14 @@ def test_repeating_a_wrong_answer_that_was_not_itself_follow_through_earns_nothi
                                         "answer again.")
 
 
+def test_a_same_as_step_asking_for_another_form_is_not_refused_for_a_repeat():
+    """ps2's carol: her db_sum misses 1/m (a named slip); her vectorized db, np.sum(dZ), is recorded as the same sum."""
+    ps2 = Spec.from_file(REPO / "source" / "ps2" / "ps2.spec.toml")
+    total = "dZ_0_0 + dZ_0_1 + dZ_0_2 + dZ_0_3"
+    r = graded({"db_sum": total, "db": total}, ps2)
+    assert (r["db_sum"].diagnosis, r["db"].points, r["db"].diagnosis) == ("known_mistake", 2, FOLLOW_THROUGH)
+
+
 def test_carols_repeat_of_her_own_follow_through_chain_is_credited():
     """Her dL/dz is her chain answer as read (sympy cancels the product): a repeat, but of a credited answer."""
     assert repeats_answer(CAROL["dL_dz"], CAROL["dL_dz_chain"], "a - y", domain={"a": (0, 1), "y": (0, 1)})
