@@ -168,8 +168,8 @@ def _engine(engine: dict) -> dict:
 def _bounded_value(func, args, kwargs, timeout, otherwise):
     """``func`` run in the bounded worker, or ``otherwise`` when it runs out of time or memory or fails on the
     answer (never on a wrong reference: that stays loud, as in ``_bounded``)."""
-    if any(isinstance(a, str) and len(a) > 100_000 for a in args):
-        return otherwise
+    if any(_precheck(a) is not None for a in args):
+        return otherwise  # refused before it is copied anywhere, as a check would refuse it
     _latex_ready(args)
     try:
         return run_bounded(func, args, kwargs, timeout=timeout)
