@@ -152,7 +152,7 @@ def own_answer_facts(answer, known, *, timeout=2.0, **engine) -> dict | None:
 def repeats_answer(answer, earlier, known, *, timeout=2.0, **engine) -> bool:
     """Is ``answer`` the student's ``earlier`` answer written again (see ``judge.repeats``)? False when unsure.
 
-    >>> repeats_answer("a - y", "(a - y)", "a - y")
+    >>> repeats_answer("p - q", "(p - q)", "2*p - q")
     True
     """
     return bool(_bounded_value(repeats, (answer, earlier, known), _engine(engine), timeout, False))

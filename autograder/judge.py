@@ -99,9 +99,9 @@ def repeats(answer, earlier, reference, *, domain=None, define=None, symbols=(),
     """Is ``answer`` the ``earlier`` answer written again: the same expression once read (sympy's automatic
     evaluation done) and definitions substituted, so the step added nothing to it?
 
-    >>> repeats("a", "(a)", "a - y", domain={"a": (0, 1)}), repeats("y - a", "(y-a)/(a(1-a))*a(1-a)", "a - y")
+    >>> repeats("p", "(p)", "p + q", domain={"p": (0, 1)}), repeats("q - p", "(q-p)/(p(1-p))*p(1-p)", "2*p - q")
     (True, True)
-    >>> repeats("y - a", "(y-a)*(a+1) - a*(y-a)", "a - y")
+    >>> repeats("q - p", "(q-p)*(p+1) - p*(q-p)", "2*p - q")
     False
     """
     target = _own_base(reference, domain, define, symbols, matrices, salt)
