@@ -40,7 +40,7 @@ def constant_notebook(assignment: str, c: str, *, broadcast: bool) -> dict:
 def graded(spec: Spec, answers: dict) -> dict:
     """Each step judged in order as grading does (judge.py): against the reference, with follow-through."""
     results = {}
-    for step in spec.steps:
+    for step in (s for s in spec.steps if s.id in answers):
         info, reference = grading_step(spec, step)
         answer = answers[step.id]
         results[step.id] = (answer, score_answer(info, answer, reference=reference, engine=spec.engine_kwargs(),
@@ -63,6 +63,19 @@ def test_a_notebook_of_constants_scores_nothing_in_grading(assignment, c, broadc
     results = graded(spec, constant_notebook(assignment, c, broadcast=broadcast))
     assert {k: r.points for k, r in results.items() if r.points} == {}
     assert not [k for k, r in results.items() if r.diagnosis == FOLLOW_THROUGH]
+
+
+@pytest.mark.parametrize("assignment", STEP_SPECS)
+def test_a_notebook_of_one_variable_everywhere_scores_nothing(assignment):
+    """Not a constant, and no attempt either: each declared scalar symbol (`a`, `z`, …) in every answer of the steps
+    follow-through concerns (those with it and those they build on; no reference elsewhere is a bare symbol)."""
+    spec = Spec.from_file(REPO / "source" / assignment / f"{assignment}.spec.toml")
+    steps = {i for s in spec.steps if s.follow_through for i in (s.id, *s.builds_on)}
+    assert steps or assignment == "ps3"
+    for name in spec.engine_kwargs()["symbols"]:
+        results = graded(spec, {i: name for i in steps})
+        assert {k: r.points for k, r in results.items() if r.points} == {}, name
+        assert not [k for k, r in results.items() if r.diagnosis == FOLLOW_THROUGH], name
 
 
 @pytest.mark.parametrize("c", CONSTANTS)
