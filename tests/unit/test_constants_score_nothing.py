@@ -9,11 +9,11 @@ from pathlib import Path
 import mpmath
 import pytest
 
-from autograder.authoring.build import grading_step
 from autograder.authoring.quiz_spec import QuizSpec
 from autograder.authoring.spec import Spec
-from autograder.nbgrader.scoring import FOLLOW_THROUGH, earlier_answers, score_answer
+from autograder.nbgrader.scoring import FOLLOW_THROUGH
 from autograder.notebook import local_result
+from tests.helpers import graded_in_order
 
 REPO = Path(__file__).resolve().parents[2]
 STEP_SPECS = [p.parent.name for p in sorted((REPO / "source").glob("*/*.spec.toml"))   # every assignment of steps
@@ -38,14 +38,8 @@ def constant_notebook(assignment: str, c: str, *, broadcast: bool) -> dict:
 
 
 def graded(spec: Spec, answers: dict) -> dict:
-    """Each step judged in order as grading does (judge.py): against the reference, with follow-through."""
-    results = {}
-    for step in (s for s in spec.steps if s.id in answers):
-        info, reference = grading_step(spec, step)
-        answer = answers[step.id]
-        results[step.id] = (answer, score_answer(info, answer, reference=reference, engine=spec.engine_kwargs(),
-                                                 earlier=earlier_answers(info, results)))
-    return {k: r for k, (_, r) in results.items()}
+    """Each step of ``answers`` judged in the spec's order as grading does (judge.py), with follow-through."""
+    return graded_in_order({s.id: answers[s.id] for s in spec.steps if s.id in answers}, spec)
 
 
 def _has_matrix_steps(assignment: str) -> bool:

@@ -12,6 +12,7 @@ from autograder.authoring.spec import Spec, SpecError
 from autograder.api import own_answer_facts, repeats_answer
 from autograder.nbgrader.scoring import FOLLOW_THROUGH, NO_FOLLOW_THROUGH, earlier_answers, score_answer
 from autograder.notebook import local_result
+from tests.helpers import graded_in_order
 
 REPO = Path(__file__).resolve().parents[2]
 PS1 = Spec.from_file(REPO / "source" / "ps1" / "ps1.spec.toml")
@@ -22,12 +23,7 @@ CAROL = {"dL_da": "(y - a)/(a*(1 - a))", "da_dz": "a*(1 - a)", "dL_dz_chain": "-
 
 def graded(answers: dict, spec: Spec = PS1) -> dict:
     """Each step of ``answers`` judged in order as grading does: against the reference, with follow-through."""
-    results = {}
-    for step_id, answer in answers.items():
-        info, reference = grading_step(spec, spec.step(step_id))
-        results[step_id] = (answer, score_answer(info, answer, reference=reference, engine=spec.engine_kwargs(),
-                                                 earlier=earlier_answers(info, results)))
-    return {k: r for k, (_, r) in results.items()}
+    return graded_in_order(answers, spec)
 
 
 def _spec(extra: str) -> Spec:
