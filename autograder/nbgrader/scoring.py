@@ -190,7 +190,8 @@ def _follow_through(step: dict, answer, result: StepResult, earlier: list, known
     feedback = (f"Right for your {' and '.join(wrong)}, which {'was' if len(wrong) == 1 else 'were'} wrong: "
                 f"follow-through credit, {points:g} of {most:g} points.")
     return StepResult(step["id"], step.get("title") or step["id"], points, most, feedback, _text(answer),
-                      v.answer_latex, None, FOLLOW_THROUGH, status="not_equivalent", not_an_attempt=result.not_an_attempt)
+                      v.answer_latex, None, FOLLOW_THROUGH, status="not_equivalent",
+                      not_an_attempt=result.not_an_attempt)
 
 
 def _nothing_to_build_on(step: dict, answer, earlier: list, known, engine: dict, timeout: float) -> str | None:

@@ -48,7 +48,8 @@ def _has_matrix_steps(assignment: str) -> bool:
 
 
 # the broadcast form only where a step's result is a matrix (elsewhere it is the scalar notebook again)
-GRADING_CASES = [(a, c, b) for a in STEP_SPECS for c in CONSTANTS for b in (False, True) if not b or _has_matrix_steps(a)]
+GRADING_CASES = [(a, c, b) for a in STEP_SPECS for c in CONSTANTS for b in (False, True)
+                 if not b or _has_matrix_steps(a)]
 
 
 @pytest.mark.parametrize("assignment, c, broadcast", GRADING_CASES)
