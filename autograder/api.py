@@ -13,7 +13,7 @@ import sympy
 
 from .compare import EQUATION
 from .domain import DomainError
-from .judge import _reference_names, build_target, judge, judge_against, judge_own, read
+from .judge import _reference_names, attempt_facts, build_target, judge, judge_against, judge_own, read, repeats
 from .limits import BoundExceeded, run_bounded
 from .target import Target
 from .verdict import DerivationVerdict, Verdict, invalid, undecided
@@ -134,10 +134,49 @@ def check_own_answers(answer, reference, own, *, forbid=(), require_simplified=F
     early = _precheck(answer)
     if early is not None:
         return early
-    kwargs = dict(engine, forbid=tuple(forbid), require_simplified=require_simplified, hints=hints)
+    kwargs = dict(_engine(engine), forbid=tuple(forbid), require_simplified=require_simplified, hints=hints)
+    return _bounded(judge_own, (answer, reference, list(own)), kwargs, timeout)
+
+
+def own_answer_facts(answer, known, *, timeout=2.0, **engine) -> dict | None:
+    """What follow-through asks of a wrong answer at its own step (``known``: the step's reference or shipped
+    samples): ``{"constant": …, "same_variables": …}`` (see ``judge.attempt_facts``); None when it does not read or
+    could not be worked out in time.
+
+    >>> own_answer_facts("0", "a*(1-a)", domain={"a": (0, 1)})
+    {'constant': True, 'same_variables': False}
+    """
+    return _bounded_value(attempt_facts, (answer, known), _engine(engine), timeout, None)
+
+
+def repeats_answer(answer, earlier, known, *, timeout=2.0, **engine) -> bool:
+    """Is ``answer`` the student's ``earlier`` answer written again (see ``judge.repeats``)? False when unsure.
+
+    >>> repeats_answer("p - q", "(p - q)", "2*p - q")
+    True
+    """
+    return bool(_bounded_value(repeats, (answer, earlier, known), _engine(engine), timeout, False))
+
+
+def _engine(engine: dict) -> dict:
+    kwargs = dict(engine)
     if "symbols" in kwargs:
         kwargs["symbols"] = tuple(kwargs["symbols"] or ())
-    return _bounded(judge_own, (answer, reference, list(own)), kwargs, timeout)
+    return kwargs
+
+
+def _bounded_value(func, args, kwargs, timeout, otherwise):
+    """``func`` run in the bounded worker, or ``otherwise`` when it runs out of time or memory or fails on the
+    answer (never on a wrong reference: that stays loud, as in ``_bounded``)."""
+    if any(_precheck(a) is not None for a in args):
+        return otherwise  # refused before it is copied anywhere, as a check would refuse it
+    _latex_ready(args)
+    try:
+        return run_bounded(func, args, kwargs, timeout=timeout)
+    except DomainError:
+        raise
+    except Exception:  # noqa: BLE001 - a bound exceeded or an engine failure on this answer: nothing to build on
+        return otherwise
 
 
 def check_derivation(steps, *, final=None, start=None, timeout=2.0, **kwargs) -> DerivationVerdict:

@@ -235,7 +235,8 @@ def local_result(step_id: str, answer, *, folder=".", namespace=None) -> StepRes
     """Judge ``answer`` against the shipped samples of ``step_id`` (found in ``*.checks.json`` in ``folder``).
 
     A step with follow-through is also judged against the student's own answers to the steps it builds on,
-    taken from ``namespace`` (variable → value) and each judged against its own samples: the product of the
+    taken from ``namespace`` (variable → value) and each judged against its own samples, with its own
+    follow-through (whether an earlier answer earned it decides what a repeat of it earns): the product of the
     student's values is evaluated at this step's sample points, so no reference is needed.
     """
     found = _load_checks(step_id, Path(folder))
@@ -245,7 +246,8 @@ def local_result(step_id: str, answer, *, folder=".", namespace=None) -> StepRes
     earlier = None
     if step.get("follow_through") and namespace is not None:
         results = {other["id"]: (answer_payload(namespace[other["variable"]]),
-                                 local_result(other["id"], namespace[other["variable"]], folder=folder))
+                                 local_result(other["id"], namespace[other["variable"]], folder=folder,
+                                              namespace=namespace))
                    for other in step.get("builds_on", ()) if other["variable"] in namespace}
         earlier = earlier_answers(step, results)
     return score_answer(step, answer_payload(answer), samples=step["samples"], engine=engine, earlier=earlier)
