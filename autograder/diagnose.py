@@ -20,7 +20,7 @@ from typing import Callable
 import mpmath
 import sympy
 
-from .compare import EQUATION, MIN_DECIMAL_DIGITS, Sampled, close, close_all, rounds_to, sample
+from .compare import EQUATION, MIN_DECIMAL_DIGITS, Sampled, close, close_all, rounded_allowed, rounds_to, sample
 from .evaluate import at_digits
 from .parse import significant_digits
 from .target import Target
@@ -199,10 +199,13 @@ def wrong_number(case: Case):
         return Diagnosis("wrong_value", f"Your answer is a number, but not the right one.{near}")
     digits = significant_digits(str(case.answer))
     shown = str(case.answer)
+    unit = mpmath.mpf(10) ** (mpmath.floor(mpmath.log10(abs(a))) - digits + 1) if a != 0 else 0
+    if not rounded_allowed() and (rounds_to(r, a, digits) or abs(a - r) <= 5 * unit):
+        return Diagnosis("rounded_value", f"{shown} is a rounded value; this step wants the exact value, such as a "
+                         "fraction or sqrt(2).")
     if digits < MIN_DECIMAL_DIGITS and rounds_to(r, a, digits):
         return Diagnosis("too_few_digits", f"Your answer {shown} has {digits} significant digit(s): a rounded "
                          f"value needs at least {MIN_DECIMAL_DIGITS}, or give the exact value (a fraction, sqrt(…)).")
-    unit = mpmath.mpf(10) ** (mpmath.floor(mpmath.log10(abs(a))) - digits + 1) if a != 0 else 0
     if digits >= MIN_DECIMAL_DIGITS and abs(a - r) <= 5 * unit:
         return Diagnosis("wrong_rounding", f"Your answer {shown} is close, but the result does not round to it at the "
                          f"{digits} significant digits you wrote: round correctly, or give the exact value.")
@@ -357,9 +360,13 @@ def _differs(case: Case) -> Diagnosis:
 
 
 def _where(case: Case, point: dict) -> str:
+    return where(case.target, case.answer, point)
+
+
+def where(target: Target, answer, point: dict) -> str:
     """``z = 0, y = 0.25``: the declared scalar symbols the result or the answer depends on, at a sample point."""
-    shown = set(case.target.names.scalars)
-    relevant = shown & (case.target.primitives | case.target.depends_on(case.answer))
+    shown = set(target.names.scalars)
+    relevant = shown & (target.primitives | target.depends_on(answer))
     shown = relevant or shown  # not the ten other symbols of the assignment
     return ", ".join(f"{k} = {mpmath.nstr(mpmath.re(v), 3)}" for k, v in sorted(
         point.items(), key=lambda kv: str(kv[0])) if k.name in shown) or "a test point"
