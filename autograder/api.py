@@ -13,7 +13,7 @@ import sympy
 
 from .compare import DECIMAL_POLICIES, EQUATION
 from .domain import DomainError
-from .judge import _reference_names, build_target, judge, judge_against, judge_own, read
+from .judge import _reference_names, accurate, build_target, judge, judge_against, judge_own, read
 from .limits import BoundExceeded, run_bounded
 from .target import Target
 from .verdict import DerivationVerdict, Verdict, invalid, undecided
@@ -69,7 +69,7 @@ def reference_samples(reference, *, domain=None, define=None, symbols=None, matr
 
 
 def _samples(reference, **kwargs) -> dict:
-    return build_target(reference, **kwargs).to_json()
+    return accurate(build_target(reference, **kwargs)).to_json()
 
 
 def check_against_samples(answer, samples: dict, *, forbid=(), require_simplified=False, hints=None,

@@ -222,7 +222,9 @@ def agrees_at(a, r, refine=None, floor=None) -> bool:
     if a is None or len(a) != len(r):
         return False
     prec = mpmath.mp.prec
-    if all(_tight(x, y, prec, floor) for x, y in zip(a, r)):
+    # a lone decimal where the policy is "exact" must be the value itself: equal at every precision, not close
+    strict = not rounded_allowed() and any(getattr(x, "digits", None) is not None for x in a)
+    if all(_tight(x, y, prec, floor) for x, y in zip(a, r)) and not (strict and refine is not None):
         return True
     if refine is None:
         return False
@@ -232,13 +234,17 @@ def agrees_at(a, r, refine=None, floor=None) -> bool:
             return False
         with mpmath.workprec(bits):
             now = [abs(x - y) for x, y in zip(a, r)]
+            if strict:
+                if any(now):
+                    return False
+                continue
             if all(_tight(x, y, bits, floor) or not d or d <= b * mpmath.ldexp(1, -(bits - prec) // SHRINK)
                    for x, y, d, b in zip(a, r, now, before)):
                 return True
             if any(d and abs(d - b) <= d * mpmath.ldexp(1, -30) for d, b in zip(now, before)):
                 return False  # a difference the added precision reproduced: a true one
         before, prec = now, bits
-    return False
+    return strict  # a strict decimal equal at every precision is the value
 
 
 def _tight(x, r, prec: int, floor=None) -> bool:
@@ -246,6 +252,8 @@ def _tight(x, r, prec: int, floor=None) -> bool:
     the decimal rule."""
     if x == r:
         return True
+    if getattr(x, "digits", None) is not None and not rounded_allowed():
+        return False  # a lone decimal under the "exact" policy: the value itself, or nothing
     tolerance = mpmath.ldexp(1, SLACK_BITS - prec)
     if floor is not None and floor > tolerance:
         tolerance = floor

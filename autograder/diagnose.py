@@ -200,7 +200,7 @@ def wrong_number(case: Case):
     digits = significant_digits(str(case.answer))
     shown = str(case.answer)
     unit = mpmath.mpf(10) ** (mpmath.floor(mpmath.log10(abs(a))) - digits + 1) if a != 0 else 0
-    if not rounded_allowed() and (rounds_to(r, a, digits) or abs(a - r) <= 5 * unit):
+    if not rounded_allowed() and (rounds_to(r, a, digits) or digits >= MIN_DECIMAL_DIGITS and abs(a - r) <= 5 * unit):
         return Diagnosis("rounded_value", f"{shown} is a rounded value; this step wants the exact value, such as a "
                          "fraction or sqrt(2).")
     if digits < MIN_DECIMAL_DIGITS and rounds_to(r, a, digits):
@@ -210,6 +210,22 @@ def wrong_number(case: Case):
         return Diagnosis("wrong_rounding", f"Your answer {shown} is close, but the result does not round to it at the "
                          f"{digits} significant digits you wrote: round correctly, or give the exact value.")
     return Diagnosis("wrong_value", f"Your answer {shown} is not the right value.")
+
+
+@rule
+def nearly_equal(case: Case):
+    """Equal to 20 digits at every point, yet not equal (a term 10^25 times smaller than the rest, a constant
+    wrong in its 30th digit): the rules after this one, which test relations to 20 digits, would name a relation
+    that is not there (a "reciprocal" with the square of a huge value)."""
+    rows = [(p, a, r) for p, a, r in zip(case.target.points, case.values.values, case.target.values.values)
+            if a is not None and r is not None]
+    if not rows or any(not close_all(a, r) for _, a, r in rows):
+        return None
+    gaps = [(abs(x - y) / max(abs(x), abs(y)), p) for p, a, r in rows for x, y in zip(a, r) if x != y]
+    gap, point = max(gaps, key=lambda g: g[0]) if gaps else (0, rows[0][0])
+    return Diagnosis("nearly_equal", f"Your answer is extremely close to the right result, but not equal to it: at "
+                     f"{_where(case, point)} they differ by {mpmath.nstr(gap, 2)} of their size (a tiny extra term, "
+                     "or a constant wrong in a far digit?).")
 
 
 @rule
