@@ -171,9 +171,11 @@ def agreement(answer: Sampled, reference: Sampled, refine=None, floor=None) -> A
     shrinks with the precision is zero. ``floor`` is the least relative tolerance (shipped values, to their
     digits). An answer with no value where the reference has one differs there: ``relu(z)/z`` is not ReLU′ at
     z = 0, the point the step's convention is about (random points would never find it; kink points are drawn)."""
+    if refine is None and floor is None:
+        floor = TOLERANCE  # nothing to evaluate again: 20 digits, relative
     with at_digits():
         if reference.shape == EQUATION:
-            return _same_equation(answer, reference)
+            return _same_equation(answer, reference, least=None, refine=refine, floor=floor)
         return _agreement(answer, reference, lambda i, a, r: agrees_at(a, r, refine and (lambda: refine(i)), floor))
 
 
@@ -261,28 +263,54 @@ def _tight(x, r, prec: int, floor=None) -> bool:
     return difference <= tolerance * max(abs(x), abs(r)) or _rounded_match(x, r)
 
 
-def _same_equation(answer: Sampled, reference: Sampled, equal=close, least: int = None) -> Agreement:
+def _same_equation(answer: Sampled, reference: Sampled, equal=None, least: int = None, refine=None,
+                   floor=None) -> Agreement:
     """Two equations agree when lhs − rhs of one is a fixed non-zero multiple of the other's (sides swapped: −1).
-    ``equal`` compares two values (``close``, or ``==`` for exact ones)."""
+
+    ``equal`` compares two values exactly (``==`` for rationals); without it, values are compared as
+    ``agrees_at`` does, the factor taken again from its own point at each higher precision ``refine`` gives."""
     if answer.shape != EQUATION:
         return Agreement(False, 0, 0)
-    factor, used = None, 0
+    factor, first, used = None, None, 0
     for i, (a, r) in enumerate(zip(answer.values, reference.values)):
         if r is None:
             continue
         if a is None:
             return Agreement(False, used, i)
         a, r = a[0], r[0]
-        if factor is None and not equal(r, 0):
-            factor = a / r
-            if equal(factor, 0):
+        if factor is None and not _is_zero(r, equal):
+            factor, first = a / r, i
+            if _is_zero(factor, equal):
                 return Agreement(False, used, i)
-        if factor is not None and not equal(a, factor * r) or factor is None and not equal(a, 0):
+        if factor is None:
+            same = _is_zero(a, equal)
+        elif equal is not None:
+            same = equal(a, factor * r)
+        else:
+            same = agrees_at((a,), (factor * r,), refine and _scaled(refine, i, first), floor)
+        if not same:
             return Agreement(False, used, i)
         used += 1
     if used < (least or MIN_POINTS):
         return Agreement(None, used)
     return Agreement(True, used)  # with no factor, both hold everywhere (x = x and y = y)
+
+
+def _is_zero(v, equal) -> bool:
+    return equal(v, 0) if equal is not None else v == 0
+
+
+def _scaled(refine, i: int, first: int):
+    """``refine`` for point ``i`` of an equation: the answer's lhs − rhs there against the reference's times the
+    factor, the factor taken at point ``first`` at the same precision."""
+    def levels():
+        for (bits, a, r), (_, a0, r0) in zip(refine(i), refine(first)):
+            if a is None or r is None or a0 is None or r0 is None or r0[0] == 0:
+                yield bits, None, None
+                return
+            with mpmath.workprec(bits):
+                yield bits, a, (a0[0] / r0[0] * r[0],)
+    return levels
 
 
 def same_solutions(answer: sympy.Equality, reference: sympy.Equality, points) -> Agreement | None:

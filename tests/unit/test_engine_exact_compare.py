@@ -172,3 +172,15 @@ def test_a_point_is_not_refined_when_40_digits_already_agree():
         third = mpmath.mpf(1) / 3
         assert agrees_at((third,), (1 - 2 * third,), refine) and not calls
         assert not agrees_at((third,), (third * (1 + mpmath.mpf("1e-30")),), refine) and calls
+
+
+def test_equations_compare_their_multiples_without_an_absolute_tolerance():
+    wrong = verdict("y = exp(x) + 10^25", "y = 2*exp(x) + 10^25", symbols=["x", "y"])
+    assert not wrong.equivalent, wrong.feedback  # one part in 10^25 of lhs − rhs: 20 digits did not see it
+    assert verdict("y - 10^25 = exp(x)", "y = exp(x) + 10^25", symbols=["x", "y"]).accepted
+    assert verdict("2*y - 2*10^25 = 2*exp(x)", "y = exp(x) + 10^25", symbols=["x", "y"]).accepted
+
+
+def test_a_factor_with_a_denominator_in_the_thousands_is_named_at_once():
+    v = verdict("5999*(x-a)^5999", "6000*(x-a)^5999")  # nsimplify spent 0.7 s looking for it
+    assert v.diagnosis == "constant_factor" and "5999/6000 times" in v.feedback, v.feedback
