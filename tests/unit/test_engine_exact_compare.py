@@ -184,3 +184,25 @@ def test_equations_compare_their_multiples_without_an_absolute_tolerance():
 def test_a_factor_with_a_denominator_in_the_thousands_is_named_at_once():
     v = verdict("5999*(x-a)^5999", "6000*(x-a)^5999")  # nsimplify spent 0.7 s looking for it
     assert v.diagnosis == "constant_factor" and "5999/6000 times" in v.feedback, v.feedback
+
+
+def test_a_symbolic_quiz_question_takes_the_policy_exact_unless_said():
+    from autograder.authoring.quiz_spec import QuizSpec
+    from autograder.quiz import QuizError
+
+    quiz = '''
+title = "Q"
+[[questions]]
+id = "q1"
+kind = "symbolic"
+prompt = "1/3 as a number"
+reference = "1/3"
+points = 1
+{extra}
+'''
+    exact = QuizSpec.from_string(quiz.format(extra=""), name="q").questions[0]
+    assert exact.grade("0.333333333333333", {}).points == 0 and exact.grade("1/3", {}).points == 1
+    rounded = QuizSpec.from_string(quiz.format(extra='decimals = "rounded"'), name="q").questions[0]
+    assert rounded.grade("0.333333333333333", {}).points == 1
+    with pytest.raises(QuizError, match="decimals"):
+        QuizSpec.from_string(quiz.format(extra='decimals = "loose"'), name="q")
