@@ -252,6 +252,12 @@ def agrees_at(a, r, refine=None, floor=None) -> bool:
 def _tight(x, r, prec: int, floor=None) -> bool:
     """Equal to all but SLACK_BITS of ``prec`` bits relative to the larger of the two (at least ``floor``), or by
     the decimal rule."""
+    plain_x, plain_r = _plain(x), _plain(r)
+    if plain_x is not None and plain_r is not None and floor is None:  # most points: by the exponents, on raw mpfs
+        _, man, exp, bits = mpf_sub(plain_x, plain_r, prec, "n")
+        if not man:
+            return not exp  # equal (nan or inf: not)
+        return exp + bits <= max(_top(plain_x), _top(plain_r)) + SLACK_BITS - prec  # within 2**(SLACK−prec)·max
     if x == r:
         return True
     if getattr(x, "digits", None) is not None and not rounded_allowed():

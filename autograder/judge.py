@@ -196,7 +196,7 @@ def _judge_against(answer, target: Target, forbid, require_simplified, hints) ->
     return Verdict("not_equivalent", False, found.code, found.feedback, method, latex)
 
 
-SHIPPED_TOLERANCE = TOLERANCE  # shipped values have 30 digits: a local check compares to 20, relative
+SHIPPED_TOLERANCE = TOLERANCE  # a local check cannot evaluate the reference again: it compares to 20 digits, relative
 REFINE = (2, 4)  # a difference not yet told from rounding is evaluated again at these multiples of the precision
 
 
