@@ -146,7 +146,8 @@ def check_own_answers(answer, reference, own, *, forbid=(), require_simplified=F
     """Is ``answer`` right for the student's own earlier answers ``own`` (whose product replaces ``reference``,
     an expression or shipped samples)? The check behind follow-through credit.
 
-    >>> check_own_answers("2*y - a", "a - 2*y", ["(2*y-a)/(a(1-a))", "a(1-a)"], domain={"a": (0, 1), "y": (0, 1)}).status
+    >>> check_own_answers("2*y - a", "a - 2*y", ["(2*y-a)/(a(1-a))", "a(1-a)"],
+    ...                   domain={"a": (0, 1), "y": (0, 1)}).status
     'equivalent'
     """
     early = _precheck(answer)
