@@ -317,10 +317,14 @@ def _ops(expr) -> int:
     return int(sympy.count_ops(expr))
 
 
+SHIPPED_DIGITS = 45  # enough for a 40-digit (136-bit) value to read back exactly: a local check's points and values
+# are grading's to the last bit (at 30, 1 − A1² for A1 near 1 kept 20 digits fewer than grading's)
+
+
 def _num(v):
     if isinstance(v, mpmath.mpc) and v.imag != 0:
-        return [mpmath.nstr(v.real, 30), mpmath.nstr(v.imag, 30)]
-    return mpmath.nstr(mpmath.re(v), 30)
+        return [mpmath.nstr(v.real, SHIPPED_DIGITS), mpmath.nstr(v.imag, SHIPPED_DIGITS)]
+    return mpmath.nstr(mpmath.re(v), SHIPPED_DIGITS)
 
 
 def _parse_num(v):

@@ -104,9 +104,10 @@ def check_gradebook(root, assignment: str, overrides: dict | None = None) -> str
 def sandbox_overrides(unsandboxed: bool = False) -> dict:
     """Config every grading of a batch gets: the sandboxed kernel and the sanitizing exporter whatever the course's
     config says (the sandbox required unless ``unsandboxed``), and no solutions check per worker (the batch does it
-    once, first)."""
+    once, first): the hook only drops a submission's hostile files, as the course's does before nbgrader copies
+    them."""
     overrides = {"Execute.kernel_manager_class": "autograder.sandbox.SandboxedKernelManager",
-                 "Autograde.pre_convert_hook": None,
+                 "Autograde.pre_convert_hook": "autograder.nbgrader.submission_files.drop_pre_convert_hook",
                  # submissions read in memory, repaired, without the grader's own metadata (see sanitize.py)
                  "Autograde.exporter_class": "autograder.nbgrader.sanitize.SanitizingExporter"}
     if unsandboxed:

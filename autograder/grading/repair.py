@@ -7,8 +7,13 @@ and on grading metadata it does not know, and grades a deleted check cell as a
 silent 0. Such a submission is replaced, before grading, by one nbgrader can
 grade: the student's notebook with deleted assignment cells put back, changed
 grading metadata restored, copies of a graded cell made ungraded, or, when
-nothing can be read, the released notebook (which scores 0). Either way a first cell tells the student what happened, so
-the feedback says it. (Missing or repeated cell *ids* nbformat repairs on reading.)
+nothing can be read, the released notebook (which scores 0). Either way a first
+cell tells the student what happened, so the feedback says it. (Missing or repeated cell *ids* nbformat repairs on reading.)
+
+The submission's files are hostile (``hostile_files``): the folder is opened without following a link, the
+notebook is read only if it is a plain file (a link or a device in its place is graded as the blank
+assignment), and every write is a new file, created exclusively (the student's bytes kept in ``.original``
+only if nothing of that name exists, a dangling link included) or under a random name and renamed into place.
 
 >>> cell = nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade_id": "q1"}})
 >>> nb = nbformat.v4.new_notebook(cells=[cell, copy.deepcopy(cell)])
@@ -25,26 +30,39 @@ from pathlib import Path
 
 import nbformat
 
+from .hostile_files import HostileFile, open_submission, read_file, replace_file, write_new
+
 NOTE = "autograder-repair"  # cell metadata key marking the cell this module adds
 
 
 def repair_submission(submitted: Path, release: Path) -> list[str]:
-    """Repair every notebook of ``release`` in the ``submitted`` folder; return what was done, per notebook."""
+    """Repair every notebook of ``release`` in the ``submitted`` folder (reached without following a link:
+    ``hostile_files.open_submission``); return what was done, per notebook."""
     done = []
-    for released in sorted(Path(release).glob("*.ipynb")):
-        path = Path(submitted) / released.name
-        if path.exists():
-            message = _repair_one(path, released)
+    folder = open_submission(submitted)
+    try:
+        for released in sorted(Path(release).glob("*.ipynb")):
+            message = _repair_one(folder, released.name, released)
             if message:
-                done.append(f"{path.name}: {message}")
+                done.append(f"{released.name}: {message}")
+    finally:
+        os.close(folder)
     return done
 
 
-def _repair_one(path: Path, released: Path) -> str | None:
-    raw = path.read_bytes()
-    nb, message = repair_notebook(raw, nbformat.read(released, as_version=4))
+def _repair_one(folder: int, name: str, released: Path) -> str | None:
+    released_nb = nbformat.read(released, as_version=4)
+    try:
+        raw = read_file(folder, name)
+    except HostileFile as exc:
+        nb, message = blank_assignment(released_nb, f"it is {exc.refused.why}")
+        _write(folder, name, None, nb)
+        return message
+    if raw is None:
+        return None
+    nb, message = repair_notebook(raw, released_nb)
     if message:
-        _write(path, raw, nb)
+        _write(folder, name, raw, nb)
     return message
 
 
@@ -91,9 +109,7 @@ def repair_notebook(raw: bytes, released) -> tuple:
 
 def add_note(nb, note: str) -> None:
     """Put a first cell in ``nb`` telling the student ``note`` (the feedback page shows it)."""
-    cell = nbformat.v4.new_markdown_cell(f"**⚠ {note}**")
-    cell.metadata[NOTE] = True
-    nb.cells.insert(0, cell)
+    nb.cells.insert(0, note_cell(f"**⚠ {note}**"))
 
 
 def _grade_id(cell):
@@ -176,13 +192,26 @@ def blank_assignment(released, why: str) -> tuple:
     return nb, f"replaced by the blank assignment: {why}"
 
 
-def _write(path: Path, raw: bytes, nb) -> None:
-    original = path.with_name(path.name + ".original")
-    if not original.exists():  # the student's bytes are kept, once, whatever is graded
-        original.write_bytes(raw)
-    tmp = path.with_name(path.name + ".tmp")
-    nbformat.write(nb, tmp)
-    os.replace(tmp, path)
+def replace_with_blank(folder: int, name: str, released, why: str) -> str:
+    """Grade the notebook ``name`` of the folder descriptor ``folder`` as the blank assignment ``released``, with
+    a note saying ``why`` (e.g. "it is a link"); whatever was there is replaced, never written through."""
+    nb, message = blank_assignment(nbformat.read(Path(released), as_version=4), why)
+    _write(folder, name, None, nb)
+    return message
+
+
+def _write(folder: int, name: str, raw: bytes | None, nb) -> None:
+    if raw is not None:  # the student's bytes are kept, once, whatever is graded; never through a link
+        write_new(folder, name + ".original", raw)
+    replace_file(folder, name, nbformat.writes(nb).encode("utf-8"))
+
+
+def note_cell(markdown: str):
+    """A markdown cell telling the student what the grader did, marked as this module's (first in the notebook,
+    so the feedback page opens with it)."""
+    cell = nbformat.v4.new_markdown_cell(markdown)
+    cell.metadata[NOTE] = True
+    return cell
 
 
 def _short(exc: Exception) -> str:

@@ -26,6 +26,7 @@ MARKS = "graded"  # GRADER_DIR/MARKS/<assignment>/<student>.json
 # Where marks used to be (autograded/<student>/<assignment>/): a student's file of that name came along with
 # the submission's other files and was read as a mark. Found in a submission now, it is ignored with a note.
 STUDENT_PLANTED = (".autograder-graded.json",)
+HASHED_BYTES = 256 * 1024 * 1024  # a larger file counts by its size and time
 
 
 @dataclass(frozen=True)
@@ -75,46 +76,35 @@ def students_with(base: Path, assignment: str, students=None, what: str = "submi
 
 
 def submission_hash(folder: Path) -> str:
-    """SHA-256 of a submitted folder: every entry's relative path, kind and content, read without following a
-    link (a link counts by its target's name) and without opening anything but a regular file (a FIFO or a
-    device would block or never end).
+    """SHA-256 of a submitted folder: every entry's relative path, kind and content, walked as ``hostile_files``
+    walks a submission (never through a link; a link, FIFO or device counts by what it is, never opened).
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
     ...     a = submission_hash(Path(d)); _ = (Path(d) / "x.ipynb").write_text("{}"); a != submission_hash(Path(d))
     True
     """
+    from .hostile_files import HostileFile, open_folder, read_file, walk
+
     digest = hashlib.sha256()
-    folder = Path(folder)
-    for dirpath, dirnames, filenames in os.walk(folder):  # os.walk never descends into a linked folder
-        dirnames.sort()
-        for name in sorted(dirnames + filenames):
-            path = Path(dirpath) / name
-            rel = path.relative_to(folder).as_posix().encode("utf-8", "surrogateescape")
-            try:
-                info = os.lstat(path)
-            except OSError:
-                continue  # removed while we walk: the next run sees the folder as it then is
-            digest.update(b"\0" + rel + b"\0")
-            if stat.S_ISLNK(info.st_mode):
-                digest.update(b"link:" + os.fsencode(os.readlink(path)))
-            elif stat.S_ISREG(info.st_mode):
-                digest.update(b"file:")
-                _hash_file(path, digest)
-            else:
-                digest.update(b"dir:" if stat.S_ISDIR(info.st_mode) else f"other:{info.st_mode:o}".encode())
-    return digest.hexdigest()
-
-
-def _hash_file(path: Path, digest) -> None:
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as exc:
-        digest.update(f"unreadable:{exc.errno}".encode())
-        return
-    with os.fdopen(fd, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+        top = open_folder(folder)
+    except (HostileFile, OSError) as exc:  # no folder, or a link in its place: never "graded as it is"
+        return f"unreadable: {exc}"
+    try:
+        for parent, name, path, st, why in walk(top):
+            digest.update(b"\0" + path.encode("utf-8", "surrogateescape") + b"\0")
+            if why or stat.S_ISDIR(st.st_mode):
+                digest.update(f"{why or 'folder'}".encode())
+                continue
+            try:
+                data = read_file(parent, name, limit=HASHED_BYTES)
+            except OSError as exc:  # over the limit, or changed since listed: its size and time stand for it
+                data = f"{exc} {st.st_size} {st.st_mtime_ns}".encode()
+            digest.update(b"file:" + hashlib.sha256(data or b"").digest())
+    finally:
+        os.close(top)
+    return digest.hexdigest()
 
 
 def is_graded(root, sub: Submission) -> bool:

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import datetime
 import os
-import stat
 from pathlib import Path
 
 import nbformat
 from nbconvert.exporters import NotebookExporter
 
+from autograder.grading.hostile_files import HostileFile, open_submission, read_file
 from autograder.grading.repair import add_note, blank_assignment, repair_notebook
 from autograder.grading.submissions import planted_marks
 
@@ -101,19 +101,21 @@ def _released(coursedir, assignment, name: str):
 
 
 def _read_submitted(path: Path) -> tuple[bytes, str | None]:
-    """The bytes of a submitted notebook, or why they were not read: never through a link, never from a FIFO
-    or a device (which could block or never end), never more than MAX_BYTES."""
+    """The bytes of a submitted notebook, or why they were not read: read as ``repair`` reads it (never through
+    a link, never from a FIFO or a device, never more than MAX_BYTES: ``hostile_files.read_file``)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        folder = open_submission(path.parent)
+    except HostileFile as exc:
+        return b"", f"it is in {exc.refused.why}"
+    try:
+        raw = read_file(folder, path.name, limit=MAX_BYTES)
+    except HostileFile as exc:
+        return b"", f"it is {exc.refused.why}"
     except OSError as exc:
-        return b"", f"it cannot be opened ({'it is a link' if os.path.islink(path) else exc.strerror})"
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            return b"", "it is not a regular file"
-        if info.st_size > MAX_BYTES:
-            return b"", f"it is larger than {MAX_BYTES // 2**20} MiB"
-        return f.read(MAX_BYTES + 1), None
+        return b"", f"it cannot be opened ({exc.strerror})"
+    finally:
+        os.close(folder)
+    return (b"", "it is missing") if raw is None else (raw, None)
 
 
 def _modified(filename) -> str:
