@@ -20,9 +20,10 @@ import mpmath
 import sympy
 from sympy.printing.latex import LatexPrinter
 
-from .compare import EQUATION, TOLERANCE, Sampled, sample
+from .compare import EQUATION, MIN_POINTS, TOLERANCE, Agreement, Sampled, agreement, close_all, sample
 from .domain import Domain, DomainError
-from .evaluate import DIGITS
+from .evaluate import DIGITS, at_digits, evaluate_at
+from .switches import NONE, Boundaries, boundaries
 from .parse import Names, parse_expression
 
 POINTS = 16
@@ -41,6 +42,9 @@ class Target:
     definitions: tuple = ()  # ((name, expr), ...) to find which primitives an answer depends on
     canonical: object = None  # the reference in sympy's canonical form, when it is known (not for samples)
     reference: object = None  # the parsed reference, when it is known
+    far: int | None = None  # points from this index on are far or beside a switch (see far_agreement); None: none
+    domain: object = None  # the Domain, when it is known (not for samples): where an answer's own switches are
+    region: tuple = ()  # ((name, interval), ...) where the reference is real, for symbols the domain left free
 
     @cached_property
     def ops(self) -> int:
@@ -58,12 +62,19 @@ class Target:
         ref = parse_expression(reference, names)
         if not isinstance(ref, sympy.Equality):
             names = domain.names
-        points, values = real_points(ref, domain, count, salt + "|" + _named(reference, ref))
+        seed = salt + "|" + _named(reference, ref)
+        points, values, region = _real_points(ref, domain, count, seed)
+        canonical = domain.expand(ref)
+        far = len(points)
+        if not isinstance(ref, sympy.Equality):  # an equation's factor is found on the usual points only
+            extra, extra_values = far_points(canonical, ref, domain, seed, region)
+            points, values = points + extra, Sampled(values.values + extra_values.values, values.shape)
         known = tuple((sample(parse_expression(m, names.without_forbid()), points), fb)
                       for m, fb in (mistakes or ()))
         return cls(names, tuple(points), values,
-                   frozenset(s.name for s in _free(domain.expand(ref))), None, known,
-                   tuple((s.name, body) for s, body in domain.definitions), domain.expand(ref), ref)
+                   frozenset(s.name for s in _free(canonical)), None, known,
+                   tuple((s.name, body) for s, body in domain.definitions), canonical, ref,
+                   far if far < len(points) else None, domain, region)
 
     @cached_property
     def latex(self) -> "SharedLatex":
@@ -103,6 +114,71 @@ class Target:
                       tuple((Sampled(m.values[:QUICK], m.shape), fb) for m, fb in self.mistakes),
                       self.definitions, self.canonical, self.reference)
 
+    def agreement(self, expr, values: Sampled) -> Agreement:
+        """How ``values`` (``expr`` at every point) compare with the reference's: the usual points as
+        compare.agreement does, then the far ones (see far_agreement)."""
+        if self.far is None:
+            return agreement(values, self.values)
+        near = agreement(Sampled(values.values[:self.far], values.shape),
+                         Sampled(self.values.values[:self.far], self.values.shape)) if self.far else None
+        if near is not None and near.equivalent is not True:
+            return near
+        return self._far_agreement(expr, values, near.used if near is not None else 0)
+
+    def _far_agreement(self, expr, values: Sampled, used: int) -> Agreement:
+        """The points far out or beside a switch: where the reference has no value, or the answer none (far out a
+        defined symbol can round to its limit, σ(z) to 1, and 1/(1 − a) have none: an answer's domain is tested
+        at the usual points), the point is skipped; a difference is confirmed at 4 × DIGITS before it counts
+        (cancellation far out), the reference too recomputed when its expression is known."""
+        with at_digits():
+            for i in range(self.far or 0, len(self.points)):
+                a, r = values.values[i], self.values.values[i]
+                if r is None or a is None:
+                    continue
+                if len(a) != len(r) or not close_all(a, r) and self._still_differs(expr, i):
+                    return Agreement(False, used, i)
+                used += 1
+        return Agreement(True if used >= MIN_POINTS else None, used)
+
+    def _still_differs(self, expr, i: int) -> bool:
+        """Whether ``expr`` and the reference differ at point ``i`` when both are computed at 4 × DIGITS from the
+        primitive coordinates (which are exact: see domain._draw)."""
+        defined = {sympy.Symbol(n) for n, _ in self.definitions}
+        primitive = {s: v for s, v in self.points[i].items() if s not in defined}
+        with mpmath.workdps(4 * DIGITS):
+            answer = sample(self.expand(expr), [primitive]).values[0]
+            reference = (sample(self.canonical, [primitive]).values[0] if self.canonical is not None
+                         else self.values.values[i])
+        if answer is None or reference is None:
+            return False  # far out, an answer without a value is skipped (see _far_agreement)
+        with at_digits():
+            return len(answer) != len(reference) or not close_all(answer, reference)
+
+    @cached_property
+    def switches(self) -> Boundaries:
+        """The reference's switch boundaries (its points already lie on both sides of them)."""
+        return boundaries(self.canonical) if self.canonical is not None else NONE
+
+    def own_switches(self, expr):
+        """(Agreement, Target, Sampled) at points beside the switches of ``expr`` that the reference does not have
+        (``Max(x, 5)`` for ``Max(x, 6) − 1``), when ``expr`` differs there; else None. Only while grading: the
+        reference's expression is needed to know its values there (shipped samples hold fixed points)."""
+        if self.domain is None or self.canonical is None or self.values.shape == EQUATION:
+            return None
+        own = boundaries(self.expand(expr)) - self.switches
+        if not own:
+            return None
+        salt = "answer|" + "|".join(sorted(map(str, own.zeros)) + sorted(map(str, own.integers)))
+        points, values = usable_points(self.canonical, self.domain.side_points(own, salt, SWITCH_POINTS,
+                                                                               self.region), self.domain)
+        if not points:
+            return None
+        beside = Target(self.names, tuple(points), values, self.primitives, self.counted_ops, (), self.definitions,
+                        self.canonical, self.reference, 0, self.domain, self.region)
+        answer = sample(expr, points)
+        result = beside.agreement(expr, answer)
+        return (result, beside, answer) if result.equivalent is False else None
+
     def size(self, expr) -> int:
         """count_ops of ``expr`` written with the defined symbols (σ(z) counts as a, like the reference)."""
         from .functions import sigmoid
@@ -136,6 +212,7 @@ class Target:
             "ops": self.ops,
             "mistakes": [{"values": _values_json(s), "feedback": fb} for s, fb in self.mistakes],
             "definitions": {n: str(body) for n, body in self.definitions},
+            "far": self.far,
         }
 
     @classmethod
@@ -154,6 +231,7 @@ class Target:
             int(data["ops"]),
             tuple((_values_from_json(m["values"], shape), m["feedback"]) for m in data.get("mistakes", [])),
             defs,
+            far=data.get("far"),
         )
 
 
@@ -259,22 +337,29 @@ REGIONS = ((None, None), (0, None), (1, None), (10, None))  # where free symbols
 
 
 def real_points(reference, domain: Domain, count: int, salt: str) -> tuple[list, Sampled]:
-    """Points of ``domain`` where ``reference`` has a real value, so no answer is judged on complex branches.
-
-    Symbols the domain leaves free are drawn from the whole real line first; where the reference has too few
-    real values there, from the positive numbers, then above 1, then above 10 (log(x − 5) needs x > 5).
-    A reference with no value at any point is the instructor's mistake: ``DomainError``. One with values but
-    never a real one (a complex constant) is sampled as it is.
+    """``_real_points`` without the region (see there).
 
     >>> x = sympy.Symbol("x")
     >>> points, values = real_points(sympy.log(x), Domain.build(symbols=["x"]), 8, "doc")
     >>> all(p[x] > 0 for p in points)
     True
     """
+    return _real_points(reference, domain, count, salt)[:2]
+
+
+def _real_points(reference, domain: Domain, count: int, salt: str) -> tuple[list, Sampled, tuple]:
+    """Points of ``domain`` where ``reference`` has a real value, so no answer is judged on complex branches.
+
+    Symbols the domain leaves free are drawn from the whole real line first; where the reference has too few
+    real values there, from the positive numbers, then above 1, then above 10 (log(x − 5) needs x > 5).
+    A reference with no value at any point is the instructor's mistake: ``DomainError``. One with values but
+    never a real one (a complex constant) is sampled as it is. Also returns the region the free symbols were
+    drawn from (``((name, interval), ...)``, empty for the whole line), where far points are drawn too.
+    """
     points = domain.points(count, salt)
     values = sample(reference, points)
     if all(v is not None and _real(v) for v in values.values):
-        return points, values
+        return points, values, ()
     declared = {name for name, _ in domain.ranges}
     free = [s.name for s in domain.primitives if s.name not in declared]
     defined = any(v is not None for v in values.values)
@@ -287,10 +372,59 @@ def real_points(reference, domain: Domain, count: int, salt: str) -> tuple[list,
             if value is not None and _real(value):
                 found.append((point, value))
                 if len(found) == count:  # the first count real ones: no need to draw the rest
-                    return [p for p, _ in found], Sampled(tuple(v for _, v in found), values.shape)
+                    return ([p for p, _ in found], Sampled(tuple(v for _, v in found), values.shape),
+                            tuple((name, region) for name in free))
     if not defined:
         raise DomainError("the reference has no value at any point of the domain")
-    return points, values
+    return points, values, ()
+
+
+WIDE = 8  # far points: coordinates from 1e-6 to 1e6 in size, or 1e-12 of a bounded interval's width from an end
+SWITCH_POINTS = 16  # at most this many points beside an expression's switches
+SATURATION = 40  # beyond this size an argument of exp (σ, tanh, …) leaves 1 + e^-x equal to 1 at DIGITS
+
+
+def far_points(canonical, reference, domain: Domain, salt: str, region: tuple) -> tuple[list, Sampled]:
+    """Points far out (``Domain.wide_points``) and beside the reference's switches (``Domain.side_points``) where
+    the reference has a real value it can be trusted with (see ``usable_points``), and its values there."""
+    points = domain.wide_points(WIDE, salt, region)
+    points += domain.side_points(boundaries(canonical), salt, SWITCH_POINTS, region)
+    return usable_points(canonical, points, domain)
+
+
+def usable_points(canonical, points: list, domain: Domain) -> tuple[list, Sampled]:
+    """The points where ``canonical`` (a reference with its definitions substituted) has a real value, and no
+    argument of an exponential, of the reference or of a definition, exceeds SATURATION in size: there σ(z) is 1
+    to DIGITS digits and σ(z)(1 − σ(z)) 0, and a right answer written with σ can lose its value (1/(1 − σ) has
+    none) while the reference keeps one. The points and the reference's values there."""
+    values = sample(canonical, points)
+    keep = [value is not None and _real(value) for value in values.values]
+    with at_digits():
+        for arg in _growth_arguments([canonical, *(body for _, body in domain.definitions)]):
+            sizes = evaluate_at(arg, points)
+            keep = [k and size is not None and abs(size) <= SATURATION for k, size in zip(keep, sizes)]
+    return ([p for p, k in zip(points, keep) if k],
+            Sampled(tuple(v for v, k in zip(values.values, keep) if k), values.shape))
+
+
+_GROWING = (sympy.exp, sympy.sinh, sympy.cosh, sympy.tanh, sympy.sech, sympy.csch, sympy.coth)
+
+
+def _growth_arguments(exprs) -> list:
+    """Arguments of the exponentials in ``exprs`` (exp, σ, the hyperbolic functions, a number to a symbolic power)."""
+    from .functions import sigmoid
+
+    found = set()
+    for expr in exprs:
+        for part in (expr if isinstance(expr, sympy.MatrixBase) else [expr]):
+            if not part.has(*_GROWING, sigmoid, sympy.Pow):
+                continue
+            for node in sympy.preorder_traversal(part):
+                if isinstance(node, (*_GROWING, sigmoid)):
+                    found.add(node.args[0])
+                elif node.is_Pow and node.base.is_number and node.base != 0 and node.exp.free_symbols:
+                    found.add(node.exp * sympy.log(abs(node.base)) if node.base != sympy.E else node.exp)
+    return sorted(found, key=str)
 
 
 def _named(reference, parsed) -> str:
