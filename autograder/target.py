@@ -205,7 +205,8 @@ class Target:
             "format": FORMAT_VERSION,
             "symbols": list(self.names.scalars),
             "matrices": {m: [r, c] for m, r, c in self.names.matrices},
-            "points": [{str(k): _num(v) for k, v in p.items()} for p in self.points],
+            # coordinates to 50 digits: 1e-12 from an end of (0, 1), 30 digits would move a point by 1e-18 of 1 − a
+            "points": [{str(k): _num(v, 50) for k, v in p.items()} for p in self.points],
             "values": _values_json(self.values),
             "shape": list(self.values.shape) if self.values.shape else None,
             "depends_on": sorted(self.primitives),
@@ -451,10 +452,10 @@ def _ops(expr) -> int:
     return int(sympy.count_ops(expr))
 
 
-def _num(v):
+def _num(v, digits: int = 30):
     if isinstance(v, mpmath.mpc) and v.imag != 0:
-        return [mpmath.nstr(v.real, 30), mpmath.nstr(v.imag, 30)]
-    return mpmath.nstr(mpmath.re(v), 30)
+        return [mpmath.nstr(v.real, digits), mpmath.nstr(v.imag, digits)]
+    return mpmath.nstr(mpmath.re(v), digits)
 
 
 def _parse_num(v):
