@@ -114,7 +114,7 @@ class Domain:
 
     def wide_points(self, count: int, salt: str, ranges: tuple = ()) -> list[dict]:
         """``count`` points far from where ``points`` draws, the same for the same salt: a free coordinate anywhere
-        from 1e-6 to 1e6 in size (either sign), a half-bounded one from 1e-6 to 1e6 past its bound, a bounded one
+        from 1e-8 to 1e8 in size (either sign), a half-bounded one from 1e-8 to 1e8 past its bound, a bounded one
         from 1e-12 to a tenth of its width inside either end (where cancellation and far kinks hide). ``ranges``
         adds or replaces intervals (the region where a reference is real, see target.real_points).
 
@@ -282,7 +282,7 @@ def _draw(rng: random.Random, spec):
     return mpmath.mpf(spread if rng.random() < 0.5 else -spread)
 
 
-WIDE_DECADES = (-6, 6)  # sizes of far coordinates: 10^-6 .. 10^6, log-uniform
+WIDE_DECADES = (-8, 8)  # sizes of far coordinates: 10^-8 .. 10^8, log-uniform
 END_DECADES = (-12, -1)  # distance of a bounded coordinate from an end, as a fraction of its interval's width
 
 

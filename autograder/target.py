@@ -135,23 +135,39 @@ class Target:
                 a, r = values.values[i], self.values.values[i]
                 if r is None or a is None:
                     continue
-                if len(a) != len(r) or not close_all(a, r) and self._still_differs(expr, i):
+                if len(a) != len(r):
                     return Agreement(False, used, i)
+                if not close_all(a, r):
+                    differs = self._still_differs(expr, i, a)
+                    if differs is None:
+                        continue
+                    if differs:
+                        return Agreement(False, used, i)
                 used += 1
         return Agreement(True if used >= MIN_POINTS else None, used)
 
-    def _still_differs(self, expr, i: int) -> bool:
+    def _still_differs(self, expr, i: int, before) -> bool | None:
         """Whether ``expr`` and the reference differ at point ``i`` when both are computed at 4 × DIGITS from the
-        primitive coordinates (which are exact: see domain._draw)."""
+        primitive coordinates (which are exact: see domain._draw); None where the answer's value there is not to
+        be trusted: an exponential's argument past 4 × SATURATION (cosh(x)² − sinh(x)² at x = 1e5 cancels more
+        digits than either precision holds, to 0), no value at 4 × DIGITS, or not the value ``before`` it had at
+        DIGITS."""
         defined = {sympy.Symbol(n) for n, _ in self.definitions}
         primitive = {s: v for s, v in self.points[i].items() if s not in defined}
+        expanded = self.expand(expr)
+        for arg in _growth_arguments([expanded]):  # e^(±x) past what even 4 × DIGITS hold beside 1
+            size = evaluate_at(arg, [primitive])[0]
+            if size is None or abs(size) > 4 * SATURATION:
+                return None
         with mpmath.workdps(4 * DIGITS):
-            answer = sample(self.expand(expr), [primitive]).values[0]
+            answer = sample(expanded, [primitive]).values[0]
             reference = (sample(self.canonical, [primitive]).values[0] if self.canonical is not None
                          else self.values.values[i])
         if answer is None or reference is None:
-            return False  # far out, an answer without a value is skipped (see _far_agreement)
+            return None  # far out, an answer without a value is skipped (see _far_agreement)
         with at_digits():
+            if not close_all(answer, before):
+                return None
             return len(answer) != len(reference) or not close_all(answer, reference)
 
     @cached_property
@@ -380,7 +396,7 @@ def _real_points(reference, domain: Domain, count: int, salt: str) -> tuple[list
     return points, values, ()
 
 
-WIDE = 8  # far points: coordinates from 1e-6 to 1e6 in size, or 1e-12 of a bounded interval's width from an end
+WIDE = 8  # far points: coordinates from 1e-8 to 1e8 in size, or 1e-12 of a bounded interval's width from an end
 SWITCH_POINTS = 16  # at most this many points beside an expression's switches
 SATURATION = 40  # beyond this size an argument of exp (σ, tanh, …) leaves 1 + e^-x equal to 1 at DIGITS
 
