@@ -134,52 +134,86 @@ class Domain:
                         break
         return found
 
-    def side_points(self, bounds, salt: str, limit: int, ranges: tuple = ()) -> list[dict]:
+    def side_points(self, bounds, salt: str, limit: int, ranges: tuple = (), corners: int = 8) -> list[dict]:
         """Points on both sides of each switch of ``bounds`` (a switches.Boundaries), at most ``limit``.
 
         For each boundary and each primitive it depends on, the other primitives are drawn as usual and the
         boundary solved for that one (switches.roots); floor and ceiling switch at every integer: the integer
         at and above a drawn point's value, and ±10^6. Each root gets points at a relative distance 2^-30 and
         2^-10 on either side (the values exactly at a switch are a convention, which the domain's kink points
-        test where an exercise fixes one)."""
-        from .switches import roots
-
+        test where an exercise fixes one); where two linear boundaries cross, points in the four quadrants around
+        the crossing (at most ``corners`` of them, besides ``limit``)."""
         if not bounds:
             return []
         rng = random.Random(hashlib.sha256(f"{salt}|switch".encode()).digest())
         specs = {**dict(self.ranges), **dict(ranges)}
+        with mpmath.workdps(DIGITS):
+            found = self._beside_roots(bounds, rng, specs, limit)
+            return found + self._corner_points(sorted(bounds.zeros, key=str), rng, specs, corners)
+
+    def _beside_roots(self, bounds, rng: random.Random, specs: dict, limit: int) -> list[dict]:
+        """``side_points`` of each boundary alone, for one primitive at a time (at most ``limit``)."""
+        from .switches import roots
+
         primitives = set(self.primitives)
         found = []
         work = [(b, False) for b in sorted(bounds.zeros, key=str)] + [(b, True) for b in sorted(bounds.integers,
                                                                                                    key=str)]
-        with mpmath.workdps(DIGITS):
-            for boundary, integer in work:
-                for sym in sorted(boundary.free_symbols & primitives, key=str):
-                    if isinstance(specs.get(sym.name), frozenset):
-                        continue  # a finite set has no sides
-                    base = {s: _draw(rng, specs.get(s.name)) for s in self.primitives}
-                    if integer:
-                        try:
-                            value = evaluate(boundary, base)
-                        except NotNumeric:
+        for boundary, integer in work:
+            for sym in sorted(boundary.free_symbols & primitives, key=str):
+                if isinstance(specs.get(sym.name), frozenset):
+                    continue  # a finite set has no sides
+                base = {s: _draw(rng, specs.get(s.name)) for s in self.primitives}
+                if integer:
+                    try:
+                        value = evaluate(boundary, base)
+                    except NotNumeric:
+                        continue
+                    if mpmath.im(value) != 0:
+                        continue
+                    k = mpmath.floor(mpmath.re(value))
+                    at = [r for n in (k, k + 1, 10**6, -10**6) for r in roots(boundary - n, sym, base)]
+                else:
+                    at = roots(boundary, sym, base)
+                for root in at:
+                    for distance in (mpmath.ldexp(1, -30), mpmath.ldexp(1, -10)):
+                        for side in (-1, 1):
+                            value = root + side * distance * max(1, abs(root))
+                            if not _inside(value, specs.get(sym.name)):
+                                continue
+                            point = {**base, sym: value}
+                            if self._define(point):
+                                found.append(point)
+                                if len(found) >= limit:
+                                    return found
+        return found
+
+    def _corner_points(self, zeros: list, rng: random.Random, specs: dict, limit: int) -> list[dict]:
+        """Points just past where two linear boundaries cross, in each of the four quadrants around the crossing:
+        a switch between more than two cases (Max(x, y, −10)) may show only where two symbols are both far."""
+        from .switches import corner
+
+        found = []
+        primitives = set(self.primitives)
+        for i, first in enumerate(zeros):
+            for second in zeros[i + 1:]:
+                both = sorted((first.free_symbols | second.free_symbols) & primitives, key=str)
+                for j, u in enumerate(both):
+                    for v in both[j + 1:]:
+                        if isinstance(specs.get(u.name), frozenset) or isinstance(specs.get(v.name), frozenset):
                             continue
-                        if mpmath.im(value) != 0:
+                        base = {s: _draw(rng, specs.get(s.name)) for s in self.primitives}
+                        at = corner(first, second, (u, v), base)
+                        if at is None:
                             continue
-                        k = mpmath.floor(mpmath.re(value))
-                        at = [r for n in (k, k + 1, 10**6, -10**6) for r in roots(boundary - n, sym, base)]
-                    else:
-                        at = roots(boundary, sym, base)
-                    for root in at:
-                        for distance in (mpmath.ldexp(1, -30), mpmath.ldexp(1, -10)):
-                            for side in (-1, 1):
-                                value = root + side * distance * max(1, abs(root))
-                                if not _inside(value, specs.get(sym.name)):
-                                    continue
-                                point = {**base, sym: value}
-                                if self._define(point):
-                                    found.append(point)
-                                    if len(found) >= limit:
-                                        return found
+                        step = [mpmath.ldexp(1, -30) * max(1, abs(c)) for c in at]
+                        for su, sv in ((-1, -1), (-1, 1), (1, -1), (1, 1)):
+                            point = {**base, u: at[0] + su * step[0], v: at[1] + sv * step[1]}
+                            if (_inside(point[u], specs.get(u.name)) and _inside(point[v], specs.get(v.name))
+                                    and self._define(point)):
+                                found.append(point)
+                                if len(found) >= limit:
+                                    return found
         return found
 
     def _define(self, point: dict) -> bool:

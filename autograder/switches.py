@@ -101,6 +101,38 @@ def roots(boundary, symbol, point: dict) -> list:
     return _numeric_roots(boundary, symbol, point)
 
 
+def corner(first, second, symbols, point: dict):
+    """(u, v): the values of the two ``symbols`` where both boundaries vanish, the other symbols at ``point``, when
+    both are linear in both symbols and cross there (Max(x, y, −10) differs from Max(x, y) only where x and y are
+    both below −10: past the corner (−10, −10)); else None.
+
+    >>> x, y = sympy.symbols("x y")
+    >>> [str(v) for v in corner(x + 10, y + 10, (x, y), {})]
+    ['-10.0', '-10.0']
+    """
+    rows = []
+    for boundary in (first, second):
+        try:
+            slopes = [boundary.diff(s) for s in symbols]
+        except (TypeError, ValueError):
+            return None
+        offset = sympy.expand(boundary - sum(c * s for c, s in zip(slopes, symbols)))
+        if any(part.has(*symbols) for part in (*slopes, offset)):
+            return None
+        try:
+            row = [evaluate(part, point) for part in (*slopes, offset)]
+        except NotNumeric:
+            return None
+        if any(mpmath.im(v) != 0 for v in row):
+            return None
+        rows.append([mpmath.re(v) for v in row])
+    (a, b, c), (d, e, f) = rows
+    det = a * e - b * d
+    if det == 0:
+        return None
+    return (b * f - c * e) / det, (c * d - a * f) / det
+
+
 def _linear(boundary, symbol):
     """(slope, offset) when ``boundary`` = slope·symbol + offset with neither depending on the symbol, else None."""
     try:
