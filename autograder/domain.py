@@ -153,10 +153,10 @@ class Domain:
 
     def _beside_roots(self, bounds, rng: random.Random, specs: dict, limit: int) -> list[dict]:
         """``side_points`` of each boundary alone, for one primitive at a time (at most ``limit``)."""
-        from .switches import roots
+        from .switches import MAX_SEARCHES, linear_roots, numeric_roots
 
         primitives = set(self.primitives)
-        found = []
+        found, searches = [], 0
         work = [(b, False) for b in sorted(bounds.zeros, key=str)] + [(b, True) for b in sorted(bounds.integers,
                                                                                                    key=str)]
         for boundary, integer in work:
@@ -172,9 +172,16 @@ class Domain:
                     if mpmath.im(value) != 0:
                         continue
                     k = mpmath.floor(mpmath.re(value))
-                    at = [r for n in (k, k + 1, 10**6, -10**6) for r in roots(boundary - n, sym, base)]
+                    targets = [boundary - n for n in (k, k + 1, 10**6, -10**6)]
                 else:
-                    at = roots(boundary, sym, base)
+                    targets = [boundary]
+                at = []
+                for target in targets:
+                    found_here = linear_roots(target, sym, base)
+                    if found_here is None:  # numeric searches cost about a millisecond: a few per expression
+                        found_here = numeric_roots(target, sym, base) if searches < MAX_SEARCHES else []
+                        searches += 1
+                    at += found_here
                 for root in at:
                     for distance in (mpmath.ldexp(1, -30), mpmath.ldexp(1, -10)):
                         for side in (-1, 1):
@@ -191,10 +198,11 @@ class Domain:
     def _corner_points(self, zeros: list, rng: random.Random, specs: dict, limit: int) -> list[dict]:
         """Points just past where two linear boundaries cross, in each of the four quadrants around the crossing:
         a switch between more than two cases (Max(x, y, −10)) may show only where two symbols are both far."""
-        from .switches import corner
+        from .switches import corner, is_linear
 
         found = []
         primitives = set(self.primitives)
+        zeros = [b for b in zeros if all(is_linear(b, s) for s in b.free_symbols & primitives)]  # others: no corner
         for i, first in enumerate(zeros):
             for second in zeros[i + 1:]:
                 both = sorted((first.free_symbols | second.free_symbols) & primitives, key=str)

@@ -23,6 +23,8 @@ from .evaluate import NotNumeric, evaluate, evaluate_at
 from .functions import relu
 
 MAX_ROOTS = 4  # roots found numerically for one boundary and one symbol
+MAX_SEARCHES = 8  # numeric searches for one expression (each about a millisecond): a hostile answer's 28 Max pairs
+# in 3 symbols must not spend its check's time limit here
 BISECTIONS = 44  # halvings of a bracket (t to 3.2·t): 2.2·t·2**-44, well below the sides' distance 2**-30·t
 # where a numeric search looks for a sign change: 0 and ±10^(k/2), k = -12 .. 12 (1e-6 .. 1e6)
 GRID = sorted({0.0} | {s * 10 ** (k / 2) for k in range(-12, 13) for s in (-1, 1)})
@@ -88,17 +90,23 @@ def _unsigned(b):
 def roots(boundary, symbol, point: dict) -> list:
     """Values of ``symbol`` where ``boundary`` is 0, the other symbols at ``point`` (mpmath numbers): exactly when
     the boundary is linear in the symbol, else sign changes found on a grid from −1e6 to 1e6 and bisected."""
+    found = linear_roots(boundary, symbol, point)
+    return found if found is not None else numeric_roots(boundary, symbol, point)
+
+
+def linear_roots(boundary, symbol, point: dict) -> list | None:
+    """``roots`` when ``boundary`` is linear in ``symbol`` (one at most), else None."""
     linear = _linear(boundary, symbol)
-    if linear is not None:
-        slope, offset = linear
-        try:
-            s, c = evaluate(slope, point), evaluate(offset, point)
-        except NotNumeric:
-            return []
-        if mpmath.im(s) != 0 or mpmath.im(c) != 0 or s == 0:
-            return []
-        return [-mpmath.re(c) / mpmath.re(s)]
-    return _numeric_roots(boundary, symbol, point)
+    if linear is None:
+        return None
+    slope, offset = linear
+    try:
+        s, c = evaluate(slope, point), evaluate(offset, point)
+    except NotNumeric:
+        return []
+    if mpmath.im(s) != 0 or mpmath.im(c) != 0 or s == 0:
+        return []
+    return [-mpmath.re(c) / mpmath.re(s)]
 
 
 def corner(first, second, symbols, point: dict):
@@ -133,6 +141,16 @@ def corner(first, second, symbols, point: dict):
     return (b * f - c * e) / det, (c * d - a * f) / det
 
 
+def is_linear(boundary, symbol) -> bool:
+    """Whether ``boundary`` is slope·symbol + offset, neither depending on the symbol.
+
+    >>> x, y = sympy.symbols("x y")
+    >>> is_linear(2*x*y - 3, x), is_linear(x**2 - y, x)
+    (True, False)
+    """
+    return _linear(boundary, symbol) is not None
+
+
 def _linear(boundary, symbol):
     """(slope, offset) when ``boundary`` = slope·symbol + offset with neither depending on the symbol, else None."""
     try:
@@ -145,7 +163,8 @@ def _linear(boundary, symbol):
     return None if offset.has(symbol) else (slope, offset)
 
 
-def _numeric_roots(boundary, symbol, point: dict) -> list:
+def numeric_roots(boundary, symbol, point: dict) -> list:
+    """``roots`` by sign changes on GRID, each bisected (at most MAX_ROOTS)."""
     def sign_of(v):
         return None if v is None or mpmath.im(v) != 0 else mpmath.sign(mpmath.re(v))
 
