@@ -121,3 +121,20 @@ def test_shipped_samples_keep_points_near_an_end_exact_enough():
     assert any(1 - float(p["a"]) < 1e-9 for p in samples["points"])
     assert check_against_samples("1/(1 - a) - 1", samples).accepted
     assert check_against_samples("1/(1 - a) - 1 + 1e-15*a", samples).status == "not_equivalent"
+
+
+def test_numeric_root_searches_are_bounded_per_expression(monkeypatch):
+    """An answer may hold 28 nonlinear Max pairs in 3 symbols: each search costs about a millisecond, so only
+    switches.MAX_SEARCHES of them are made; linear boundaries are always solved."""
+    import autograder.switches as switches
+
+    searched = []
+    real = switches.numeric_roots
+    monkeypatch.setattr(switches, "numeric_roots", lambda *args: searched.append(args) or real(*args))
+    parts = ["sin(x*y)", "cos(x + z)", "x^2 - y", "y^2 - z", "exp(x) - 3", "tanh(x*y*z)", "x*y - z^3", "x - 4"]
+    expr = sympy.sympify(f"Max({', '.join(parts)})")
+    points = Domain.build(symbols=["x", "y", "z"]).side_points(boundaries(expr), "bounded", limit=1000)
+    assert len(searched) == switches.MAX_SEARCHES
+    # the pair (x − 4, x·y − z³) crosses where x − 4 − x·y + z³ = 0: linear in x, solved beyond the searches too
+    linear = sympy.sympify("x - 4 - x*y + z^3")
+    assert any(abs(linear.subs(p)) < 1e-6 for p in points)
