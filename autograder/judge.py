@@ -165,7 +165,7 @@ def _judge_against(answer, target: Target, forbid, require_simplified, hints) ->
     result = agreement(values, head.values)
     if result.equivalent is not False:  # no difference yet: test every point
         head = target
-        values = Sampled(values.values + sample(expr, target.points[QUICK:]).values, values.shape)
+        values = Sampled(values.values + target.sample_rest(expr).values, values.shape)
         result = target.agreement(expr, values)
         if result.equivalent:  # the answer's own switches, where the reference has none (Max(x, 5) for Max(x, 6) − 1)
             beside = target.own_switches(expr)

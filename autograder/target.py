@@ -155,10 +155,8 @@ class Target:
         defined = {sympy.Symbol(n) for n, _ in self.definitions}
         primitive = {s: v for s, v in self.points[i].items() if s not in defined}
         expanded = self.expand(expr)
-        for arg in _growth_arguments([expanded]):  # e^(±x) past what even 4 × DIGITS hold beside 1
-            size = evaluate_at(arg, [primitive])[0]
-            if size is None or abs(size) > 4 * SATURATION:
-                return None
+        if not tame([primitive], [expanded], 4 * SATURATION):  # e^(±x) past what even 4 × DIGITS hold beside 1
+            return None
         with mpmath.workdps(4 * DIGITS):
             answer = sample(expanded, [primitive]).values[0]
             reference = (sample(self.canonical, [primitive]).values[0] if self.canonical is not None
@@ -169,6 +167,15 @@ class Target:
             if not close_all(answer, before):
                 return None
             return len(answer) != len(reference) or not close_all(answer, reference)
+
+    def sample_rest(self, expr) -> Sampled:
+        """``expr`` at the points after the QUICK ones: as ``sample`` up to the far points, there only where it is
+        tame (see ``tame``: an answer's x^(x^x) at x = 1e8 is not computed)."""
+        if self.far is None:
+            return sample(expr, self.points[QUICK:])
+        near = sample(expr, self.points[QUICK:self.far]) if self.far > QUICK else None
+        far = tame_sample(expr, list(self.points[max(QUICK, self.far):]), 4 * SATURATION)
+        return Sampled((near.values if near is not None else ()) + far.values, far.shape)
 
     @cached_property
     def switches(self) -> Boundaries:
@@ -191,7 +198,7 @@ class Target:
             return None
         beside = Target(self.names, tuple(points), values, self.primitives, self.counted_ops, (), self.definitions,
                         self.canonical, self.reference, 0, self.domain, self.region)
-        answer = sample(expr, points)
+        answer = tame_sample(expr, points, 4 * SATURATION)
         result = beside.agreement(expr, answer)
         return (result, beside, answer) if result.equivalent is False else None
 
@@ -414,34 +421,66 @@ def usable_points(canonical, points: list, domain: Domain) -> tuple[list, Sample
     argument of an exponential, of the reference or of a definition, exceeds SATURATION in size: there σ(z) is 1
     to DIGITS digits and σ(z)(1 − σ(z)) 0, and a right answer written with σ can lose its value (1/(1 − σ) has
     none) while the reference keeps one. The points and the reference's values there."""
+    points = tame(points, [canonical, *(body for _, body in domain.definitions)], SATURATION)
     values = sample(canonical, points)
     keep = [value is not None and _real(value) for value in values.values]
-    with at_digits():
-        for arg in _growth_arguments([canonical, *(body for _, body in domain.definitions)]):
-            sizes = evaluate_at(arg, points)
-            keep = [k and size is not None and abs(size) <= SATURATION for k, size in zip(keep, sizes)]
     return ([p for p, k in zip(points, keep) if k],
             Sampled(tuple(v for v, k in zip(values.values, keep) if k), values.shape))
 
 
+HUGE = 10**9  # an argument of gamma or factorial past this: a value with more than 10^10 digits
+
+
+def tame(points: list, exprs, limit) -> list:
+    """The points where every argument of an exponential in ``exprs`` (exp, σ, the hyperbolic functions, a power
+    with a symbolic exponent, as exponent × log|base|) is at most ``limit`` in size, and of gamma and factorial at
+    most HUGE. Inner arguments are tested first, so an outer one is never evaluated where an inner one is huge:
+    x^(x^x) at x = 1e8 is a number no precision holds, and mpmath would try to build it."""
+    for arg, cap in _growth_arguments(exprs, limit):
+        if not points:
+            break
+        with at_digits():
+            sizes = evaluate_at(arg, points)
+        points = [p for p, size in zip(points, sizes) if size is not None and abs(size) <= cap]
+    return points
+
+
+def tame_sample(expr, points: list, limit) -> Sampled:
+    """``sample(expr, points)``, None where ``expr`` is not tame (see ``tame``): an answer at far points."""
+    exprs = list(expr) if isinstance(expr, sympy.MatrixBase) else [expr]
+    usable = {id(p) for p in tame(points, exprs, limit)}
+    if len(usable) == len(points):
+        return sample(expr, points)
+    values = iter(sample(expr, [p for p in points if id(p) in usable]).values)
+    shape = tuple(expr.shape) if isinstance(expr, sympy.MatrixBase) else None
+    return Sampled(tuple(next(values) if id(p) in usable else None for p in points), shape)
+
+
 _GROWING = (sympy.exp, sympy.sinh, sympy.cosh, sympy.tanh, sympy.sech, sympy.csch, sympy.coth)
+_FACTORIALS = (sympy.gamma, sympy.factorial)
 
 
-def _growth_arguments(exprs) -> list:
-    """Arguments of the exponentials in ``exprs`` (exp, σ, the hyperbolic functions, a number to a symbolic power)."""
+def _growth_arguments(exprs, limit) -> list:
+    """(argument, the size it may have) for each exponential, gamma and factorial in ``exprs``, inner ones first."""
     from .functions import sigmoid
 
-    found = set()
+    found = {}
     for expr in exprs:
         for part in (expr if isinstance(expr, sympy.MatrixBase) else [expr]):
-            if not part.has(*_GROWING, sigmoid, sympy.Pow):
+            if not isinstance(part, sympy.Basic) or not part.has(*_GROWING, *_FACTORIALS, sigmoid, sympy.Pow):
                 continue
             for node in sympy.preorder_traversal(part):
                 if isinstance(node, (*_GROWING, sigmoid)):
-                    found.add(node.args[0])
-                elif node.is_Pow and node.base.is_number and node.base != 0 and node.exp.free_symbols:
-                    found.add(node.exp * sympy.log(abs(node.base)) if node.base != sympy.E else node.exp)
-    return sorted(found, key=str)
+                    found[node.args[0]] = limit
+                elif isinstance(node, _FACTORIALS):
+                    found.setdefault(node.args[0], HUGE)
+                elif node.is_Pow and node.exp.free_symbols and node.base != 0:
+                    found[node.exp * sympy.log(sympy.Abs(node.base)) if node.base != sympy.E else node.exp] = limit
+    return sorted(found.items(), key=lambda item: (_nodes(item[0]), str(item[0])))
+
+
+def _nodes(expr) -> int:
+    return sum(1 for _ in sympy.preorder_traversal(expr))
 
 
 def _named(reference, parsed) -> str:
