@@ -41,9 +41,26 @@ c.KernelProvisionerFactory.default_provisioner_name = "autograder-warm-fork"
 # Before its first submission, `nbgrader autograde` grades the source notebook's own solutions in the same
 # sandbox: a set-up that cannot grade (bubblewrap missing, the package hidden from the kernel, a stale spec)
 # stops the batch with the reason instead of grading the class to zero.
-from autograder.grading.preflight import nbgrader_pre_convert_hook  # noqa: E402
+# A submission's files are hostile: nbgrader copies submitted → autograded → feedback following links (as root, a
+# link to the spec, another student's notebook or a root-only key would be copied and graded or handed back).
+# Before each copy the hook removes every link, device, fifo and socket from the submission folder (never their
+# targets) and records them; NoteRefusedFiles fails a submission where one is left and tells the student, at the
+# top of the graded notebook, what was refused ("ps1/notes.txt is a link: not graded, not returned").
+from autograder.nbgrader.submission_files import (autograde_pre_convert_hook,  # noqa: E402
+                                                  drop_pre_convert_hook)
 
-c.Autograde.pre_convert_hook = nbgrader_pre_convert_hook
+c.Autograde.pre_convert_hook = autograde_pre_convert_hook  # drops hostile files, then the solutions check above
+c.GenerateFeedback.pre_convert_hook = drop_pre_convert_hook
+c.Autograde.sanitize_preprocessors = [  # nbgrader's list, NoteRefusedFiles first
+    "autograder.nbgrader.submission_files.NoteRefusedFiles",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# `nbgrader collect` copies out of the world-writable inbound folder without following links either.
+c.ExchangeFactory.collect = "autograder.nbgrader.collect.SafeExchangeCollect"
 
 # Once the last cell has run, every output is in the notebook: the kernel is killed rather than asked to
 # shut down. A graceful shutdown of the sandboxed kernel often waits seconds for it to exit (measured: a ps1

@@ -13,7 +13,7 @@ import sympy
 
 from .compare import EQUATION
 from .domain import DomainError
-from .judge import _reference_names, build_target, judge, judge_against, judge_own, read
+from .judge import _reference_names, attempt_facts, build_target, judge, judge_against, judge_own, read, repeats
 from .limits import BoundExceeded, run_bounded
 from .target import Target
 from .verdict import DerivationVerdict, Verdict, invalid, undecided
@@ -26,12 +26,12 @@ def check_equivalent(answer, reference, *, domain=None, define=None, forbid=(), 
     """Is ``answer`` equivalent to ``reference`` on ``domain``? Never raises for a bad answer.
 
     ``quantity`` names what the step asks for (its variable, e.g. "dL_dz", or several names): an answer written
-    ``dL_dz = a - y`` is then read as ``a - y``. A reference that is an equation is compared as one.
+    ``dL_dz = a - 2*y`` is then read as ``a - 2*y``. A reference that is an equation is compared as one.
 
-    >>> v = check_equivalent("(y-a)/(a*(1-a))", "(a-y)/(a*(1-a))", domain={"a": (0, 1), "y": (0, 1)})
+    >>> v = check_equivalent("(y-a)/(a*(2-a))", "(a-y)/(a*(2-a))", domain={"a": (0, 1), "y": (0, 1)})
     >>> v.status, v.diagnosis
     ('not_equivalent', 'sign_error')
-    >>> check_equivalent("dL_dz = a - y", "a - y", quantity="dL_dz").status
+    >>> check_equivalent("dL_dz = a - 2*y", "a - 2*y", quantity="dL_dz").status
     'equivalent'
     """
     early = _precheck(answer)
@@ -103,18 +103,24 @@ def _judge_samples(answer, samples, **kwargs) -> Verdict:
 
 
 def warm_up() -> None:
-    """Judge a few chain-rule answers in this process, without the bounded worker: a process forked from this one
-    (a warm template's kernels, and their workers) starts with sympy's caches and lazily built parts (assumptions,
-    the parser, the printers) made, instead of paying for them at its first cell. No student input is involved.
+    """Judge a few answers in this process, without the bounded worker: a process forked from this one (a warm
+    template's kernels, and their workers) starts with sympy's caches and lazily built parts (assumptions, the
+    parser, the printers) made, instead of paying for them at its first cell. No student input is involved.
+
+    The expressions are no assignment's reference, nor one renamed (a forked kernel holds them in its memory, and
+    this file is mounted in its sandbox), but exercise what a chain-rule check does: samples of a rational
+    reference on a bounded domain with a defined sigmoid, answers as text and as sympy objects, a sign error's
+    diagnosis, and an expression in exp judged through the definition (tests/unit/test_no_reference_ships.py).
 
     >>> warm_up()
     """
-    engine = dict(domain={"a": (0, 1), "y": (0, 1)}, define={"a": "1/(1 + exp(-z))"}, symbols=("a", "y", "z"))
-    samples = _samples("(a - y)/(a*(1 - a))", salt="local", **engine)
-    a, y, z = sympy.symbols("a y z")
-    for answer in ("-y/a + (1 - y)/(1 - a)", -y / a + (1 - y) / (1 - a), (y - a) / (a * (1 - a)), "a - y"):
+    engine = dict(domain={"p": (0, 1), "t": (0, 1)}, define={"p": "1/(1 + exp(-w))"}, symbols=("p", "t", "w"))
+    samples = _samples("(t - p)**2/(p*(1 + p))", salt="local", **engine)
+    p, t, w = sympy.symbols("p t w")
+    for answer in ("(p**2 - 2*p*t + t**2)/(p + p**2)", (p - t) ** 2 / (p + p ** 2), -(t - p) ** 2 / (p * (1 + p)),
+                   "t - p"):
         _judge_samples(answer, samples, forbid=("diff",), require_simplified=False, hints=None)
-    judge(sympy.exp(-z) / (1 + sympy.exp(-z)) ** 2, "a*(1 - a)", **engine)
+    judge(sympy.exp(-w) / (1 + sympy.exp(-w)), "1 - p", **engine)
 
 
 def check_own_answers(answer, reference, own, *, forbid=(), require_simplified=False, hints=None, timeout=2.0,
@@ -122,22 +128,61 @@ def check_own_answers(answer, reference, own, *, forbid=(), require_simplified=F
     """Is ``answer`` right for the student's own earlier answers ``own`` (whose product replaces ``reference``,
     an expression or shipped samples)? The check behind follow-through credit.
 
-    >>> check_own_answers("y - a", "a - y", ["(y-a)/(a(1-a))", "a(1-a)"], domain={"a": (0, 1), "y": (0, 1)}).status
+    >>> check_own_answers("2*y - a", "a - 2*y", ["(2*y-a)/(a(1-a))", "a(1-a)"], domain={"a": (0, 1), "y": (0, 1)}).status
     'equivalent'
     """
     early = _precheck(answer)
     if early is not None:
         return early
-    kwargs = dict(engine, forbid=tuple(forbid), require_simplified=require_simplified, hints=hints)
+    kwargs = dict(_engine(engine), forbid=tuple(forbid), require_simplified=require_simplified, hints=hints)
+    return _bounded(judge_own, (answer, reference, list(own)), kwargs, timeout)
+
+
+def own_answer_facts(answer, known, *, timeout=2.0, **engine) -> dict | None:
+    """What follow-through asks of a wrong answer at its own step (``known``: the step's reference or shipped
+    samples): ``{"constant": …, "same_variables": …}`` (see ``judge.attempt_facts``); None when it does not read or
+    could not be worked out in time.
+
+    >>> own_answer_facts("0", "a*(1-a)", domain={"a": (0, 1)})
+    {'constant': True, 'same_variables': False}
+    """
+    return _bounded_value(attempt_facts, (answer, known), _engine(engine), timeout, None)
+
+
+def repeats_answer(answer, earlier, known, *, timeout=2.0, **engine) -> bool:
+    """Is ``answer`` the student's ``earlier`` answer written again (see ``judge.repeats``)? False when unsure.
+
+    >>> repeats_answer("p - q", "(p - q)", "2*p - q")
+    True
+    """
+    return bool(_bounded_value(repeats, (answer, earlier, known), _engine(engine), timeout, False))
+
+
+def _engine(engine: dict) -> dict:
+    kwargs = dict(engine)
     if "symbols" in kwargs:
         kwargs["symbols"] = tuple(kwargs["symbols"] or ())
-    return _bounded(judge_own, (answer, reference, list(own)), kwargs, timeout)
+    return kwargs
+
+
+def _bounded_value(func, args, kwargs, timeout, otherwise):
+    """``func`` run in the bounded worker, or ``otherwise`` when it runs out of time or memory or fails on the
+    answer (never on a wrong reference: that stays loud, as in ``_bounded``)."""
+    if any(_precheck(a) is not None for a in args):
+        return otherwise  # refused before it is copied anywhere, as a check would refuse it
+    _latex_ready(args)
+    try:
+        return run_bounded(func, args, kwargs, timeout=timeout)
+    except DomainError:
+        raise
+    except Exception:  # noqa: BLE001 - a bound exceeded or an engine failure on this answer: nothing to build on
+        return otherwise
 
 
 def check_derivation(steps, *, final=None, start=None, timeout=2.0, **kwargs) -> DerivationVerdict:
     """Check that each step follows from the one before; ``start``/``final`` may be expressions or samples.
 
-    >>> dv = check_derivation(["-y/a + (1-y)/(1-a)", "(-y*(1-a) + a*(1-y))/(a*(1-a))", "(a-y)/(a*(1-a))"],
+    >>> dv = check_derivation(["-y/a + y/(1-a)", "(-y*(1-a) + a*y)/(a*(1-a))", "y*(2*a-1)/(a*(1-a))"],
     ...                       domain={"a": (0, 1), "y": (0, 1)})
     >>> dv.ok, dv.first_invalid
     (True, None)

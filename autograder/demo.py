@@ -158,14 +158,17 @@ def read_scores(course, assignment=ASSIGNMENT) -> dict:
 
 
 def read_follow_through(course, assignment=ASSIGNMENT) -> dict:
-    """{student: {step, ...}} of the steps credited by follow-through, from the verdicts in the autograded notebooks."""
-    from autograder.nbgrader.scoring import FOLLOW_THROUGH
+    """{student: {step: (diagnosis, feedback)}} of the steps whose answer was right for the student's own earlier
+    answers: credited by follow-through, or refused it (no real attempt to build on, or a repeat), from the verdicts
+    in the autograded notebooks."""
+    from autograder.nbgrader.scoring import FOLLOW_THROUGH, NO_FOLLOW_THROUGH
 
     found = {}
     for path in sorted(Path(course).glob(f"autograded/*/{assignment}/{assignment}.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        steps = {c.metadata["autograder"].get("step") for c in nb.cells
-                 if c.metadata.get("autograder", {}).get("diagnosis") == FOLLOW_THROUGH}
+        verdicts = [c.metadata["autograder"] for c in nb.cells if "autograder" in c.metadata]
+        steps = {v.get("step"): (v["diagnosis"], v.get("feedback", "")) for v in verdicts
+                 if v.get("diagnosis") in (FOLLOW_THROUGH, NO_FOLLOW_THROUGH)}
         if steps:
             found[path.parts[-3]] = steps
     return found
@@ -197,15 +200,19 @@ def run_demo(workdir, assignment=ASSIGNMENT, *, students=None, timeout=None, log
             "timings": timings, "problems": problems}
 
 
+FT_MARKS = {"follow_through": "ft", "no_follow_through": "no ft"}  # a grade table cell's mark, by diagnosis
+
+
 def grade_table(result: dict):
-    """A rich Table: one row per student, points per step, total, and whether it matches the expected."""
+    """A rich Table: one row per student, points per step, total, and whether it matches the expected; under it,
+    the sentence each student reads where follow-through was given or refused."""
     from rich.table import Table
 
     students = result["students"]
+    follow = result.get("follow_through", {})
     steps = list(next(iter(result["scores"].values()), {}).keys()) if result["scores"] else []
     table = Table(title=f"{result['assignment']}: autograded scores (expected in brackets when different)",
-                  caption="ft: follow-through credit, right for the student's own earlier answers"
-                  if result.get("follow_through") else None)
+                  caption=_follow_through_caption(students, follow), caption_justify="left")
     table.add_column("student", no_wrap=True, min_width=max((len(s.id) for s in students), default=7))
     for step in steps:
         table.add_column(step, justify="right")
@@ -217,10 +224,24 @@ def grade_table(result: dict):
         for step in steps:
             value, want = got.get(step), s.expected.get(step)
             shown = "—" if value is None else f"{value:g}"
-            if step in result.get("follow_through", {}).get(s.id, ()):
-                shown += " ft"
+            if step in follow.get(s.id, {}):
+                shown += " " + FT_MARKS[follow[s.id][step][0]]
             cells.append(shown if want is None or value == want else f"[red]{shown} [{want:g}][/red]")
         total = sum(v for v in got.values() if v is not None)
         ok = all(got.get(k) == v for k, v in s.expected.items())
         table.add_row(s.id, *cells, f"{total:g}", "[green]yes[/green]" if ok else "[red]NO[/red]")
     return table
+
+
+def _follow_through_caption(students, follow: dict) -> str | None:
+    """The legend of the ft marks and, per marked step, the student's sentence (markup escaped)."""
+    from rich.markup import escape
+
+    if not follow:
+        return None
+    lines = ["ft: follow-through credit, right for the student's own earlier answers; no ft: right for them too, "
+             "but they were no real attempt to build on (or the answer only repeats a wrong one). What they read:"]
+    for s in students:
+        for step, (_, feedback) in follow.get(s.id, {}).items():
+            lines.append(f"  {s.id} · {step}: {escape(feedback)}")
+    return "\n".join(lines)

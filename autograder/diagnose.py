@@ -7,8 +7,8 @@ only values at points, so they work the same in grading and in a student's
 local check, and no message prints the reference.
 
 >>> import sympy
->>> show(sympy.sympify("a*(1 - a)"))
-'a·(1 − a)'
+>>> show(sympy.sympify("a*(2 - a)"))
+'a·(2 − a)'
 """
 
 from __future__ import annotations

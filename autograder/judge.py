@@ -14,7 +14,7 @@ from functools import lru_cache
 import mpmath
 import sympy
 
-from .compare import EQUATION, Sampled, agreement, same_solutions, sample
+from .compare import EQUATION, Sampled, agreement, close, same_solutions, sample
 from .diagnose import diagnose
 from .evaluate import DIGITS
 from .domain import Domain, DomainError
@@ -61,11 +61,7 @@ def judge_own(answer, reference, own, *, domain=None, define=None, forbid=(), sy
     ``reference`` is an expression (grading) or shipped samples (a local check); an ``own`` part that does not
     read gives an invalid verdict, never credit.
     """
-    if isinstance(reference, dict):
-        target = Target.from_json(reference)
-    else:
-        target = build_target(reference, domain=domain, define=define, symbols=symbols, matrices=matrices,
-                              salt=salt)
+    target = _own_base(reference, domain, define, symbols, matrices, salt)
     with mpmath.workdps(DIGITS):
         try:
             own_target = own_reference_target(target, own, simplified_size=require_simplified)
@@ -73,6 +69,68 @@ def judge_own(answer, reference, own, *, domain=None, define=None, forbid=(), sy
             return invalid("own_answer_unreadable",
                            _sentence(f"your earlier answers do not combine: {getattr(exc, 'message', exc)}"))
         return _judge_against(answer, own_target, forbid, require_simplified, hints)
+
+
+def attempt_facts(answer, reference, *, domain=None, define=None, forbid=(), symbols=(), matrices=None,
+                  salt="grade", **_ignored) -> dict | None:
+    """What follow-through asks of a wrong earlier answer, from its values at ``reference``'s points (an expression,
+    or shipped samples): ``constant`` (the same value at every point, element by element, where the reference's
+    values are not) and ``same_variables`` (it depends on exactly the primitive symbols the reference depends on).
+    None when it does not read.
+
+    >>> attempt_facts("a - a", "a*(1-a)", domain={"a": (0, 1)})
+    {'constant': True, 'same_variables': False}
+    >>> attempt_facts("-a*(1-a)", "a*(1-a)", domain={"a": (0, 1)})
+    {'constant': False, 'same_variables': True}
+    """
+    target = _own_base(reference, domain, define, symbols, matrices, salt)
+    with mpmath.workdps(DIGITS):
+        try:
+            expr = _scalar_if_1x1(parse_expression(answer, target.names.without_forbid()), target)
+        except ParseError:
+            return None
+        values = sample(expr, target.points)
+        return {"constant": _constant_values(values) and not _constant_values(target.values),
+                "same_variables": target.depends_on(expr) == target.primitives}
+
+
+def repeats(answer, earlier, reference, *, domain=None, define=None, symbols=(), matrices=None, salt="grade",
+            **_ignored) -> bool:
+    """Is ``answer`` the ``earlier`` answer written again: the same expression once read (sympy's automatic
+    evaluation done) and definitions substituted, so the step added nothing to it?
+
+    >>> repeats("p", "(p)", "p + q", domain={"p": (0, 1)}), repeats("q - p", "(q-p)/(p(1-p))*p(1-p)", "2*p - q")
+    (True, True)
+    >>> repeats("q - p", "(q-p)*(p+1) - p*(q-p)", "2*p - q")
+    False
+    """
+    target = _own_base(reference, domain, define, symbols, matrices, salt)
+    names = target.names.without_forbid()
+    try:
+        first, second = (_scalar_if_1x1(parse_expression(x, names), target) for x in (answer, earlier))
+    except ParseError:
+        return False
+    return target.expand(first) == target.expand(second)
+
+
+def _own_base(reference, domain, define, symbols, matrices, salt) -> Target:
+    """The target a step's own check uses: shipped samples, or the reference sampled as ``judge`` samples it."""
+    if isinstance(reference, dict):
+        return Target.from_json(reference)
+    return build_target(reference, domain=domain, define=define, symbols=symbols, matrices=matrices, salt=salt)
+
+
+def _scalar_if_1x1(expr, target: Target):
+    """A 1×1 matrix is the number it holds where the step's result is a number, as judging reads it."""
+    return expr[0, 0] if target.values.shape is None and getattr(expr, "shape", None) == (1, 1) else expr
+
+
+def _constant_values(values: Sampled) -> bool:
+    """Every element takes one value at all the points where it is defined (at least three of them)."""
+    rows = [v for v in values.values if v is not None]
+    if len(rows) < 3:
+        return False
+    return all(all(close(row[i], rows[0][i]) for row in rows) for i in range(len(rows[0])))
 
 
 def own_reference_target(target: Target, own, *, simplified_size=False) -> Target:

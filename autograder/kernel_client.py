@@ -46,6 +46,9 @@ class PromptKernelClient(AsyncKernelClient):
                 for _ in range(round(ROUND / RETRY)):
                     if await self._message_for(self.iopub_channel, asked, "status", "idle", wait=RETRY):
                         self._handle_kernel_info_reply(reply)
+                        seal = getattr(self.parent, "seal_ipc_dir", None)  # a sandboxed kernel's, before any cell
+                        if seal is not None:
+                            seal()
                         return
                     asked.add(self.kernel_info())
             if not await self._async_is_alive():

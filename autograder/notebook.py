@@ -66,7 +66,7 @@ def _sum(values, *args, **kwargs):
 
 class NumpyStandIn:
     """``np`` (and ``numpy``, ``math``) in the notebook: numpy's names for the same symbolic functions answer
-    strings use, so ``np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))`` builds the sympy matrix the string means.
+    strings use, so ``np.dot(W.T, dZ) * (1 - np.power(A, 2))`` builds the sympy matrix the string means.
     Nothing here is numpy: answers stay exact expressions of the assignment's symbols.
 
     >>> A = matrix("A", 1, 2)
@@ -124,8 +124,8 @@ def symbols(names: str):
     """The assignment's scalar symbols, as the setup cell creates them.
 
     >>> a, y = symbols("a y")
-    >>> a * (1 - a)
-    a*(1 - a)
+    >>> a * (2 - y)
+    a*(2 - y)
     """
     _prepare_this_kernel()
     return sympy.symbols(names)
@@ -150,8 +150,8 @@ def expr(text: str, *, folder="."):
 
     The symbols and matrices are the ones in the assignment's ``*.checks.json`` next to the notebook.
 
-    >>> expr("a(1-a)", folder=Path(__file__).parents[1] / "release" / "ps1")
-    a*(1 - a)
+    >>> expr("y(1-a)", folder=Path(__file__).parents[1] / "release" / "ps1")
+    y*(1 - a)
     """
     from autograder.parse import Names, parse_expression
 
@@ -180,8 +180,8 @@ def answer_payload(answer):
     """The JSON form of an answer: a string, a list of strings (derivations), or None.
 
     >>> a = symbols("a")
-    >>> answer_payload(a * (1 - a)), answer_payload(["a", a]), answer_payload(None)
-    ('a*(1 - a)', ['a', 'a'], None)
+    >>> answer_payload(a * (2 - a)), answer_payload(["a", a]), answer_payload(None)
+    ('a*(2 - a)', ['a', 'a'], None)
     >>> answer_payload(where(a > 0, 1, a))
     'where(a > 0, 1, a)'
     """
@@ -235,7 +235,8 @@ def local_result(step_id: str, answer, *, folder=".", namespace=None) -> StepRes
     """Judge ``answer`` against the shipped samples of ``step_id`` (found in ``*.checks.json`` in ``folder``).
 
     A step with follow-through is also judged against the student's own answers to the steps it builds on,
-    taken from ``namespace`` (variable → value) and each judged against its own samples: the product of the
+    taken from ``namespace`` (variable → value) and each judged against its own samples, with its own
+    follow-through (whether an earlier answer earned it decides what a repeat of it earns): the product of the
     student's values is evaluated at this step's sample points, so no reference is needed.
     """
     found = _load_checks(step_id, Path(folder))
@@ -245,7 +246,8 @@ def local_result(step_id: str, answer, *, folder=".", namespace=None) -> StepRes
     earlier = None
     if step.get("follow_through") and namespace is not None:
         results = {other["id"]: (answer_payload(namespace[other["variable"]]),
-                                 local_result(other["id"], namespace[other["variable"]], folder=folder))
+                                 local_result(other["id"], namespace[other["variable"]], folder=folder,
+                                              namespace=namespace))
                    for other in step.get("builds_on", ()) if other["variable"] in namespace}
         earlier = earlier_answers(step, results)
     return score_answer(step, answer_payload(answer), samples=step["samples"], engine=engine, earlier=earlier)

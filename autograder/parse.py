@@ -6,8 +6,8 @@ transformations (``stringify_expr``) and the resulting Python source is only
 whitelist and is turned into a sympy object directly.
 
 >>> names = Names.of(["a", "y"])
->>> parse_expression("2a(1-a)", names)
-2*a*(1 - a)
+>>> parse_expression("2a(1-y)", names)
+2*a*(1 - y)
 """
 
 from __future__ import annotations
@@ -151,8 +151,8 @@ def _lookup(names: Names) -> dict:
 def parse_expression(answer, names: Names):
     """Turn an answer (str or sympy object) into a sympy Expr or ImmutableMatrix, or raise ParseError.
 
-    >>> parse_expression(r"\\frac{a-y}{a(1-a)}", Names.of(["a", "y"]))
-    (a - y)/(a*(1 - a))
+    >>> parse_expression(r"\\frac{a+y}{y(1-a)}", Names.of(["a", "y"]))
+    (a + y)/(y*(1 - a))
     """
     if isinstance(answer, str):
         return _final(_parse_text(answer, names))

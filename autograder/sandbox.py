@@ -27,6 +27,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import re
 import resource
 import secrets
 import shutil
@@ -55,6 +56,29 @@ _SPARE_UIDS = (2_000_000_000, 2_100_000_000)  # below 2**31: bwrap prints uids a
 
 class SandboxMissing(RuntimeError):
     """Grading would run student code unsandboxed and the configuration does not allow it."""
+
+
+# What of the grader's environment a kernel gets: what Python, Jupyter and the locale need, nothing else (a gradebook
+# password, a cloud token or a Dask address set for the grader is no business of student code). HOME and IPYTHONDIR
+# are the sandbox's own inside it; the kernel spec's own variables and AUTOGRADER_GRADING (set by ResilientExecute)
+# are kept too.
+KERNEL_ENV = ("PATH", "HOME", "IPYTHONDIR", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "PYTHONIOENCODING", "PYTHONUTF8",
+              "PYDEVD_DISABLE_FILE_VALIDATION")
+KERNEL_ENV_PREFIXES = ("LC_", "JPY_")
+
+
+def kernel_environment(env, keep=()) -> dict:
+    """The part of ``env`` (the grader's environment, with what Jupyter added) a kernel gets: the names of
+    ``KERNEL_ENV``, those starting with ``KERNEL_ENV_PREFIXES``, ``keep`` and AUTOGRADER_GRADING.
+
+    >>> kernel_environment({"PATH": "/usr/bin", "GRADEBOOK_PASSWORD": "x", "LC_ALL": "C.UTF-8"})
+    {'PATH': '/usr/bin', 'LC_ALL': 'C.UTF-8'}
+    """
+    from .notebook import GRADING_ENV
+
+    wanted = {*KERNEL_ENV, *keep, GRADING_ENV}
+    return {name: value for name, value in env.items()
+            if name in wanted or name.startswith(KERNEL_ENV_PREFIXES)}
 
 
 def course_root(workdir) -> Path | None:
@@ -97,8 +121,10 @@ def sandbox_command(kernel_cmd: list[str], workdir, root=None, bwrap: str = "bwr
     # the working folder: a private, size-capped copy in which the submission's files are read-only
     cmd += [*_reachable(workdir, bound), *_private(size, str(workdir))]
     if workdir.is_dir():
-        for entry in sorted(workdir.iterdir()):
-            cmd += ["--ro-bind", str(entry), str(entry)]
+        # bwrap follows a link it binds: only plain files and folders go in (the warm fork's copy leaves links out too)
+        for entry in sorted(os.scandir(workdir), key=lambda e: e.name):
+            if entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False):
+                cmd += ["--ro-bind", entry.path, entry.path]
     cmd += ["--chdir", str(workdir)]
     if ipc_dir is not None:
         cmd += [*_reachable(Path(ipc_dir), bound), "--bind", str(ipc_dir), str(ipc_dir)]
@@ -307,22 +333,63 @@ def _provisioner_factory(config):
 
 
 _SOCKET_ROOTS: dict[int, str] = {}
+SOCKET_ROOT = re.compile(r"agk-(\d+)-(\d+)-")  # agk-<owner pid>-<owner's start time>-<random>, in /tmp
+
+
+def _start_time(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, from /proc), or None if there is no such process: with
+    the pid it names one process for good, whatever reuses the pid later."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[19].decode()
+    except (OSError, IndexError):
+        return None
 
 
 def kernel_socket_root() -> str:
     """This process's folder for its kernels' socket folders, under /tmp (short: a unix socket's path may not
-    exceed 107 bytes), traversable by the kernels' users; a warm template binds it whole."""
-    root = _SOCKET_ROOTS.get(os.getpid())
+    exceed 107 bytes), traversable by the kernels' users; a warm template binds it whole.
+
+    Its name says which process owns it, so that any process can tell a folder whose owner is gone: a grading
+    worker killed by its timeout (SIGKILL), or ended by ``os._exit``, never runs its atexit; its parent's and the
+    next run's ``sweep_socket_roots`` remove what it left."""
+    pid = os.getpid()
+    root = _SOCKET_ROOTS.get(pid)
     if root is None or not os.path.isdir(root):
-        root = _SOCKET_ROOTS[os.getpid()] = tempfile.mkdtemp(prefix="agk-", dir="/tmp")
+        sweep_socket_roots()
+        root = _SOCKET_ROOTS[pid] = tempfile.mkdtemp(prefix=f"agk-{pid}-{_start_time(pid)}-", dir="/tmp")
         os.chmod(root, 0o755)
-        atexit.register(_remove_socket_root, os.getpid(), root)
+        atexit.register(_remove_socket_root, pid, root)
     return root
+
+
+def sweep_socket_roots(tmp: str = "/tmp") -> int:
+    """Remove the socket folders in ``tmp`` whose owner process is gone; returns how many went.
+
+    >>> sweep_socket_roots("/nonexistent")
+    0
+    """
+    removed = 0
+    try:
+        entries = list(os.scandir(tmp))
+    except OSError:
+        return 0
+    for entry in entries:
+        found = SOCKET_ROOT.match(entry.name)
+        if found and _start_time(int(found.group(1))) != found.group(2) and entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed += not os.path.exists(entry.path)
+    return removed
 
 
 def _remove_socket_root(owner: int, root: str) -> None:
     if os.getpid() == owner:
         shutil.rmtree(root, ignore_errors=True)
+
+
+# every process that grades (nbgrader, `autograder grade` and its forked workers' parent, a Dask worker) removes at
+# its end the socket folders of the workers it outlived
+atexit.register(sweep_socket_roots)
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -367,6 +434,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         bwrap = shutil.which("bwrap")
         workdir = kw.get("cwd") or os.getcwd()
         self.sandboxed = bwrap is not None
+        # none of the grader's environment but what the kernel needs; its output never reaches the grader's log (a
+        # student's thread writing to fd 2 after its cell would write into nbgrader's)
+        kw["env"] = kernel_environment(kw.get("env") or os.environ, (self.kernel_spec.env or {}).keys())
+        kw["stdout"] = kw["stderr"] = subprocess.DEVNULL
         if bwrap is None:
             if self.require_sandbox:
                 raise SandboxMissing(MISSING_BWRAP)
@@ -394,10 +465,24 @@ class SandboxedKernelManager(AsyncKernelManager):
         if is_warm(self.provisioner):  # what the template needs to fork this kernel; bwrap's command if it cannot
             kw["warm_fork"] = {"kernel_cmd": list(kernel_cmd), "cwd": str(Path(workdir).resolve()),
                                "ipc_dir": self._ipc_dir, "ipc_root": kernel_socket_root(),
-                               "env": dict(kw.get("env") or os.environ), "uid": uid, "disk_bytes": disk,
+                               "env": kw["env"], "uid": uid, "disk_bytes": disk,
                                "processes": processes, "sandboxed_cmd": sandboxed_cmd}
             return await super()._async_launch_kernel(kernel_cmd, **kw)
         return await super()._async_launch_kernel(sandboxed_cmd(), **kw)
+
+    def seal_ipc_dir(self) -> None:
+        """Give the kernel's socket folder back to root once the kernel is ready (its client calls this when the
+        kernel has answered, before any cell runs): the kernel's own user can then write nothing there, in the
+        grader's /tmp, outside the kernel's size caps. (Not sooner: ipykernel writes its connection file back once
+        its sockets are bound.) Only when the kernel has a uid of its own (grader as root)."""
+        if self._uid is None or self._ipc_dir is None:
+            return
+        for path in (self.connection_file, self._ipc_dir):
+            try:
+                os.chown(path, 0, 0)
+            except FileNotFoundError:
+                pass
+        os.chmod(self._ipc_dir, 0o755)
 
     def end_strays(self) -> int:
         """End every process of the kernel's own user but the kernel (a fork bomb's children, which an interrupt

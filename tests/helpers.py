@@ -90,3 +90,16 @@ class AssignmentAnswers:
     def assert_every_step_exercised(self, steps_right: set, steps_wrong: set) -> None:
         every = {s.id for s in self.spec.steps}
         assert steps_right == steps_wrong == every
+
+
+def graded_in_order(answers: dict, spec: Spec) -> dict:
+    """Step id → StepResult: each step of ``answers`` judged in the order given, as grading does (against the
+    reference, with follow-through from the results before it)."""
+    from autograder.nbgrader.scoring import earlier_answers
+
+    results = {}
+    for step_id, answer in answers.items():
+        info, reference = grading_step(spec, spec.step(step_id))
+        results[step_id] = (answer, score_answer(info, answer, reference=reference, engine=spec.engine_kwargs(),
+                                                 earlier=earlier_answers(info, results)))
+    return {k: r for k, (_, r) in results.items()}

@@ -29,10 +29,24 @@ def register(parser) -> None:
     parser.add_argument("--course", default=".", help="course folder (default: the current one)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per submission (default 600)")
     parser.add_argument("--memory", type=int, default=4096, help="MiB per submission (default 4096)")
-    parser.add_argument("--cell-timeout", type=int, help="seconds per cell (nbgrader's ExecutePreprocessor.timeout)")
+    parser.add_argument("--cell-timeout", type=int, help="seconds per cell (replaces the course config's ExecutePreprocessor/Execute.timeout)")
     parser.add_argument("--force", action="store_true", help="grade again what is already graded")
     parser.add_argument("--unsandboxed", action="store_true",
                         help="grade even without bubblewrap (student code then runs with your rights; recorded)")
+
+
+# The classes whose `timeout` a course's config may set for the cells nbgrader runs: nbconvert's preprocessor,
+# nbgrader's Execute (a subclass: its section wins over its parent's) and ours (autograder.nbgrader.execute).
+CELL_TIMEOUT_CLASSES = ("ExecutePreprocessor", "Execute", "ResilientExecute")
+
+
+def cell_timeout_overrides(seconds: int) -> dict:
+    """Config giving each cell ``seconds``, whichever of the classes above the course's config sets.
+
+    >>> cell_timeout_overrides(5)["Execute.timeout"]
+    5
+    """
+    return {f"{name}.timeout": seconds for name in CELL_TIMEOUT_CLASSES}
 
 
 def run(args) -> int:
@@ -66,7 +80,7 @@ def run(args) -> int:
     if args.db_url:
         overrides["CourseDirectory.db_url"] = args.db_url
     if args.cell_timeout:
-        overrides["ExecutePreprocessor.timeout"] = args.cell_timeout
+        overrides.update(cell_timeout_overrides(args.cell_timeout))
     try:
         db_url = check_gradebook(course, args.assignment, overrides)
     except NotReleased as exc:

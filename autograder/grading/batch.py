@@ -103,9 +103,10 @@ def check_gradebook(root, assignment: str, overrides: dict | None = None) -> str
 
 def sandbox_overrides(unsandboxed: bool = False) -> dict:
     """Config every grading of a batch gets: the sandboxed kernel whatever the course's config says (required
-    unless ``unsandboxed``), and no solutions check per worker (the batch does it once, first)."""
+    unless ``unsandboxed``), and no solutions check per worker (the batch does it once, first): the hook only
+    drops a submission's hostile files, as the course's does before nbgrader copies them."""
     overrides = {"Execute.kernel_manager_class": "autograder.sandbox.SandboxedKernelManager",
-                 "Autograde.pre_convert_hook": None}
+                 "Autograde.pre_convert_hook": "autograder.nbgrader.submission_files.drop_pre_convert_hook"}
     if unsandboxed:
         overrides["SandboxedKernelManager.require_sandbox"] = False
     return overrides

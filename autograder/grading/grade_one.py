@@ -51,6 +51,8 @@ def grade_submission(root, sub: Submission, overrides: dict | None = None) -> di
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
 
+    from autograder.nbgrader.submission_files import drop_hostile_files
+
     started = time.monotonic()
     _reset_peak_memory()
     root = str(Path(root).resolve())
@@ -60,6 +62,8 @@ def grade_submission(root, sub: Submission, overrides: dict | None = None) -> di
     api = NbGraderAPI(config=load_course_config(root, overrides))
     clear_partial(root, sub, api.coursedir)
     release = Path(api.coursedir.format_path(api.coursedir.release_directory, ".", sub.assignment))
+    # links, devices and the like out first (as the course's pre-convert hook does), so repair sees plain files
+    drop_hostile_files(sub.submitted_dir(root), release)
     repairs = repair_submission(sub.submitted_dir(root), release)
     outcome = api.autograde(sub.assignment, sub.student, force=True, create=True)
     if not outcome.get("success"):

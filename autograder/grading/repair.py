@@ -8,6 +8,11 @@ cell made ungraded, or, when nothing can be read, the released notebook (which
 scores 0). Either way a first cell tells the student what happened, so
 the feedback says it. (Missing or repeated cell *ids* nbformat repairs on reading.)
 
+The submission's files are hostile (``hostile_files``): the folder is opened without following a link, the
+notebook is read only if it is a plain file (a link or a device in its place is graded as the blank
+assignment), and every write is a new file, created exclusively (the student's bytes kept in ``.original``
+only if nothing of that name exists, a dangling link included) or under a random name and renamed into place.
+
 >>> cell = nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade_id": "q1"}})
 >>> nb = nbformat.v4.new_notebook(cells=[cell, copy.deepcopy(cell)])
 >>> _dedupe_grade_ids(nb), "nbgrader" in nb.cells[1].metadata
@@ -23,31 +28,41 @@ from pathlib import Path
 
 import nbformat
 
+from .hostile_files import HostileFile, open_submission, read_file, replace_file, write_new
+
 NOTE = "autograder-repair"  # cell metadata key marking the cell this module adds
 
 
 def repair_submission(submitted: Path, release: Path) -> list[str]:
-    """Repair every notebook of ``release`` in the ``submitted`` folder; return what was done, per notebook."""
+    """Repair every notebook of ``release`` in the ``submitted`` folder (reached without following a link:
+    ``hostile_files.open_submission``); return what was done, per notebook."""
     done = []
-    for released in sorted(Path(release).glob("*.ipynb")):
-        path = Path(submitted) / released.name
-        if path.exists():
-            message = _repair_one(path, released)
+    folder = open_submission(submitted)
+    try:
+        for released in sorted(Path(release).glob("*.ipynb")):
+            message = _repair_one(folder, released.name, released)
             if message:
-                done.append(f"{path.name}: {message}")
+                done.append(f"{released.name}: {message}")
+    finally:
+        os.close(folder)
     return done
 
 
-def _repair_one(path: Path, released: Path) -> str | None:
-    raw = path.read_bytes()
+def _repair_one(folder: int, name: str, released: Path) -> str | None:
+    try:
+        raw = read_file(folder, name)
+    except HostileFile as exc:
+        return _replace(folder, name, None, released, f"it is {exc.refused.why}")
+    if raw is None:
+        return None
     try:
         nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
     except (UnicodeDecodeError, json.JSONDecodeError, nbformat.reader.NotJSONError) as exc:  # noqa: B014
-        return _replace(path, raw, released, f"it is not valid JSON ({_short(exc)})")
+        return _replace(folder, name, raw, released, f"it is not valid JSON ({_short(exc)})")
     except Exception as exc:  # readable JSON, but not a notebook nbformat knows
-        return _replace(path, raw, released, f"it is not a Jupyter notebook ({_short(exc)})")
+        return _replace(folder, name, raw, released, f"it is not a Jupyter notebook ({_short(exc)})")
     if not isinstance(nb.get("cells"), list):
-        return _replace(path, raw, released, "it has no cells")
+        return _replace(folder, name, raw, released, "it has no cells")
     fixes = []  # missing or repeated cell ids are already fixed by nbformat.reads, as nbgrader reads them
     restored = _restore_deleted(nb, nbformat.read(released, as_version=4))
     if restored:
@@ -58,7 +73,7 @@ def _repair_one(path: Path, released: Path) -> str | None:
     if not fixes:
         return None
     text = "; ".join(fixes)
-    _write(path, raw, nb, f"Your notebook was repaired before grading: {text}.")
+    _write(folder, name, raw, nb, f"Your notebook was repaired before grading: {text}.")
     return f"repaired: {text}"
 
 
@@ -96,23 +111,32 @@ def _dedupe_grade_ids(nb) -> int:
     return count
 
 
-def _replace(path: Path, raw: bytes, released: Path, why: str) -> str:
+def replace_with_blank(folder: int, name: str, released, why: str) -> str:
+    """Grade the notebook ``name`` of the folder descriptor ``folder`` as the blank assignment ``released``, with
+    a note saying ``why`` (e.g. "it is a link"); whatever was there is replaced, never written through."""
+    return _replace(folder, name, None, Path(released), why)
+
+
+def _replace(folder: int, name: str, raw: bytes | None, released: Path, why: str) -> str:
     nb = nbformat.read(released, as_version=4)
-    _write(path, raw, nb, f"Your submitted notebook could not be read: {why}. It was graded as the blank "
-                          "assignment (0 points). Ask your instructor if this is a mistake.")
+    _write(folder, name, raw, nb, f"Your submitted notebook could not be read: {why}. It was graded as the "
+                                  "blank assignment (0 points). Ask your instructor if this is a mistake.")
     return f"replaced by the blank assignment: {why}"
 
 
-def _write(path: Path, raw: bytes, nb, note: str) -> None:
-    original = path.with_name(path.name + ".original")
-    if not original.exists():  # the student's bytes are kept, once, whatever is graded
-        original.write_bytes(raw)
-    cell = nbformat.v4.new_markdown_cell(f"**⚠ {note}**")
+def _write(folder: int, name: str, raw: bytes | None, nb, note: str) -> None:
+    if raw is not None:  # the student's bytes are kept, once, whatever is graded; never through a link
+        write_new(folder, name + ".original", raw)
+    nb.cells.insert(0, note_cell(f"**⚠ {note}**"))
+    replace_file(folder, name, nbformat.writes(nb).encode("utf-8"))
+
+
+def note_cell(markdown: str):
+    """A markdown cell telling the student what the grader did, marked as this module's (first in the notebook,
+    so the feedback page opens with it)."""
+    cell = nbformat.v4.new_markdown_cell(markdown)
     cell.metadata[NOTE] = True
-    nb.cells.insert(0, cell)
-    tmp = path.with_name(path.name + ".tmp")
-    nbformat.write(nb, tmp)
-    os.replace(tmp, path)
+    return cell
 
 
 def _short(exc: Exception) -> str:

@@ -10,18 +10,34 @@ Both end in a :class:`StepResult` so the student sees locally exactly the feedba
 
 A step that builds on earlier ones (``builds_on``, ``follow_through``) also earns its follow-through fraction when it
 is wrong but right for the student's own earlier answers, one of which was wrong (``earlier``, see
-:func:`earlier_answers`).
+:func:`earlier_answers`), and each wrong one is a real attempt: not a constant where the result is not, and either
+wrong by a slip the engine names or depending on the variables the result depends on (:func:`why_not_an_attempt`).
+A same_as step asking for the simplified form that only repeats a wrong earlier answer earns it only when that
+answer was itself follow-through.
+This module is the one place the rule lives: grading (``judge.py``) and the local check (``notebook.py``) both
+score through :func:`score_answer` and :func:`earlier_answers`.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 
 from autograder import check_against_samples, check_derivation, check_equivalent
-from autograder.api import check_own_answers
+from autograder.api import check_own_answers, own_answer_facts, repeats_answer
 
 MAX_ANSWER_CHARS = 20_000  # a recorded answer longer than this is refused, not judged
 FOLLOW_THROUGH = "follow_through"  # the diagnosis of a step credited for the student's own earlier answers
+# ...and of one right for them too but refused it: they were no real attempt, or it only repeats a wrong one
+NO_FOLLOW_THROUGH = "no_follow_through"
+# the engine's named slips (autograder/diagnose.py): a wrong answer it names so is a real attempt to build on
+SLIPS = frozenset({"sign_error", "constant_factor", "reciprocal", "missing_factor", "extra_factor", "extra_term",
+                   "missing_term", "known_mistake", "wrong_at_point"})
+# why a wrong earlier answer gives follow-through nothing to build on (StepResult.not_an_attempt), as the feedback says
+NOT_AN_ATTEMPT = {
+    "constant": "constant where the result is not",
+    "unrelated": "neither a slip the grader can name nor in the variables the result depends on",
+    "unchecked": "not checkable in time",
+}
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,8 @@ class StepResult:
     ``column`` is the 1-based column a parse message points at, for a caret under ``answer_text``.
     ``status`` is the engine's verdict on the answer itself (``not_equivalent`` for an answer credited by
     follow-through too); None when no verdict was reached.
+    ``not_an_attempt`` (a wrong expression answer only): why a later step may not build on it for follow-through
+    (a key of ``NOT_AN_ATTEMPT``), or None when it may.
     """
 
     step: str
@@ -45,6 +63,7 @@ class StepResult:
     diagnosis: str | None = None
     lines: list = field(default_factory=list)
     status: str | None = None
+    not_an_attempt: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -94,20 +113,42 @@ def score_answer(step: dict, answer, *, reference=None, samples=None, engine=Non
     points = float(step["points"]) if v.accepted else 0.0
     result = StepResult(step["id"], step.get("title") or step["id"], points, float(step["points"]), v.feedback,
                         _text(answer), v.answer_latex, v.column, v.diagnosis, status=v.status)
-    if v.status == "not_equivalent" and earlier:
-        known = reference if samples is None else samples
-        return _follow_through(step, answer, earlier, known, {} if samples is not None else engine, timeout) or result
+    if v.status != "not_equivalent":
+        return result
+    known, engine = (reference, engine) if samples is None else (samples, {})
+    result = replace(result, not_an_attempt=why_not_an_attempt(answer, v.diagnosis, known, engine, timeout))
+    if earlier:
+        return _follow_through(step, answer, result, earlier, known, engine, timeout) or result
     return result
 
 
-def earlier_answers(step: dict, results: dict) -> list | None:
-    """What follow-through needs of the steps ``step`` builds on: ``[{"title", "answer", "wrong"}]`` in order,
-    from ``results`` (step id → (recorded answer, its StepResult)); None when the step gets no follow-through
-    or an earlier answer is missing or unreadable (then there is nothing to be right for).
+def why_not_an_attempt(answer, diagnosis: str | None, known, engine: dict, timeout: float = 5.0) -> str | None:
+    """Why a wrong ``answer`` (judged against ``known``, a reference or samples, with ``diagnosis``) is no real
+    attempt a later step may build on for follow-through, or None when it is one: a constant where the result is
+    not never is; otherwise a named slip (``SLIPS``) or an answer in exactly the result's variables is.
 
-    >>> wrong = StepResult("d", "∂L/∂a", 0.0, 2.0, "Wrong sign.", status="not_equivalent")
+    >>> why_not_an_attempt("12345", "not_equivalent", "a*(1-a)", {"domain": {"a": (0, 1)}})
+    'constant'
+    >>> why_not_an_attempt("a", "missing_factor", "a*(1-a)", {"domain": {"a": (0, 1)}}) is None
+    True
+    """
+    facts = own_answer_facts(answer, known, timeout=timeout, **engine)
+    if facts is None:
+        return "unchecked"
+    if facts["constant"]:
+        return "constant"
+    return None if diagnosis in SLIPS or facts["same_variables"] else "unrelated"
+
+
+def earlier_answers(step: dict, results: dict) -> list | None:
+    """What follow-through needs of the steps ``step`` builds on: ``[{"title", "answer", "wrong", "not_an_attempt",
+    "credited"}]`` in order, from ``results`` (step id → (recorded answer, its StepResult)); None when the step gets
+    no follow-through or an earlier answer is missing or unreadable (then there is nothing to be right for).
+    ``credited``: that answer itself earned follow-through.
+
+    >>> wrong = StepResult("d", "∂L/∂a", 0.0, 2.0, "Wrong sign.", diagnosis="sign_error", status="not_equivalent")
     >>> earlier_answers({"follow_through": 1.0, "builds_on": [{"id": "d"}]}, {"d": ("y - a", wrong)})
-    [{'title': '∂L/∂a', 'answer': 'y - a', 'wrong': True}]
+    [{'title': '∂L/∂a', 'answer': 'y - a', 'wrong': True, 'not_an_attempt': None, 'credited': False}]
     """
     if not step.get("follow_through"):
         return None
@@ -116,31 +157,60 @@ def earlier_answers(step: dict, results: dict) -> list | None:
         answer, result = results.get(other["id"], (None, None))
         if not isinstance(answer, str) or result is None or result.status not in ("equivalent", "not_equivalent"):
             return None
-        found.append({"title": result.title, "answer": answer, "wrong": result.status == "not_equivalent"})
+        wrong = result.status == "not_equivalent"
+        found.append({"title": result.title, "answer": answer, "wrong": wrong,
+                      "not_an_attempt": result.not_an_attempt if wrong else None,
+                      "credited": result.diagnosis == FOLLOW_THROUGH})
     return found
 
 
-def _follow_through(step: dict, answer, earlier: list, known, engine: dict, timeout: float) -> StepResult | None:
-    """The follow-through result of a wrong ``answer``, or None: only when an earlier answer was wrong and
-    ``answer`` equals the product of the student's own earlier answers (in the required form)."""
+def _follow_through(step: dict, answer, result: StepResult, earlier: list, known, engine: dict,
+                    timeout: float) -> StepResult | None:
+    """The follow-through result of a wrong ``answer`` (judged alone as ``result``), or None: only when an earlier
+    answer was wrong and ``answer`` equals the product of the student's own earlier answers (in the required form);
+    no credit, said why, when a wrong earlier answer is no real attempt or ``answer`` only repeats it."""
     wrong = [e["title"] for e in earlier if e["wrong"]]
     if not wrong:
         return None  # every earlier answer was right: the step's own reference is the only way to credit
     v = check_own_answers(answer, known, [e["answer"] for e in earlier], forbid=tuple(step.get("forbid", ())),
                           require_simplified=step.get("require_simplified", False), timeout=timeout, **engine)
+    if not v.equivalent:
+        return None
+    refusal = _nothing_to_build_on(step, answer, earlier, known, engine, timeout)
+    if refusal:
+        return replace(result, feedback=f"{result.feedback} {refusal}", diagnosis=NO_FOLLOW_THROUGH)
     most = float(step["points"])
-    if v.equivalent and not v.accepted:
+    if not v.accepted:
         return StepResult(step["id"], step.get("title") or step["id"], 0.0, most,
                           f"Right for your {' and '.join(wrong)}, which {'was' if len(wrong) == 1 else 'were'} wrong, "
                           "but not in the form this step asks for: simplify it as far as it goes.",
-                          _text(answer), v.answer_latex, None, "not_simplified", status="not_equivalent")
-    if not v.accepted:
-        return None
+                          _text(answer), v.answer_latex, None, "not_simplified", status="not_equivalent",
+                          not_an_attempt=result.not_an_attempt)
     points = round(most * float(step["follow_through"]), 2)
     feedback = (f"Right for your {' and '.join(wrong)}, which {'was' if len(wrong) == 1 else 'were'} wrong: "
                 f"follow-through credit, {points:g} of {most:g} points.")
     return StepResult(step["id"], step.get("title") or step["id"], points, most, feedback, _text(answer),
-                      v.answer_latex, None, FOLLOW_THROUGH, status="not_equivalent")
+                      v.answer_latex, None, FOLLOW_THROUGH, status="not_equivalent",
+                      not_an_attempt=result.not_an_attempt)
+
+
+def _nothing_to_build_on(step: dict, answer, earlier: list, known, engine: dict, timeout: float) -> str | None:
+    """Why an answer right for the student's own earlier answers still earns no follow-through (the sentence), or
+    None: a wrong earlier answer that is no real attempt, or, on a step that asks for the simplified form, the one
+    earlier answer, wrong and not itself follow-through, written again (there was nothing left to simplify). A step
+    that only asks for another form of the earlier one (ps2's db, np.sum(dZ)/m for its sum) is not refused for a
+    repeat: the grader reads numpy's forms as the expressions they compute, so both are recorded alike."""
+    vacuous = [e for e in earlier if e["wrong"] and e["not_an_attempt"] and not e["credited"]]
+    if vacuous:
+        titles = " and ".join(e["title"] for e in vacuous)
+        reasons = sorted({NOT_AN_ATTEMPT.get(e["not_an_attempt"], e["not_an_attempt"]) for e in vacuous})
+        return (f"It is right for your {titles}, but {'that was' if len(vacuous) == 1 else 'those were'} "
+                f"{' and '.join(reasons)}: follow-through credit builds only on a real attempt.")
+    if step.get("require_simplified") and len(earlier) == 1 and earlier[0]["wrong"] and not earlier[0]["credited"] \
+            and repeats_answer(answer, earlier[0]["answer"], known, timeout=timeout, **engine):
+        return (f"It repeats your {earlier[0]['title']}, which was wrong: follow-through credit is for a step "
+                "carried out on a wrong answer, not for the same answer again.")
+    return None
 
 
 def _unusable(step: dict, answer) -> str | None:

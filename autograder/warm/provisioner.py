@@ -32,7 +32,7 @@ import time
 
 from jupyter_client.provisioning import LocalProvisioner
 
-from ..sandbox import course_root, import_paths, template_command
+from ..sandbox import course_root, import_paths, kernel_environment, template_command
 from .template import _ipykernel_args
 
 READY_TIMEOUT = 120.0  # seconds the template may take to import everything on a loaded machine
@@ -107,7 +107,9 @@ class WarmTemplate:
         self.control = os.path.join(ipc_root, f"template-{secrets.token_hex(4)}")  # one per template this process starts
         cmd = template_command(python, self.control, ipc_root, root, shutil.which("bwrap") or "bwrap",
                                visible=visible)
-        self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        # the kernel's environment, not the grader's: every kernel is a copy of this process, /proc/self/environ too
+        self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                        env=kernel_environment(os.environ))
         ready, _, _ = select.select([self.process.stdout], [], [], READY_TIMEOUT)
         line = self.process.stdout.readline() if ready else b""
         if line.strip() != b"ready":

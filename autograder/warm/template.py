@@ -142,8 +142,14 @@ def _become_student(request: dict) -> None:
 def _run_kernel(request: dict) -> None:
     """ipykernel, started in this process as ``python -m ipykernel_launcher <args>`` would start it."""
     os.environ.clear()
-    os.environ.update(request["env"])
+    os.environ.update(request["env"])  # the grader sends the kernel's own (sandbox.kernel_environment)
     os.environ.update({"HOME": "/tmp", "IPYTHONDIR": "/tmp/.ipython", "JPY_PARENT_PID": "1"})
+    # the template's standard streams lead to the grader (its log, its pipe): the kernel's lead nowhere, so that no
+    # thread of the student's writes into nbgrader's log (what it prints reaches the notebook through iopub)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
     sys.argv = ["ipykernel_launcher", *request["args"]]
     sys.path[0] = request["cwd"]  # as `python -m` puts the working folder first
     if "numpy" in sys.modules:  # a copy of the template's generator would give every student the same draws

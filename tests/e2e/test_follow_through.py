@@ -6,7 +6,7 @@ import pytest
 from rich.console import Console
 
 from autograder.demo import ASSIGNMENT, Student, grade_table, submission_notebook
-from autograder.nbgrader.scoring import FOLLOW_THROUGH
+from autograder.nbgrader.scoring import FOLLOW_THROUGH, NO_FOLLOW_THROUGH
 from tests.helpers import REPO
 
 pytestmark = pytest.mark.e2e
@@ -39,6 +39,13 @@ def test_the_demo_grade_table_marks_follow_through_credit(graded_class):
     carol = next(line for line in text.splitlines() if line.strip("│ ").startswith("carol"))
     assert carol.count("2 ft") == 2
     assert "ft: follow-through credit" in text
+    # nora's zeros: her 0 for the chain is 0 × 0, right for her own answers, and refused; the sentence she reads
+    nora = next(line for line in text.splitlines() if line.strip("│ ").startswith("nora"))
+    assert nora.count("0 no ft") == 2 and "2 ft" not in nora
+    verdicts = _verdicts(graded_class, "nora")
+    assert (verdicts["dL_dz_chain"]["points"], verdicts["dL_dz_chain"]["diagnosis"]) == (0, NO_FOLLOW_THROUGH)
+    assert " ".join(text.split()).count(" ".join(verdicts["dL_dz_chain"]["feedback"].split())) == 1
+    assert "those were constant where the result is not" in verdicts["dL_dz_chain"]["feedback"]
 
 
 def _filled(tmp_path, answers: dict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -103,6 +104,21 @@ def test_no_network_private_size_capped_folders_and_host_sockets_hidden(tmp_path
     sizes = [cmd[i + 1] for i, flag in enumerate(cmd) if flag == "--size"]
     assert sizes and set(sizes) == {str(10 * 1024 * 1024)}
     assert mounted_as(cmd, "/run/postgresql/.s.PGSQL.5432") == "absent"
+
+
+def test_links_and_fifos_in_the_working_folder_are_not_bound(tmp_path):
+    """bwrap follows a link it binds: a link to the spec must not appear in the kernel's folder; its plain
+    neighbour must (the near miss)."""
+    work = tmp_path / "w"
+    work.mkdir()
+    secret = tmp_path / "spec.toml"
+    secret.write_text("reference = 'a - y'")
+    (work / "notes.txt").symlink_to(secret)
+    os.mkfifo(work / "pipe")
+    (work / "plain.txt").write_text("x")
+    cmd = sandbox.sandbox_command(["python"], work, tmp_path)
+    assert mounted_as(cmd, work / "plain.txt") == "ro-bind"
+    assert str(secret) not in cmd and str(work / "notes.txt") not in cmd and str(work / "pipe") not in cmd
 
 
 def test_run_as_an_unprivileged_user_drops_capabilities_after_mounting(tmp_path):
