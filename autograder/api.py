@@ -11,9 +11,10 @@ from dataclasses import replace
 
 import sympy
 
-from .compare import EQUATION
+from .compare import DECIMAL_POLICIES, EQUATION
 from .domain import DomainError
-from .judge import _reference_names, attempt_facts, build_target, judge, judge_against, judge_own, read, repeats
+from .judge import (_reference_names, accurate, attempt_facts, build_target, judge, judge_against, judge_own, read,
+                    repeats)
 from .limits import BoundExceeded, run_bounded
 from .target import Target
 from .verdict import DerivationVerdict, Verdict, invalid, undecided
@@ -22,8 +23,12 @@ MARGIN = 0.5  # seconds beyond ``timeout`` the caller may wait for a worker to b
 
 
 def check_equivalent(answer, reference, *, domain=None, define=None, forbid=(), symbols=None, matrices=None,
-                     require_simplified=False, mistakes=None, hints=None, timeout=2.0, quantity=None) -> Verdict:
+                     require_simplified=False, mistakes=None, hints=None, timeout=2.0, quantity=None,
+                     decimals="rounded") -> Verdict:
     """Is ``answer`` equivalent to ``reference`` on ``domain``? Never raises for a bad answer.
+
+    ``decimals`` is the step's decimal policy: "rounded" (a lone decimal may stand for the value it rounds to at
+    least 4 significant digits) or "exact" (it must be the value: 0.125 for 1/8, never 0.3333 for 1/3).
 
     ``quantity`` names what the step asks for (its variable, e.g. "dL_dz", or several names): an answer written
     ``dL_dz = a - 2*y`` is then read as ``a - 2*y``. A reference that is an equation is compared as one.
@@ -39,8 +44,16 @@ def check_equivalent(answer, reference, *, domain=None, define=None, forbid=(), 
         return early
     answer, offset = (answer, 0) if _is_equation(reference) else _without_name(answer, quantity)
     kwargs = dict(domain=domain, define=define, forbid=tuple(forbid), symbols=tuple(symbols or ()),
-                  matrices=matrices, require_simplified=require_simplified, mistakes=mistakes, hints=hints)
+                  matrices=matrices, require_simplified=require_simplified, mistakes=mistakes, hints=hints,
+                  decimals=_policy(decimals))
     return _shifted(_bounded(judge, (answer, reference), kwargs, timeout), offset)
+
+
+def _policy(decimals: str) -> str:
+    """The decimal policy, checked here: a wrong one is the caller's mistake, said at once (not a verdict)."""
+    if decimals not in DECIMAL_POLICIES:
+        raise ValueError(f"decimals must be one of {', '.join(DECIMAL_POLICIES)}, got {decimals!r}")
+    return decimals
 
 
 def reference_samples(reference, *, domain=None, define=None, symbols=None, matrices=None, mistakes=None,
@@ -57,17 +70,22 @@ def reference_samples(reference, *, domain=None, define=None, symbols=None, matr
 
 
 def _samples(reference, **kwargs) -> dict:
-    return build_target(reference, **kwargs).to_json()
+    return accurate(build_target(reference, **kwargs)).to_json()
 
 
 def check_against_samples(answer, samples: dict, *, forbid=(), require_simplified=False, hints=None,
-                          timeout=2.0, quantity=None) -> Verdict:
-    """Judge ``answer`` against shipped samples: the same verdicts and diagnoses, without the reference."""
+                          timeout=2.0, quantity=None, decimals="rounded") -> Verdict:
+    """Judge ``answer`` against shipped samples: the same verdicts and diagnoses, without the reference.
+
+    The shipped values have 30 digits and no expression behind them, so a point agrees when the answer's value
+    is within 1e-20 of the reference's, relative (or, evaluated again at higher precision, approaches it):
+    a difference smaller than that is left to grading, which has the reference."""
     early = _precheck(answer)
     if early is not None:
         return early
     answer, offset = (answer, 0) if samples.get("shape") == list(EQUATION) else _without_name(answer, quantity)
-    kwargs = dict(forbid=tuple(forbid), require_simplified=require_simplified, hints=hints)
+    kwargs = dict(forbid=tuple(forbid), require_simplified=require_simplified, hints=hints,
+                  decimals=_policy(decimals))
     return _shifted(_bounded(_judge_samples, (answer, samples), kwargs, timeout), offset)
 
 
@@ -124,17 +142,19 @@ def warm_up() -> None:
 
 
 def check_own_answers(answer, reference, own, *, forbid=(), require_simplified=False, hints=None, timeout=2.0,
-                      **engine) -> Verdict:
+                      decimals="rounded", **engine) -> Verdict:
     """Is ``answer`` right for the student's own earlier answers ``own`` (whose product replaces ``reference``,
     an expression or shipped samples)? The check behind follow-through credit.
 
-    >>> check_own_answers("2*y - a", "a - 2*y", ["(2*y-a)/(a(1-a))", "a(1-a)"], domain={"a": (0, 1), "y": (0, 1)}).status
+    >>> check_own_answers("2*y - a", "a - 2*y", ["(2*y-a)/(a(1-a))", "a(1-a)"],
+    ...                   domain={"a": (0, 1), "y": (0, 1)}).status
     'equivalent'
     """
     early = _precheck(answer)
     if early is not None:
         return early
-    kwargs = dict(_engine(engine), forbid=tuple(forbid), require_simplified=require_simplified, hints=hints)
+    kwargs = dict(_engine(engine), forbid=tuple(forbid), require_simplified=require_simplified, hints=hints,
+                  decimals=_policy(decimals))
     return _bounded(judge_own, (answer, reference, list(own)), kwargs, timeout)
 
 
@@ -219,7 +239,7 @@ def check_derivation(steps, *, final=None, start=None, timeout=2.0, **kwargs) ->
 def _against(step, reference, forbid, require_simplified, kwargs, timeout) -> Verdict:
     if isinstance(reference, dict) and "format" in reference:
         return check_against_samples(step, reference, forbid=forbid, require_simplified=require_simplified,
-                                     timeout=timeout)
+                                     timeout=timeout, decimals=kwargs.get("decimals", "rounded"))
     return check_equivalent(step, reference, forbid=forbid, require_simplified=require_simplified,
                             timeout=timeout, **kwargs)
 

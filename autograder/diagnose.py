@@ -20,7 +20,7 @@ from typing import Callable
 import mpmath
 import sympy
 
-from .compare import EQUATION, MIN_DECIMAL_DIGITS, Sampled, close, close_all, rounds_to, sample
+from .compare import EQUATION, MIN_DECIMAL_DIGITS, Sampled, close, close_all, rounded_allowed, rounds_to, sample
 from .evaluate import at_digits
 from .parse import significant_digits
 from .target import Target
@@ -95,7 +95,8 @@ def _nice(c) -> str:
             if abs(mpmath.im(c)) > abs(c) * mpmath.mpf("1e-20"):
                 return mpmath.nstr(c, 6)
     value = float(mpmath.re(c))
-    simple = Fraction(value).limit_denominator(1000)  # most factors are 2, -1/2, 3/4: no search
+    simple = Fraction(value).limit_denominator(10000)  # most factors are 2, -1/2, 5999/6000: no search (nsimplify
+    # took 0.7 s on 5999/6000; a float within 1e-12 of a fraction this small is that fraction)
     if abs(float(simple) - value) <= 1e-12 * max(1, abs(value)):
         return show(str(simple))  # as sympy writes a Rational: 2, -1/2, 3/4
     guess = sympy.nsimplify(value, [sympy.pi, sympy.E], tolerance=1e-12, rational=False)
@@ -199,14 +200,33 @@ def wrong_number(case: Case):
         return Diagnosis("wrong_value", f"Your answer is a number, but not the right one.{near}")
     digits = significant_digits(str(case.answer))
     shown = str(case.answer)
+    unit = mpmath.mpf(10) ** (mpmath.floor(mpmath.log10(abs(a))) - digits + 1) if a != 0 else 0
+    if not rounded_allowed() and (rounds_to(r, a, digits) or digits >= MIN_DECIMAL_DIGITS and abs(a - r) <= 5 * unit):
+        return Diagnosis("rounded_value", f"{shown} is a rounded value; this step wants the exact value, such as a "
+                         "fraction or sqrt(2).")
     if digits < MIN_DECIMAL_DIGITS and rounds_to(r, a, digits):
         return Diagnosis("too_few_digits", f"Your answer {shown} has {digits} significant digit(s): a rounded "
                          f"value needs at least {MIN_DECIMAL_DIGITS}, or give the exact value (a fraction, sqrt(…)).")
-    unit = mpmath.mpf(10) ** (mpmath.floor(mpmath.log10(abs(a))) - digits + 1) if a != 0 else 0
     if digits >= MIN_DECIMAL_DIGITS and abs(a - r) <= 5 * unit:
         return Diagnosis("wrong_rounding", f"Your answer {shown} is close, but the result does not round to it at the "
                          f"{digits} significant digits you wrote: round correctly, or give the exact value.")
     return Diagnosis("wrong_value", f"Your answer {shown} is not the right value.")
+
+
+@rule
+def nearly_equal(case: Case):
+    """Equal to 20 digits at every point, yet not equal (a term 10^25 times smaller than the rest, a constant
+    wrong in its 30th digit): the rules after this one, which test relations to 20 digits, would name a relation
+    that is not there (a "reciprocal" with the square of a huge value)."""
+    rows = [(p, a, r) for p, a, r in zip(case.target.points, case.values.values, case.target.values.values)
+            if a is not None and r is not None]
+    if not rows or any(not close_all(a, r) for _, a, r in rows):
+        return None
+    gaps = [(abs(x - y) / max(abs(x), abs(y)), p) for p, a, r in rows for x, y in zip(a, r) if x != y]
+    gap, point = max(gaps, key=lambda g: g[0]) if gaps else (0, rows[0][0])
+    return Diagnosis("nearly_equal", f"Your answer is extremely close to the right result, but not equal to it: at "
+                     f"{_where(case, point)} they differ by {mpmath.nstr(gap, 2)} of their size (a tiny extra term, "
+                     "or a constant wrong in a far digit?).")
 
 
 @rule
@@ -357,9 +377,13 @@ def _differs(case: Case) -> Diagnosis:
 
 
 def _where(case: Case, point: dict) -> str:
+    return where(case.target, case.answer, point)
+
+
+def where(target: Target, answer, point: dict) -> str:
     """``z = 0, y = 0.25``: the declared scalar symbols the result or the answer depends on, at a sample point."""
-    shown = set(case.target.names.scalars)
-    relevant = shown & (case.target.primitives | case.target.depends_on(case.answer))
+    shown = set(target.names.scalars)
+    relevant = shown & (target.primitives | target.depends_on(answer))
     shown = relevant or shown  # not the ten other symbols of the assignment
     return ", ".join(f"{k} = {mpmath.nstr(mpmath.re(v), 3)}" for k, v in sorted(
         point.items(), key=lambda kv: str(kv[0])) if k.name in shown) or "a test point"

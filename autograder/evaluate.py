@@ -73,6 +73,7 @@ _FUNCS = {
     sympy.asech: mpmath.asech, sympy.acsch: mpmath.acsch, sympy.acoth: mpmath.acoth,
     sympy.sign: _sign, sympy.floor: _real_only(mpmath.floor), sympy.ceiling: _real_only(mpmath.ceil),
     sympy.factorial: mpmath.factorial, sympy.gamma: mpmath.gamma,
+    sympy.re: mpmath.re, sympy.im: mpmath.im,  # sympy writes |exp(x)| as exp(re(x)) for a real-or-complex x
 }
 # Functions of several arguments, by the number they take.
 _FUNCS2 = {sympy.binomial: mpmath.binomial, sympy.atan2: _real_only(mpmath.atan2)}

@@ -9,27 +9,31 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import lru_cache
 
 import mpmath
 import sympy
 
-from .compare import EQUATION, Sampled, agreement, close, same_solutions, sample
-from .diagnose import diagnose
+from .compare import EQUATION, TOLERANCE, Agreement, Sampled, agreement, agrees_at, decimal_policy, exact_agreement, \
+    same_solutions, sample
+from .diagnose import diagnose, where
 from .evaluate import DIGITS
+from .exact import exact_sample
 from .domain import Domain, DomainError
 from .parse import Names, ParseError, parse_expression
-from .target import QUICK, Target
+from .target import Target
 from .matrices import ShapeMismatch, combine
 from .verdict import Verdict, invalid, undecided
 
 
 def judge(answer, reference, *, domain=None, define=None, forbid=(), symbols=(), matrices=None,
-          require_simplified=False, mistakes=None, hints=None, salt="grade") -> Verdict:
+          require_simplified=False, mistakes=None, hints=None, salt="grade", decimals="rounded") -> Verdict:
     """Judge ``answer`` against a reference expression (the instructor's side)."""
     target = build_target(reference, domain=domain, define=define, symbols=symbols, matrices=matrices,
                           mistakes=mistakes, salt=salt)
-    return judge_against(answer, target, forbid=forbid, require_simplified=require_simplified, hints=hints)
+    return judge_against(answer, target, forbid=forbid, require_simplified=require_simplified, hints=hints,
+                         decimals=decimals)
 
 
 def read(answer, *, domain=None, define=None, forbid=(), symbols=(), matrices=None, **_ignored) -> Verdict:
@@ -54,7 +58,7 @@ def build_target(reference, *, domain=None, define=None, symbols=(), matrices=No
 
 
 def judge_own(answer, reference, own, *, domain=None, define=None, forbid=(), symbols=(), matrices=None,
-              require_simplified=False, hints=None, salt="grade") -> Verdict:
+              require_simplified=False, hints=None, salt="grade", decimals="rounded") -> Verdict:
     """Judge ``answer`` against the student's own version of ``reference``: the product of ``own`` (their
     earlier answers this step combines), sampled at the reference's points (for follow-through credit).
 
@@ -68,7 +72,8 @@ def judge_own(answer, reference, own, *, domain=None, define=None, forbid=(), sy
         except (ParseError, ShapeMismatch) as exc:
             return invalid("own_answer_unreadable",
                            _sentence(f"your earlier answers do not combine: {getattr(exc, 'message', exc)}"))
-        return _judge_against(answer, own_target, forbid, require_simplified, hints)
+        with decimal_policy(decimals):
+            return _judge_against(answer, own_target, forbid, require_simplified, hints)
 
 
 def attempt_facts(answer, reference, *, domain=None, define=None, forbid=(), symbols=(), matrices=None,
@@ -89,8 +94,9 @@ def attempt_facts(answer, reference, *, domain=None, define=None, forbid=(), sym
             expr = _scalar_if_1x1(parse_expression(answer, target.names.without_forbid()), target)
         except ParseError:
             return None
-        values = sample(expr, target.points)
-        return {"constant": _constant_values(values) and not _constant_values(target.values),
+        values = target.sample_all(expr)
+        return {"constant": _constant_values(values, target, target.expand(expr))
+                and not _constant_values(target.values, target, target.canonical),
                 "same_variables": target.depends_on(expr) == target.primitives}
 
 
@@ -125,12 +131,28 @@ def _scalar_if_1x1(expr, target: Target):
     return expr[0, 0] if target.values.shape is None and getattr(expr, "shape", None) == (1, 1) else expr
 
 
-def _constant_values(values: Sampled) -> bool:
-    """Every element takes one value at all the points where it is defined (at least three of them)."""
-    rows = [v for v in values.values if v is not None]
+def _constant_values(values: Sampled, target: Target, expr=None) -> bool:
+    """Every element takes one value at all the points where it is defined (at least three of them), as grading
+    tells values apart: ``expr`` (definitions substituted; None for shipped values) is evaluated again at higher
+    precision where two points differ, so rounding (a*(1-a) - a + a**2 is 1e-41, not 0, at 40 digits) is no
+    difference and 3e-40*a is not constant."""
+    rows = [(i, v) for i, v in enumerate(values.values) if v is not None]
     if len(rows) < 3:
         return False
-    return all(all(close(row[i], rows[0][i]) for row in rows) for i in range(len(rows[0])))
+    first, one = rows[0]
+
+    def refiner(i):
+        if expr is None:
+            return None
+
+        def refine():
+            bits = mpmath.mp.prec
+            for times in REFINE:
+                with mpmath.workprec(bits * times):
+                    twice = sample(expr, [target.points[i], target.points[first]]).values
+                yield bits * times, twice[0], twice[1]
+        return refine
+    return all(agrees_at(v, one, refiner(i)) for i, v in rows[1:])
 
 
 def own_reference_target(target: Target, own, *, simplified_size=False) -> Target:
@@ -148,7 +170,7 @@ def own_reference_target(target: Target, own, *, simplified_size=False) -> Targe
     ops = target.ops
     if simplified_size and not isinstance(product, sympy.MatrixBase):
         ops = max(ops, min(target.size(product), target.size(sympy.cancel(product))))
-    own = Target(target.names, target.points, sample(product, target.points), target.depends_on(product), ops,
+    own = Target(target.names, target.points, target.sample_all(product), target.depends_on(product), ops,
                  (), target.definitions, target.expand(product), None, target.far, target.domain, target.region)
     # the factors diagnosis tries depend only on the names and points: reuse the reference's, computed once
     own.__dict__["candidate_factors"] = target.candidate_factors
@@ -198,9 +220,11 @@ def _reference_names(reference) -> set[str]:
     return set()
 
 
-def judge_against(answer, target: Target, *, forbid=(), require_simplified=False, hints=None) -> Verdict:
-    """Judge ``answer`` against a Target (a sampled reference or shipped samples)."""
-    with mpmath.workdps(DIGITS):  # once here rather than per evaluation
+def judge_against(answer, target: Target, *, forbid=(), require_simplified=False, hints=None,
+                  decimals="rounded") -> Verdict:
+    """Judge ``answer`` against a Target (a sampled reference or shipped samples); ``decimals`` is the step's
+    decimal policy ("exact": a lone decimal must be the value itself; "rounded": it may round it)."""
+    with mpmath.workdps(DIGITS), decimal_policy(decimals):  # once here rather than per evaluation
         return _judge_against(answer, target, forbid, require_simplified, hints)
 
 
@@ -220,16 +244,25 @@ def _judge_against(answer, target: Target, forbid, require_simplified, hints) ->
     if values.shape != target.values.shape:
         found = diagnose(expr, values, head, hints)
         return Verdict("not_equivalent", False, found.code, found.feedback, "shape", latex)
-    result = agreement(values, head.values)
+    refine, floor = _refiner(expr, target), None if target.canonical is not None else SHIPPED_TOLERANCE
+    result = agreement(values, head.values, refine, floor)
     if result.equivalent is not False:  # no difference yet: test every point
         head = target
         values = Sampled(values.values + target.sample_rest(expr).values, values.shape)
-        result = target.agreement(expr, values)
-        if result.equivalent:  # the answer's own switches, where the reference has none (Max(x, 5) for Max(x, 6) − 1)
-            beside = target.own_switches(expr)
-            if beside is not None:
-                result, head, values = beside
+        result = target.agreement(expr, values, refine, floor)
     method = f"numeric: {result.used} points, 40 digits"
+    exact = _exact_agreement(expr, target, result)
+    if exact is not None:  # both rational functions: exact arithmetic decides, whatever the numbers said
+        overturned = exact.equivalent is not result.equivalent
+        result, method = exact, f"exact: rational arithmetic at {exact.used} points"
+        if overturned and result.equivalent is False:
+            return _exactly_not_equivalent(expr, target, result, method, latex)
+    if result.equivalent and exact is None:  # the answer's own switches, where the reference has none
+        beside = target.own_switches(expr)  # (Max(x, 5) for Max(x, 6) − 1: the reference's are among its points)
+        if beside is not None:
+            found = beside[0].agreement(expr, beside[1], _refiner(expr, beside[0]), floor)
+            if found.equivalent is False:
+                result, (head, values) = found, beside
     if result.equivalent is False and values.shape == EQUATION and isinstance(target.canonical, sympy.Equality):
         solved = same_solutions(target.expand(expr), target.canonical, target.points)
         if solved is not None and solved.equivalent:
@@ -242,6 +275,75 @@ def _judge_against(answer, target: Target, forbid, require_simplified, hints) ->
         return _equivalent(expr, target, require_simplified, method, latex)
     found = diagnose(expr, values, head, hints)
     return Verdict("not_equivalent", False, found.code, found.feedback, method, latex)
+
+
+SHIPPED_TOLERANCE = TOLERANCE  # a local check cannot evaluate the reference again: it compares to 20 digits, relative
+REFINE = (2, 4)  # a difference not yet told from rounding is evaluated again at these multiples of the precision
+
+
+def _refiner(expr, target: Target):
+    """``refine(i)`` for ``agreement``: the answer's and the reference's values at point ``i`` at higher
+    precisions, (bits, answer, reference) each. The defined symbols are replaced by their definitions, so nothing is
+    taken from the 40-digit values the point holds for them; shipped samples keep their reference values (the
+    student's kernel has no reference expression: the local check compares with the floor SHIPPED_TOLERANCE)."""
+    answer, reference = target.expand(expr), target.canonical
+    if reference is None and getattr(expr, "is_Float", False):
+        return None  # a lone decimal against a shipped value: only the value at 40 digits is known to compare
+
+    def refine(i):
+        point, bits = target.points[i], mpmath.mp.prec
+        for times in REFINE:
+            with mpmath.workprec(bits * times):
+                a = sample(answer, [point]).values[0]
+                r = sample(reference, [point]).values[0] if reference is not None else target.values.values[i]
+            yield bits * times, a, r
+    return refine
+
+
+def accurate(target: Target) -> Target:
+    """``target`` with its values computed from the reference, definitions substituted, at the highest precision
+    ``REFINE`` uses: the values shipped to a local check, which cannot evaluate the reference again (a reference
+    that cancels at a point, log((1 + x)·e^(−x)) at x = 1e-15, is right there to its last shipped digit)."""
+    if target.canonical is None:
+        return target
+    with mpmath.workdps(DIGITS * REFINE[-1]):
+        values = sample(target.canonical, target.points)
+    same = all((v is None) == (w is None) for v, w in zip(values.values, target.values.values))
+    return replace(target, values=values) if same else target
+
+
+def _exact_agreement(expr, target: Target, numeric: Agreement) -> Agreement | None:
+    """The exact comparison at every point when answer and reference are both rational functions of the primitive
+    symbols with rational coefficients (defined symbols replaced by their definitions); else None. Where the
+    ``numeric`` comparison found a difference, exact arithmetic first looks at that point alone: it is the same
+    verdict when the difference is there (most wrong answers), with no need for the other points."""
+    if target.canonical is None:
+        return None
+    cached = target.__dict__.get("exact_values", False)  # the reference's exact values, once per target
+    if cached is False:
+        cached = target.__dict__["exact_values"] = exact_sample(target.canonical, target.points)
+    if cached is None:
+        return None
+    answer = target.expand(expr)
+    if numeric.equivalent is False:
+        i = numeric.mismatch
+        here = exact_sample(answer, target.points[i:i + 1])
+        if here is None:
+            return None
+        if cached.values[i] is not None and not exact_agreement(
+                here, Sampled(cached.values[i:i + 1], cached.shape), least=1).equivalent:
+            return Agreement(False, numeric.used, i)
+    mine = exact_sample(answer, target.points)
+    return exact_agreement(mine, cached) if mine is not None else None
+
+
+def _exactly_not_equivalent(expr, target: Target, result: Agreement, method: str, latex) -> Verdict:
+    """The verdict when exact arithmetic finds a difference the 40-digit values did not show (it is that small)."""
+    point = target.points[result.mismatch]
+    return Verdict("not_equivalent", False, "not_equivalent",
+                   f"Your answer is not equivalent to the right result: at {where(target, expr, point)} it differs "
+                   "from it, by less than the 40 digits the values are compared to (exact arithmetic shows it).",
+                   method, latex)
 
 
 def _equivalent(expr, target: Target, require_simplified: bool, method: str, latex) -> Verdict:

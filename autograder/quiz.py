@@ -218,6 +218,7 @@ class Symbolic:
     symbols: tuple = ()
     forbid: tuple = ("diff", "Derivative", "integrate")
     quiz_id: str = "quiz"
+    decimals: str = "exact"  # the course's decimal policy: a lone decimal must be the value (README "Decimals")
 
     def variant(self, student_id) -> dict:
         return Numeric(self.id, "", self.params, "0", quiz_id=self.quiz_id).variant(student_id) if self.params else {}
@@ -235,7 +236,7 @@ class Symbolic:
         from .api import check_equivalent
 
         v = check_equivalent(answer, self.reference_for(variant), domain=self.domain, define=self.define,
-                             symbols=self.symbols, forbid=self.forbid)
+                             symbols=self.symbols, forbid=self.forbid, decimals=self.decimals)
         return QuestionResult(self.id, self.points if v.accepted else 0.0, self.points, v.feedback)
 
 

@@ -20,7 +20,8 @@ import mpmath
 import sympy
 from sympy.printing.latex import LatexPrinter
 
-from .compare import EQUATION, MIN_POINTS, TOLERANCE, Agreement, Sampled, agreement, close_all, sample
+from .compare import EQUATION, MIN_POINTS, TOLERANCE, Agreement, Sampled, agreement, agrees_at, close_all, \
+    sample
 from .domain import Domain, DomainError
 from .evaluate import DIGITS, at_digits, evaluate_at
 from .switches import NONE, Boundaries, boundaries
@@ -114,59 +115,55 @@ class Target:
                       tuple((Sampled(m.values[:QUICK], m.shape), fb) for m, fb in self.mistakes),
                       self.definitions, self.canonical, self.reference)
 
-    def agreement(self, expr, values: Sampled) -> Agreement:
+    def agreement(self, expr, values: Sampled, refine=None, floor=None) -> Agreement:
         """How ``values`` (``expr`` at every point) compare with the reference's: the usual points as
-        compare.agreement does, then the far ones (see far_agreement)."""
+        compare.agreement does (``refine`` and ``floor`` as there), then the far ones (see _far_agreement)."""
         if self.far is None:
-            return agreement(values, self.values)
+            return agreement(values, self.values, refine, floor)
         near = agreement(Sampled(values.values[:self.far], values.shape),
-                         Sampled(self.values.values[:self.far], self.values.shape)) if self.far else None
+                         Sampled(self.values.values[:self.far], self.values.shape), refine, floor) if self.far else None
         if near is not None and near.equivalent is not True:
             return near
-        return self._far_agreement(expr, values, near.used if near is not None else 0)
+        return self._far_agreement(expr, values, near.used if near is not None else 0, refine, floor)
 
-    def _far_agreement(self, expr, values: Sampled, used: int) -> Agreement:
-        """The points far out or beside a switch: where the reference has no value, or the answer none (far out a
-        defined symbol can round to its limit, σ(z) to 1, and 1/(1 − a) have none: an answer's domain is tested
-        at the usual points), the point is skipped; a difference is confirmed at 4 × DIGITS before it counts
-        (cancellation far out), the reference too recomputed when its expression is known."""
+    def _far_agreement(self, expr, values: Sampled, used: int, refine, floor) -> Agreement:
+        """The points far out or beside a switch, compared as compare.agrees_at does; but where the reference has no
+        value, or the answer none (far out a defined symbol can round to its limit, σ(z) to 1, and 1/(1 − a) have
+        none: an answer's domain is tested at the usual points), or a value not to be trusted (see _trusted), the
+        point is skipped."""
+        if refine is None and floor is None:
+            floor = TOLERANCE
         with at_digits():
             for i in range(self.far or 0, len(self.points)):
                 a, r = values.values[i], self.values.values[i]
                 if r is None or a is None:
                     continue
-                if len(a) != len(r):
-                    return Agreement(False, used, i)
-                if not close_all(a, r):
-                    differs = self._still_differs(expr, i, a)
-                    if differs is None:
+                if not agrees_at(a, r, refine and (lambda i=i: refine(i)), floor):
+                    if len(a) == len(r) and not self._trusted(expr, i, a):
                         continue
-                    if differs:
-                        return Agreement(False, used, i)
+                    return Agreement(False, used, i)
                 used += 1
         return Agreement(True if used >= MIN_POINTS else None, used)
 
-    def _still_differs(self, expr, i: int, before) -> bool | None:
-        """Whether ``expr`` and the reference differ at point ``i`` when both are computed at 4 × DIGITS from the
-        primitive coordinates (which are exact: see domain._draw); None where the answer's value there is not to
-        be trusted: an exponential's argument past 4 × SATURATION (cosh(x)² − sinh(x)² at x = 1e5 cancels more
-        digits than either precision holds, to 0), no value at 4 × DIGITS, or not the value ``before`` it had at
-        DIGITS."""
+    def _trusted(self, expr, i: int, before) -> bool:
+        """Whether ``expr``'s value ``before`` at point ``i`` (at DIGITS) is one to judge by: no exponential's
+        argument past 4 × SATURATION there (cosh(x)² − sinh(x)² at x = 1e5 cancels more digits than any precision
+        used holds, to 0), and the same value again at 4 × DIGITS from the primitive coordinates (exact: see
+        domain._draw)."""
         defined = {sympy.Symbol(n) for n, _ in self.definitions}
         primitive = {s: v for s, v in self.points[i].items() if s not in defined}
         expanded = self.expand(expr)
-        if not tame([primitive], [expanded], 4 * SATURATION):  # e^(±x) past what even 4 × DIGITS hold beside 1
-            return None
+        if not tame([primitive], [expanded], 4 * SATURATION):
+            return False
         with mpmath.workdps(4 * DIGITS):
-            answer = sample(expanded, [primitive]).values[0]
-            reference = (sample(self.canonical, [primitive]).values[0] if self.canonical is not None
-                         else self.values.values[i])
-        if answer is None or reference is None:
-            return None  # far out, an answer without a value is skipped (see _far_agreement)
+            again = sample(expanded, [primitive]).values[0]
         with at_digits():
-            if not close_all(answer, before):
-                return None
-            return len(answer) != len(reference) or not close_all(answer, reference)
+            return again is not None and len(again) == len(before) and close_all(again, before)
+
+    def sample_all(self, expr) -> Sampled:
+        """``expr`` at every point, as ``sample_rest`` evaluates the far ones (only where ``expr`` is tame)."""
+        head = sample(expr, self.points[:QUICK])
+        return Sampled(head.values + self.sample_rest(expr).values, head.shape)
 
     def sample_rest(self, expr) -> Sampled:
         """``expr`` at the points after the QUICK ones: as ``sample`` up to the far points, there only where it is
@@ -183,9 +180,10 @@ class Target:
         return boundaries(self.canonical) if self.canonical is not None else NONE
 
     def own_switches(self, expr):
-        """(Agreement, Target, Sampled) at points beside the switches of ``expr`` that the reference does not have
-        (``Max(x, 5)`` for ``Max(x, 6) − 1``), when ``expr`` differs there; else None. Only while grading: the
-        reference's expression is needed to know its values there (shipped samples hold fixed points)."""
+        """(Target, Sampled): the reference and ``expr`` at points beside the switches of ``expr`` that the reference
+        does not have (``Max(x, 5)`` for ``Max(x, 6) − 1``), to be compared as the target's own points are; None
+        when there are none. Only while grading: the reference's expression is needed to know its values there
+        (shipped samples hold fixed points)."""
         if self.domain is None or self.canonical is None or self.values.shape == EQUATION:
             return None
         own = boundaries(self.expand(expr)) - self.switches
@@ -198,9 +196,7 @@ class Target:
             return None
         beside = Target(self.names, tuple(points), values, self.primitives, self.counted_ops, (), self.definitions,
                         self.canonical, self.reference, 0, self.domain, self.region)
-        answer = tame_sample(expr, points, 4 * SATURATION)
-        result = beside.agreement(expr, answer)
-        return (result, beside, answer) if result.equivalent is False else None
+        return beside, tame_sample(expr, points, 4 * SATURATION)
 
     def size(self, expr) -> int:
         """count_ops of ``expr`` written with the defined symbols (σ(z) counts as a, like the reference)."""
@@ -228,8 +224,7 @@ class Target:
             "format": FORMAT_VERSION,
             "symbols": list(self.names.scalars),
             "matrices": {m: [r, c] for m, r, c in self.names.matrices},
-            # coordinates to 50 digits: 1e-12 from an end of (0, 1), 30 digits would move a point by 1e-18 of 1 − a
-            "points": [{str(k): _num(v, 50) for k, v in p.items()} for p in self.points],
+            "points": [{str(k): _num(v) for k, v in p.items()} for p in self.points],
             "values": _values_json(self.values),
             "shape": list(self.values.shape) if self.values.shape else None,
             "depends_on": sorted(self.primitives),
@@ -507,10 +502,14 @@ def _ops(expr) -> int:
     return int(sympy.count_ops(expr))
 
 
-def _num(v, digits: int = 30):
+SHIPPED_DIGITS = 45  # enough for a 40-digit (136-bit) value to read back exactly: a local check's points and values
+# are grading's to the last bit (at 30, 1 − A1² for A1 near 1 kept 20 digits fewer than grading's)
+
+
+def _num(v):
     if isinstance(v, mpmath.mpc) and v.imag != 0:
-        return [mpmath.nstr(v.real, digits), mpmath.nstr(v.imag, digits)]
-    return mpmath.nstr(mpmath.re(v), digits)
+        return [mpmath.nstr(v.real, SHIPPED_DIGITS), mpmath.nstr(v.imag, SHIPPED_DIGITS)]
+    return mpmath.nstr(mpmath.re(v), SHIPPED_DIGITS)
 
 
 def _parse_num(v):

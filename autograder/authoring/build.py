@@ -73,7 +73,7 @@ def public_step(step: Step) -> dict:
     """
     return {"id": step.id, "title": step.title, "variable": step.variable, "points": step.points,
             "kind": step.kind, "forbid": list(step.forbid), "require_simplified": step.require_simplified,
-            "min_lines": len(step.lines) or 1}
+            "min_lines": len(step.lines) or 1, "decimals": step.decimals}
 
 
 def grading_step(spec: Spec, step: Step) -> tuple[dict, str]:

@@ -3,7 +3,8 @@
 Each question has ``id``, ``kind`` ("choice", "numeric" or "symbolic"), ``prompt`` and ``points``;
 choice questions list ``options`` and ``correct`` (indices into ``options``); numeric questions give
 ``params`` (name → list of values or {min, max}), ``answer`` (formula in the params) and optionally
-``rel_tol``; symbolic questions give ``reference`` and optionally ``params``, ``domain``, ``symbols``.
+``rel_tol``; symbolic questions give ``reference`` and optionally ``params``, ``domain``, ``symbols`` and
+``decimals`` (the step's decimal policy, "exact" unless said: a lone decimal must be the value itself).
 Errors name the question.
 
 >>> q = QuizSpec.from_string('''
@@ -26,11 +27,12 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.authoring.spec import DECIMALS, DEFAULT_DECIMALS
 from autograder.quiz import Choice, Numeric, QuizError, Symbolic
 
 KINDS = ("choice", "numeric", "symbolic")
 _KEYS = {"choice": {"options", "correct"}, "numeric": {"params", "answer", "rel_tol", "abs_tol"},
-         "symbolic": {"reference", "params", "domain", "symbols"}}
+         "symbolic": {"reference", "params", "domain", "symbols", "decimals"}}
 
 
 @dataclass(frozen=True)
@@ -118,8 +120,11 @@ def _question(q: dict, qid: str, quiz_id: str):
             raise QuizError(f"question {qid}: a symbolic question needs `reference`")
         _check_placeholders(qid, prompt, params)
         domain = {k: tuple(v) for k, v in q.get("domain", {}).items()}
+        decimals = q.get("decimals", DEFAULT_DECIMALS)
+        if decimals not in DECIMALS:
+            raise QuizError(f"question {qid}: `decimals` must be \"exact\" or \"rounded\", got {decimals!r}")
         return Symbolic(qid, prompt, str(q["reference"]), points=float(points), params=params, domain=domain,
-                        symbols=tuple(q.get("symbols", ())), quiz_id=quiz_id)
+                        symbols=tuple(q.get("symbols", ())), quiz_id=quiz_id, decimals=decimals)
     except QuizError as exc:
         raise QuizError(str(exc) if str(exc).startswith(f"question {qid}") else f"question {qid}: {exc}") from exc
 

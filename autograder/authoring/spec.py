@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 KINDS = ("expression", "derivation")
+DECIMALS = ("exact", "rounded")
+DEFAULT_DECIMALS = "exact"  # the course's: a derivation's steps are exact values; a step that wants a number says so
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -78,6 +80,8 @@ class Step:
     ``same_as``: this step's reference must equal that step's reference.
     ``follow_through``: the fraction of ``points`` an answer earns when it is wrong but right for the
     student's own answers to the ``chain``/``same_as`` steps, one of which was wrong (0: no such credit).
+    ``decimals``: "exact" (a lone decimal answer must be the value itself) or "rounded" (it may round it, to at
+    least 4 significant digits); the spec's top-level ``decimals``, else DEFAULT_DECIMALS.
     """
 
     id: str
@@ -96,6 +100,7 @@ class Step:
     chain: tuple[str, ...] = ()
     same_as: str = ""
     follow_through: float = 0.0
+    decimals: str = DEFAULT_DECIMALS
 
     @property
     def builds_on(self) -> tuple[str, ...]:
@@ -169,9 +174,9 @@ class Spec:
         return sum(s.points for s in self.steps)
 
 
-_TOP_KEYS = {"title", "intro", "symbols", "matrices", "define", "forbid", "steps"}
+_TOP_KEYS = {"title", "intro", "symbols", "matrices", "define", "forbid", "steps", "decimals"}
 _STEP_KEYS = {"id", "variable", "points", "title", "prompt", "kind", "reference", "lines", "start",
-              "require_simplified", "forbid", "hint", "mistakes", "chain", "same_as", "follow_through"}
+              "require_simplified", "forbid", "hint", "mistakes", "chain", "same_as", "follow_through", "decimals"}
 
 
 def _spec_from_data(data: dict, source: str, lines: dict) -> Spec:
@@ -208,7 +213,8 @@ def _spec_from_data(data: dict, source: str, lines: dict) -> Spec:
     if not steps_data:
         raise SpecError(f"{source}: no [[steps]]: an assignment needs at least one step")
     forbid = tuple(data.get("forbid", ()))
-    steps = tuple(_step_from_data(d, i, f"{source}:{lines.get((f'steps#{i}', None), '?')}", forbid)
+    decimals = _decimals(data.get("decimals", DEFAULT_DECIMALS), f"{source}:{lines.get(('', 'decimals'), '?')}")
+    steps = tuple(_step_from_data(d, i, f"{source}:{lines.get((f'steps#{i}', None), '?')}", forbid, decimals)
                   for i, d in enumerate(steps_data))
     seen = set()
     for s in steps:
@@ -221,7 +227,19 @@ def _spec_from_data(data: dict, source: str, lines: dict) -> Spec:
                 define=dict(data.get("define") or {}), forbid=forbid, source=source, lines=lines)
 
 
-def _step_from_data(d: dict, index: int, source: str, default_forbid: tuple) -> Step:
+def _decimals(value, where: str) -> str:
+    """A decimal policy as written in the spec, checked.
+
+    >>> _decimals("rounded", "x.toml:3")
+    'rounded'
+    """
+    if value not in DECIMALS:
+        raise SpecError(f"{where}: `decimals` must be \"exact\" or \"rounded\", got {value!r}")
+    return value
+
+
+def _step_from_data(d: dict, index: int, source: str, default_forbid: tuple,
+                    default_decimals: str = DEFAULT_DECIMALS) -> Step:
     where = f"{source}: step {d.get('id', index + 1)!r}"
     _no_unknown_keys(d, _STEP_KEYS, where)
     for key in ("id", "variable"):
@@ -249,7 +267,8 @@ def _step_from_data(d: dict, index: int, source: str, default_forbid: tuple) -> 
                 lines=tuple(d.get("lines", ())), start=d.get("start", ""),
                 require_simplified=bool(d.get("require_simplified", False)),
                 forbid=tuple(d.get("forbid", default_forbid)), hint=d.get("hint", ""),
-                mistakes=tuple(mistakes), chain=tuple(d.get("chain", ())), same_as=d.get("same_as", ""))
+                mistakes=tuple(mistakes), chain=tuple(d.get("chain", ())), same_as=d.get("same_as", ""),
+                decimals=_decimals(d.get("decimals", default_decimals), where))
 
 
 def _follow_through(d: dict, where: str) -> float:

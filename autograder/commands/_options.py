@@ -14,6 +14,9 @@ def add_exercise_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--symbols", default="", help="extra symbol names an answer may use, comma-separated")
     parser.add_argument("--forbid", default="", help="names an answer may not use, e.g. 'diff,Derivative'")
     parser.add_argument("--simplified", action="store_true", help="require the simplest form")
+    parser.add_argument("--decimals", choices=("exact", "rounded"), default="rounded",
+                        help="a lone decimal answer must be the value itself (exact), or may round it to at least "
+                             "4 significant digits (rounded, the default)")
     parser.add_argument("--timeout", type=float, default=2.0, help="seconds per check (default 2)")
     parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
 
@@ -57,4 +60,5 @@ def parse_define(items: list[str]) -> dict:
 def exercise_kwargs(args) -> dict:
     return dict(domain=parse_domain(args.domain), define=parse_define(args.define),
                 symbols=[s for s in args.symbols.split(",") if s.strip()],
-                forbid=tuple(s for s in args.forbid.split(",") if s.strip()), timeout=args.timeout)
+                forbid=tuple(s for s in args.forbid.split(",") if s.strip()), timeout=args.timeout,
+                decimals=args.decimals)

@@ -103,12 +103,13 @@ def score_answer(step: dict, answer, *, reference=None, samples=None, engine=Non
         return _score_derivation(step, list(answer), reference if samples is None else samples, engine, timeout)
     forbid = tuple(step.get("forbid", ()))
     if samples is not None:
-        v = check_against_samples(answer, samples, forbid=forbid,
+        v = check_against_samples(answer, samples, forbid=forbid, decimals=_decimals(step),
                                   require_simplified=step.get("require_simplified", False), timeout=timeout,
                                   quantity=(step.get("variable"), step["id"]))
     else:
         mistakes = [tuple(m) for m in step.get("mistakes", ())] or None
-        v = check_equivalent(answer, reference, forbid=forbid, require_simplified=step.get("require_simplified", False),
+        v = check_equivalent(answer, reference, forbid=forbid, decimals=_decimals(step),
+                             require_simplified=step.get("require_simplified", False),
                              mistakes=mistakes, timeout=timeout, quantity=(step.get("variable"), step["id"]), **engine)
     points = float(step["points"]) if v.accepted else 0.0
     result = StepResult(step["id"], step.get("title") or step["id"], points, float(step["points"]), v.feedback,
@@ -173,6 +174,7 @@ def _follow_through(step: dict, answer, result: StepResult, earlier: list, known
     if not wrong:
         return None  # every earlier answer was right: the step's own reference is the only way to credit
     v = check_own_answers(answer, known, [e["answer"] for e in earlier], forbid=tuple(step.get("forbid", ())),
+                          decimals=_decimals(step),
                           require_simplified=step.get("require_simplified", False), timeout=timeout, **engine)
     if not v.equivalent:
         return None
@@ -213,6 +215,15 @@ def _nothing_to_build_on(step: dict, answer, earlier: list, known, engine: dict,
     return None
 
 
+def _decimals(step: dict) -> str:
+    """The step's decimal policy; a step built before steps had one keeps the rule it was built with ("rounded").
+
+    >>> _decimals({"decimals": "exact"}), _decimals({})
+    ('exact', 'rounded')
+    """
+    return step.get("decimals", "rounded")
+
+
 def _unusable(step: dict, answer) -> str | None:
     """Why an answer cannot be judged at all, or None."""
     if answer is None:
@@ -235,7 +246,7 @@ def _score_derivation(step: dict, lines: list, known, engine: dict, timeout: flo
     Fewer lines than ``min_lines`` still count as ``min_lines`` units, so a bare final answer is not
     a full derivation.
     """
-    dv = check_derivation(lines, start=known, final=known, require_simplified=True,
+    dv = check_derivation(lines, start=known, final=known, require_simplified=True, decimals=_decimals(step),
                           forbid=tuple(step.get("forbid", ())), timeout=timeout, **engine)
     n = len(lines)
     good = n if dv.first_invalid is None else dv.first_invalid
