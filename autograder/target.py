@@ -20,8 +20,7 @@ import mpmath
 import sympy
 from sympy.printing.latex import LatexPrinter
 
-from .compare import EQUATION, MIN_POINTS, TOLERANCE, Agreement, Sampled, agreement, agrees_at, close_all, \
-    sample
+from .compare import EQUATION, MIN_POINTS, TOLERANCE, Agreement, Sampled, agreement, agrees_at, sample
 from .domain import Domain, DomainError
 from .evaluate import DIGITS, at_digits, evaluate_at
 from .switches import NONE, Boundaries, boundaries
@@ -139,17 +138,18 @@ class Target:
                 if r is None or a is None:
                     continue
                 if not agrees_at(a, r, refine and (lambda i=i: refine(i)), floor):
-                    if len(a) == len(r) and not self._trusted(expr, i, a):
+                    if len(a) == len(r) and not self._trusted(expr, i, a, r):
                         continue
                     return Agreement(False, used, i)
                 used += 1
         return Agreement(True if used >= MIN_POINTS else None, used)
 
-    def _trusted(self, expr, i: int, before) -> bool:
+    def _trusted(self, expr, i: int, before, reference) -> bool:
         """Whether ``expr``'s value ``before`` at point ``i`` (at DIGITS) is one to judge by: no exponential's
         argument past 4 × SATURATION there (cosh(x)² − sinh(x)² at x = 1e5 cancels more digits than any precision
         used holds, to 0), and the same value again at 4 × DIGITS from the primitive coordinates (exact: see
-        domain._draw)."""
+        domain._draw), to TOLERANCE of the larger of it and the ``reference``'s value (sin(2π) is 1e-40 at DIGITS
+        and 1e-160 at 4 × DIGITS: the same 0 beside the reference's sin(2π + 6e-9))."""
         defined = {sympy.Symbol(n) for n, _ in self.definitions}
         primitive = {s: v for s, v in self.points[i].items() if s not in defined}
         expanded = self.expand(expr)
@@ -158,7 +158,8 @@ class Target:
         with mpmath.workdps(4 * DIGITS):
             again = sample(expanded, [primitive]).values[0]
         with at_digits():
-            return again is not None and len(again) == len(before) and close_all(again, before)
+            return again is not None and len(again) == len(before) and all(
+                abs(x - y) <= TOLERANCE * max(abs(x), abs(r)) for x, y, r in zip(again, before, reference))
 
     def sample_all(self, expr) -> Sampled:
         """``expr`` at every point, as ``sample_rest`` evaluates the far ones (only where ``expr`` is tame)."""
