@@ -22,6 +22,7 @@ Run: make bench   (or .venv/bin/python benchmarks/bench_equivalence.py [--peer-t
 from __future__ import annotations
 
 import argparse
+import inspect
 import logging
 import re
 import statistics
@@ -168,6 +169,20 @@ def bounded(func, args, timeout):
         return None
     except (DomainError, ParseError):
         return False  # the reference is unreadable to this method: it cannot accept anything
+
+
+def adversarial_symbols(pair) -> tuple:
+    """The names an exercise with an adversarial-corpus pair declares: as ``declared``, plus its definitions'
+    names and the group's own ``symbols``."""
+    return tuple(sorted(declared(pair.answer, pair.reference) | set(pair.define) | set(pair.symbols)))
+
+
+def decimal_policy(decimals) -> dict:
+    """The keyword asking ``check_equivalent`` for a pair's decimal policy ("exact" or "rounded"), once it takes
+    one; until then nothing, and a pair marked "exact" is judged by the rounded-decimal rule (and scored as such)."""
+    if decimals and "decimals" in inspect.signature(check_equivalent).parameters:
+        return {"decimals": decimals}
+    return {}
 
 
 def engine_verdict(answer, reference, domain, define, symbols):
