@@ -189,7 +189,7 @@ def test_the_corpus_is_large_and_has_at_least_as_many_right_answers_as_wrong_one
     per_kind = defaultdict(lambda: [0, 0])
     for p in PAIRS:
         per_kind[p.kind][p.equivalent] += 1
-    assert all(w and r for w, r in per_kind.values()), dict(per_kind)  # every kind: both labels
+    assert all(0 < w <= r for w, r in per_kind.values()), dict(per_kind)  # every kind: its wrong and right forms
     assert set(KINDS) >= {"far_kink", "kink_in_answer", "tiny_scale", "huge_scale", "relative_tiny",
                           "negative_or_large", "high_frequency", "branch", "poly_near_miss", "exp_log_scale", "ml",
                           "decimals"}
