@@ -5,9 +5,10 @@ transcribed from STACK's, Math-Verify's and PrairieLearn's own test suites, each
 near misses the loader derives from its equivalent pairs), the course's own corpus
 (tests/data/equivalence_corpus.toml) and the adversarial corpus (tests/data/adversarial_corpus.toml: wrong answers
 built to beat sampling beside the right answers they imitate; its false accepts are also counted by kind, and a
-pair marked decimals = "exact" is judged by the engine under that policy once it has one). For each: accuracy, false accepts, false rejects, undecided, p50/p99 latency,
-and the p50 over the pairs that are the first of the run with their reference (the engine caches what it computes
-about a reference, keyed by that reference, as grading a class does: later answers to it are cheaper).
+pair marked decimals = "exact" is judged by the engine under that policy once it has one). For each: accuracy,
+false accepts, false rejects, undecided, p50/p99 latency, and the p50 over the pairs that are the first of the run
+with their reference (the engine caches what it computes about a reference, keyed by that reference, as grading a
+class does: later answers to it are cheaper).
 
 An answer counts as accepted when the method says equivalent; a refusal (not equivalent, unreadable) is right for
 a pair labelled not equivalent; "undecided" (time limit, too few points) is never right. Every check runs in a
@@ -291,7 +292,8 @@ def main(argv=None) -> int:
 
         def engine(case):
             answer, reference, domain, define, symbols, _ = lookup[id(case)]
-            return engine_verdict(answer, reference, domain, define, tuple(symbols), getattr(case, "decimals", None))
+            decimals = getattr(case, "decimals", None)  # only the adversarial corpus marks a decimal policy
+            return engine_verdict(answer, reference, domain, define, tuple(symbols), decimals)
 
         def naive(case):
             answer, reference, domain, define, symbols, _ = lookup[id(case)]
