@@ -1,10 +1,10 @@
 """The adversarial corpus (tests/data/adversarial_corpus.toml): wrong answers built to beat a check that samples.
 
 Two kinds of test. The corpus's own labels are checked first, without the engine's sampling: every wrong answer
-has a witness, a point of a wide grid (values from 1e-450 to 1.4e9, both signs, and the engine's own points) where
-it differs from the reference at 200 digits, and every right answer agrees with the reference at every point of
-that grid where the reference is real. Then the engine (``check_equivalent``) must refuse every wrong answer with a
-diagnosis and accept every right one, kind by kind. The engine's tests fail until it samples far from 1 and
+has a witness, a point of a wide grid (values from 1e-450 to about 1000 in size, both signs, and the engine's own
+points) where it differs from the reference at 200 digits and still at 2000, and every right answer agrees with the
+reference at every point of that grid where the reference is real. Then the engine (``check_equivalent``) must
+refuse every wrong answer with a diagnosis and accept every right one, kind by kind. The engine's tests fail until it samples far from 1 and
 compares without an absolute tolerance (issue 24): they are the line its fixes must reach, not a record of today.
 """
 
@@ -117,7 +117,7 @@ def witnesses(pair, first=False) -> list[dict]:
     """The grid points where the answer differs from the reference at 200 digits and still at 2000 (with
     ``first``, only the first such point: enough to show a wrong label holds). A gap that shrinks by more than 100
     orders of magnitude from 200 to 2000 digits is rounding, not a difference: a right answer that cancels to 0
-    (-3 - sqrt(5) + (sqrt(10)/2 + sqrt(2)/2)^2) has a gap near 1e-199 at 200 digits and 1e-1999 at 2000."""
+    (-3 - sqrt(5) + (-sqrt(10)/2 - sqrt(2)/2)^2) has a gap near 1e-199 at 200 digits and 1e-1999 at 2000."""
     dom, reference, grid, refs = _setting(pair)
     answer = dom.expand(parse_expression(pair.answer, dom.names))
     with mpmath.workdps(WITNESS_DIGITS):
@@ -134,6 +134,7 @@ def witnesses(pair, first=False) -> list[dict]:
 
 
 def _lone_decimal(text: str) -> bool:
+    """Whether an answer is one decimal and nothing else (the README's rounded-decimal rule applies to it alone)."""
     return text.replace(".", "", 1).replace("e-", "", 1).isdigit()
 
 
@@ -155,6 +156,7 @@ def test_every_right_answer_equals_its_reference_on_the_whole_grid(kind):
 
 
 def verdict(pair):
+    """The engine's verdict on a pair, as an exercise with the pair's domain, definitions and decimal policy."""
     return check_equivalent(pair.answer, pair.reference, domain=pair.domain, define=pair.define,
                             symbols=adversarial_symbols(pair), **decimal_policy(pair.decimals))
 
