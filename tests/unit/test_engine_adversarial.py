@@ -4,8 +4,9 @@ Two kinds of test. The corpus's own labels are checked first, without the engine
 has a witness, a point of a wide grid (values from 1e-450 to about 1000 in size, both signs, and the engine's own
 points) where it differs from the reference at 200 digits and still at 2000, and every right answer agrees with the
 reference at every point of that grid where the reference is real. Then the engine (``check_equivalent``) must
-refuse every wrong answer with a diagnosis and accept every right one, kind by kind. The engine's tests fail until it samples far from 1 and
-compares without an absolute tolerance (issue 24): they are the line its fixes must reach, not a record of today.
+refuse every wrong answer with a diagnosis and accept every right one, kind by kind. The engine's tests fail until
+it samples far from 1 and compares without an absolute tolerance (issue 24): they are the line its fixes must
+reach, not a record of today.
 """
 
 import itertools
