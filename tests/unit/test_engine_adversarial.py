@@ -210,6 +210,21 @@ def test_every_pair_names_its_source():
     assert all(p.source == "issue 24" or p.source == "own" or "@" in p.source for p in PAIRS)
 
 
+def test_no_pair_repeats_one_of_the_peers_corpus():
+    """Pairs taken from other graders' suites are new to the project: none is already in
+    tests/data/peer_corpus.toml (compared without spaces, ** read as ^)."""
+    from corpus import load_peer_corpus
+
+    def plain(text):
+        return text.replace(" ", "").replace("**", "^")
+
+    seen = {(plain(p.answer), plain(p.reference)) for p in load_peer_corpus()}
+    taken = [p for p in PAIRS if "@" in p.source]
+    assert len(taken) >= 40 and [(p.answer, p.reference) for p in taken
+                                 if (plain(p.answer), plain(p.reference)) in seen] == []
+    assert ("0.33", "1/3") in seen  # the near miss: Numbas' 0.33 for 1/3 is STACK's row too, and was left out
+
+
 def test_the_witness_grid_finds_a_difference_of_one_part_in_1e40_and_none_in_a_right_rewriting():
     """The near misses of the label check itself."""
     from corpus import AdversarialPair
