@@ -14,6 +14,7 @@ import hashlib
 import math
 import random
 from dataclasses import dataclass
+from functools import cached_property
 
 import mpmath
 import sympy
@@ -74,7 +75,7 @@ class Domain:
                 parsed[sympy.Symbol(name)] = body
         return cls(names, tuple(ranges), _ordered(parsed))
 
-    @property
+    @cached_property
     def primitives(self) -> list[sympy.Symbol]:
         """The symbols points are drawn for (those without a definition)."""
         defined = {s for s, _ in self.definitions}
@@ -110,6 +111,127 @@ class Domain:
         with mpmath.workdps(DIGITS):
             kinks = self._kink_points(rng, ranges)
         yield from kinks
+
+    def wide_points(self, count: int, salt: str, ranges: tuple = ()) -> list[dict]:
+        """``count`` points far from where ``points`` draws, the same for the same salt: a free coordinate anywhere
+        from 1e-8 to 1e8 in size (either sign), a half-bounded one from 1e-8 to 1e8 past its bound, a bounded one
+        from 1e-12 to a tenth of its width inside either end (where cancellation and far kinks hide). ``ranges``
+        adds or replaces intervals (the region where a reference is real, see target.real_points).
+
+        >>> d = Domain.build(domain={"a": (0, 1)}, symbols=["x"])
+        >>> len(d.wide_points(8, "doc")), all(0 < p[sympy.Symbol("a")] < 1 for p in d.wide_points(8, "doc"))
+        (8, True)
+        """
+        rng = random.Random(hashlib.sha256(f"{salt}|wide".encode()).digest())
+        specs = {**dict(self.ranges), **dict(ranges)}
+        found = []
+        with mpmath.workdps(DIGITS):
+            for _ in range(4 * count):  # a definition undefined somewhere: a few more draws, never endless
+                point = {s: _draw_wide(rng, specs.get(s.name)) for s in self.primitives}
+                if self._define(point):
+                    found.append(point)
+                    if len(found) == count:
+                        break
+        return found
+
+    def side_points(self, bounds, salt: str, limit: int, ranges: tuple = (), corners: int = 8) -> list[dict]:
+        """Points on both sides of each switch of ``bounds`` (a switches.Boundaries), at most ``limit``.
+
+        For each boundary and each primitive it depends on, the other primitives are drawn as usual and the
+        boundary solved for that one (switches.roots); floor and ceiling switch at every integer: the integer
+        at and above a drawn point's value, and ±10^6. Each root gets points at a relative distance 2^-30 and
+        2^-10 on either side (the values exactly at a switch are a convention, which the domain's kink points
+        test where an exercise fixes one); where two linear boundaries cross, points in the four quadrants around
+        the crossing (at most ``corners`` of them, besides ``limit``)."""
+        if not bounds:
+            return []
+        rng = random.Random(hashlib.sha256(f"{salt}|switch".encode()).digest())
+        specs = {**dict(self.ranges), **dict(ranges)}
+        with mpmath.workdps(DIGITS):
+            found = self._beside_roots(bounds, rng, specs, limit)
+            return found + self._corner_points(sorted(bounds.zeros, key=str), rng, specs, corners)
+
+    def _beside_roots(self, bounds, rng: random.Random, specs: dict, limit: int) -> list[dict]:
+        """``side_points`` of each boundary alone, for one primitive at a time (at most ``limit``)."""
+        from .switches import MAX_SEARCHES, linear_roots, numeric_roots
+
+        primitives = set(self.primitives)
+        found, searches = [], 0
+        work = [(b, False) for b in sorted(bounds.zeros, key=str)] + [(b, True) for b in sorted(bounds.integers,
+                                                                                                   key=str)]
+        for boundary, integer in work:
+            for sym in sorted(boundary.free_symbols & primitives, key=str):
+                if isinstance(specs.get(sym.name), frozenset):
+                    continue  # a finite set has no sides
+                base = {s: _draw(rng, specs.get(s.name)) for s in self.primitives}
+                if integer:
+                    try:
+                        value = evaluate(boundary, base)
+                    except NotNumeric:
+                        continue
+                    if mpmath.im(value) != 0:
+                        continue
+                    k = mpmath.floor(mpmath.re(value))
+                    targets = [boundary - n for n in (k, k + 1, 10**6, -10**6)]
+                else:
+                    targets = [boundary]
+                at = []
+                for target in targets:
+                    found_here = linear_roots(target, sym, base)
+                    if found_here is None:  # numeric searches cost about a millisecond: a few per expression
+                        found_here = numeric_roots(target, sym, base) if searches < MAX_SEARCHES else []
+                        searches += 1
+                    at += found_here
+                for root in at:
+                    for distance in (mpmath.ldexp(1, -30), mpmath.ldexp(1, -10)):
+                        for side in (-1, 1):
+                            value = root + side * distance * max(1, abs(root))
+                            if not _inside(value, specs.get(sym.name)):
+                                continue
+                            point = {**base, sym: value}
+                            if self._define(point):
+                                found.append(point)
+                                if len(found) >= limit:
+                                    return found
+        return found
+
+    def _corner_points(self, zeros: list, rng: random.Random, specs: dict, limit: int) -> list[dict]:
+        """Points just past where two linear boundaries cross, in each of the four quadrants around the crossing:
+        a switch between more than two cases (Max(x, y, −10)) may show only where two symbols are both far."""
+        from .switches import corner, is_linear
+
+        found = []
+        primitives = set(self.primitives)
+        zeros = [b for b in zeros if all(is_linear(b, s) for s in b.free_symbols & primitives)]  # others: no corner
+        for i, first in enumerate(zeros):
+            for second in zeros[i + 1:]:
+                both = sorted((first.free_symbols | second.free_symbols) & primitives, key=str)
+                for j, u in enumerate(both):
+                    for v in both[j + 1:]:
+                        if isinstance(specs.get(u.name), frozenset) or isinstance(specs.get(v.name), frozenset):
+                            continue
+                        base = {s: _draw(rng, specs.get(s.name)) for s in self.primitives}
+                        at = corner(first, second, (u, v), base)
+                        if at is None:
+                            continue
+                        step = [mpmath.ldexp(1, -30) * max(1, abs(c)) for c in at]
+                        for su, sv in ((-1, -1), (-1, 1), (1, -1), (1, 1)):
+                            point = {**base, u: at[0] + su * step[0], v: at[1] + sv * step[1]}
+                            if (_inside(point[u], specs.get(u.name)) and _inside(point[v], specs.get(v.name))
+                                    and self._define(point)):
+                                found.append(point)
+                                if len(found) >= limit:
+                                    return found
+        return found
+
+    def _define(self, point: dict) -> bool:
+        """Add the defined symbols' values to ``point`` (at the caller's precision); False where one has none."""
+        try:
+            for sym, body in self.definitions:
+                point[sym] = evaluate(body, point)
+        except NotNumeric:
+            return False
+        return True
 
     def _kink_points(self, rng: random.Random, ranges: dict) -> list[dict]:
         """Points where a piecewise definition switches cases (z = 0 for a = ReLU(z)).
@@ -200,6 +322,26 @@ def _draw(rng: random.Random, spec):
     if hi is not None:
         return mpmath.fsub(hi, spread, exact=True)
     return mpmath.mpf(spread if rng.random() < 0.5 else -spread)
+
+
+WIDE_DECADES = (-8, 8)  # sizes of far coordinates: 10^-8 .. 10^8, log-uniform
+END_DECADES = (-12, -1)  # distance of a bounded coordinate from an end, as a fraction of its interval's width
+
+
+def _draw_wide(rng: random.Random, spec):
+    """One coordinate for ``Domain.wide_points``: like _draw, exact sums of doubles into an mpf."""
+    if isinstance(spec, frozenset):
+        return _draw(rng, spec)
+    lo, hi = (None if b is None else float(b) for b in spec) if spec else (None, None)
+    if lo is not None and hi is not None:
+        offset = mpmath.fmul(hi - lo, 10 ** rng.uniform(*END_DECADES), exact=True)
+        return mpmath.fadd(lo, offset, exact=True) if rng.random() < 0.5 else mpmath.fsub(hi, offset, exact=True)
+    size = 10 ** rng.uniform(*WIDE_DECADES)
+    if lo is not None:
+        return mpmath.fadd(lo, size, exact=True)
+    if hi is not None:
+        return mpmath.fsub(hi, size, exact=True)
+    return mpmath.mpf(size if rng.random() < 0.5 else -size)
 
 
 def _ordered(defs: dict) -> tuple:

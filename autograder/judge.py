@@ -22,7 +22,7 @@ from .evaluate import DIGITS
 from .exact import exact_sample
 from .domain import Domain, DomainError
 from .parse import Names, ParseError, parse_expression
-from .target import QUICK, Target
+from .target import Target
 from .matrices import ShapeMismatch, combine
 from .verdict import Verdict, invalid, undecided
 
@@ -94,7 +94,7 @@ def attempt_facts(answer, reference, *, domain=None, define=None, forbid=(), sym
             expr = _scalar_if_1x1(parse_expression(answer, target.names.without_forbid()), target)
         except ParseError:
             return None
-        values = sample(expr, target.points)
+        values = target.sample_all(expr)
         return {"constant": _constant_values(values, target, target.expand(expr))
                 and not _constant_values(target.values, target, target.canonical),
                 "same_variables": target.depends_on(expr) == target.primitives}
@@ -170,8 +170,8 @@ def own_reference_target(target: Target, own, *, simplified_size=False) -> Targe
     ops = target.ops
     if simplified_size and not isinstance(product, sympy.MatrixBase):
         ops = max(ops, min(target.size(product), target.size(sympy.cancel(product))))
-    own = Target(target.names, target.points, sample(product, target.points), target.depends_on(product), ops,
-                 (), target.definitions, target.expand(product))
+    own = Target(target.names, target.points, target.sample_all(product), target.depends_on(product), ops,
+                 (), target.definitions, target.expand(product), None, target.far, target.domain, target.region)
     # the factors diagnosis tries depend only on the names and points: reuse the reference's, computed once
     own.__dict__["candidate_factors"] = target.candidate_factors
     own.__dict__["matrix_factors"] = target.matrix_factors
@@ -248,8 +248,8 @@ def _judge_against(answer, target: Target, forbid, require_simplified, hints) ->
     result = agreement(values, head.values, refine, floor)
     if result.equivalent is not False:  # no difference yet: test every point
         head = target
-        values = Sampled(values.values + sample(expr, target.points[QUICK:]).values, values.shape)
-        result = agreement(values, head.values, refine, floor)
+        values = Sampled(values.values + target.sample_rest(expr).values, values.shape)
+        result = target.agreement(expr, values, refine, floor)
     method = f"numeric: {result.used} points, 40 digits"
     exact = _exact_agreement(expr, target, result)
     if exact is not None:  # both rational functions: exact arithmetic decides, whatever the numbers said
@@ -257,6 +257,12 @@ def _judge_against(answer, target: Target, forbid, require_simplified, hints) ->
         result, method = exact, f"exact: rational arithmetic at {exact.used} points"
         if overturned and result.equivalent is False:
             return _exactly_not_equivalent(expr, target, result, method, latex)
+    if result.equivalent and exact is None:  # the answer's own switches, where the reference has none
+        beside = target.own_switches(expr)  # (Max(x, 5) for Max(x, 6) − 1: the reference's are among its points)
+        if beside is not None:
+            found = beside[0].agreement(expr, beside[1], _refiner(expr, beside[0]), floor)
+            if found.equivalent is False:
+                result, (head, values) = found, beside
     if result.equivalent is False and values.shape == EQUATION and isinstance(target.canonical, sympy.Equality):
         solved = same_solutions(target.expand(expr), target.canonical, target.points)
         if solved is not None and solved.equivalent:

@@ -20,9 +20,10 @@ import mpmath
 import sympy
 from sympy.printing.latex import LatexPrinter
 
-from .compare import EQUATION, TOLERANCE, Sampled, sample
+from .compare import EQUATION, MIN_POINTS, TOLERANCE, Agreement, Sampled, agreement, agrees_at, sample
 from .domain import Domain, DomainError
-from .evaluate import DIGITS
+from .evaluate import DIGITS, at_digits, evaluate_at
+from .switches import NONE, Boundaries, boundaries
 from .parse import Names, parse_expression
 
 POINTS = 16
@@ -41,6 +42,9 @@ class Target:
     definitions: tuple = ()  # ((name, expr), ...) to find which primitives an answer depends on
     canonical: object = None  # the reference in sympy's canonical form, when it is known (not for samples)
     reference: object = None  # the parsed reference, when it is known
+    far: int | None = None  # points from this index on are far or beside a switch (see far_agreement); None: none
+    domain: object = None  # the Domain, when it is known (not for samples): where an answer's own switches are
+    region: tuple = ()  # ((name, interval), ...) where the reference is real, for symbols the domain left free
 
     @cached_property
     def ops(self) -> int:
@@ -58,12 +62,19 @@ class Target:
         ref = parse_expression(reference, names)
         if not isinstance(ref, sympy.Equality):
             names = domain.names
-        points, values = real_points(ref, domain, count, salt + "|" + _named(reference, ref))
+        seed = salt + "|" + _named(reference, ref)
+        points, values, region = _real_points(ref, domain, count, seed)
+        canonical = domain.expand(ref)
+        far = len(points)
+        if not isinstance(ref, sympy.Equality):  # an equation's factor is found on the usual points only
+            extra, extra_values = far_points(canonical, ref, domain, seed, region)
+            points, values = points + extra, Sampled(values.values + extra_values.values, values.shape)
         known = tuple((sample(parse_expression(m, names.without_forbid()), points), fb)
                       for m, fb in (mistakes or ()))
         return cls(names, tuple(points), values,
-                   frozenset(s.name for s in _free(domain.expand(ref))), None, known,
-                   tuple((s.name, body) for s, body in domain.definitions), domain.expand(ref), ref)
+                   frozenset(s.name for s in _free(canonical)), None, known,
+                   tuple((s.name, body) for s, body in domain.definitions), canonical, ref,
+                   far if far < len(points) else None, domain, region)
 
     @cached_property
     def latex(self) -> "SharedLatex":
@@ -103,6 +114,91 @@ class Target:
                       tuple((Sampled(m.values[:QUICK], m.shape), fb) for m, fb in self.mistakes),
                       self.definitions, self.canonical, self.reference)
 
+    def agreement(self, expr, values: Sampled, refine=None, floor=None) -> Agreement:
+        """How ``values`` (``expr`` at every point) compare with the reference's: the usual points as
+        compare.agreement does (``refine`` and ``floor`` as there), then the far ones (see _far_agreement)."""
+        if self.far is None:
+            return agreement(values, self.values, refine, floor)
+        near = agreement(Sampled(values.values[:self.far], values.shape),
+                         Sampled(self.values.values[:self.far], self.values.shape), refine, floor) if self.far else None
+        if near is not None and near.equivalent is not True:
+            return near
+        return self._far_agreement(expr, values, near.used if near is not None else 0, refine, floor)
+
+    def _far_agreement(self, expr, values: Sampled, used: int, refine, floor) -> Agreement:
+        """The points far out or beside a switch, compared as compare.agrees_at does; but where the reference has no
+        value, or the answer none (far out a defined symbol can round to its limit, σ(z) to 1, and 1/(1 − a) have
+        none: an answer's domain is tested at the usual points), or a value not to be trusted (see _trusted), the
+        point is skipped."""
+        if refine is None and floor is None:
+            floor = TOLERANCE
+        with at_digits():
+            for i in range(self.far or 0, len(self.points)):
+                a, r = values.values[i], self.values.values[i]
+                if r is None or a is None:
+                    continue
+                if not agrees_at(a, r, refine and (lambda i=i: refine(i)), floor):
+                    if len(a) == len(r) and not self._trusted(expr, i, a, r):
+                        continue
+                    return Agreement(False, used, i)
+                used += 1
+        return Agreement(True if used >= MIN_POINTS else None, used)
+
+    def _trusted(self, expr, i: int, before, reference) -> bool:
+        """Whether ``expr``'s value ``before`` at point ``i`` (at DIGITS) is one to judge by: no exponential's
+        argument past 4 × SATURATION there (cosh(x)² − sinh(x)² at x = 1e5 cancels more digits than any precision
+        used holds, to 0), and the same value again at 4 × DIGITS from the primitive coordinates (exact: see
+        domain._draw), to TOLERANCE of the larger of it and the ``reference``'s value (sin(2π) is 1e-40 at DIGITS
+        and 1e-160 at 4 × DIGITS: the same 0 beside the reference's sin(2π + 6e-9))."""
+        defined = {sympy.Symbol(n) for n, _ in self.definitions}
+        primitive = {s: v for s, v in self.points[i].items() if s not in defined}
+        expanded = self.expand(expr)
+        if not tame([primitive], [expanded], 4 * SATURATION):
+            return False
+        with mpmath.workdps(4 * DIGITS):
+            again = sample(expanded, [primitive]).values[0]
+        with at_digits():
+            return again is not None and len(again) == len(before) and all(
+                abs(x - y) <= TOLERANCE * max(abs(x), abs(r)) for x, y, r in zip(again, before, reference))
+
+    def sample_all(self, expr) -> Sampled:
+        """``expr`` at every point, as ``sample_rest`` evaluates the far ones (only where ``expr`` is tame)."""
+        head = sample(expr, self.points[:QUICK])
+        return Sampled(head.values + self.sample_rest(expr).values, head.shape)
+
+    def sample_rest(self, expr) -> Sampled:
+        """``expr`` at the points after the QUICK ones: as ``sample`` up to the far points, there only where it is
+        tame (see ``tame``: an answer's x^(x^x) at x = 1e8 is not computed)."""
+        if self.far is None:
+            return sample(expr, self.points[QUICK:])
+        near = sample(expr, self.points[QUICK:self.far]) if self.far > QUICK else None
+        far = tame_sample(expr, list(self.points[max(QUICK, self.far):]), 4 * SATURATION)
+        return Sampled((near.values if near is not None else ()) + far.values, far.shape)
+
+    @cached_property
+    def switches(self) -> Boundaries:
+        """The reference's switch boundaries (its points already lie on both sides of them)."""
+        return boundaries(self.canonical) if self.canonical is not None else NONE
+
+    def own_switches(self, expr):
+        """(Target, Sampled): the reference and ``expr`` at points beside the switches of ``expr`` that the reference
+        does not have (``Max(x, 5)`` for ``Max(x, 6) − 1``), to be compared as the target's own points are; None
+        when there are none. Only while grading: the reference's expression is needed to know its values there
+        (shipped samples hold fixed points)."""
+        if self.domain is None or self.canonical is None or self.values.shape == EQUATION:
+            return None
+        own = boundaries(self.expand(expr)) - self.switches
+        if not own:
+            return None
+        salt = "answer|" + "|".join(sorted(map(str, own.zeros)) + sorted(map(str, own.integers)))
+        points, values = usable_points(self.canonical, self.domain.side_points(own, salt, SWITCH_POINTS,
+                                                                               self.region), self.domain)
+        if not points:
+            return None
+        beside = Target(self.names, tuple(points), values, self.primitives, self.counted_ops, (), self.definitions,
+                        self.canonical, self.reference, 0, self.domain, self.region)
+        return beside, tame_sample(expr, points, 4 * SATURATION)
+
     def size(self, expr) -> int:
         """count_ops of ``expr`` written with the defined symbols (σ(z) counts as a, like the reference)."""
         from .functions import sigmoid
@@ -136,6 +232,7 @@ class Target:
             "ops": self.ops,
             "mistakes": [{"values": _values_json(s), "feedback": fb} for s, fb in self.mistakes],
             "definitions": {n: str(body) for n, body in self.definitions},
+            "far": self.far,
         }
 
     @classmethod
@@ -154,6 +251,7 @@ class Target:
             int(data["ops"]),
             tuple((_values_from_json(m["values"], shape), m["feedback"]) for m in data.get("mistakes", [])),
             defs,
+            far=data.get("far"),
         )
 
 
@@ -259,22 +357,29 @@ REGIONS = ((None, None), (0, None), (1, None), (10, None))  # where free symbols
 
 
 def real_points(reference, domain: Domain, count: int, salt: str) -> tuple[list, Sampled]:
-    """Points of ``domain`` where ``reference`` has a real value, so no answer is judged on complex branches.
-
-    Symbols the domain leaves free are drawn from the whole real line first; where the reference has too few
-    real values there, from the positive numbers, then above 1, then above 10 (log(x − 5) needs x > 5).
-    A reference with no value at any point is the instructor's mistake: ``DomainError``. One with values but
-    never a real one (a complex constant) is sampled as it is.
+    """``_real_points`` without the region (see there).
 
     >>> x = sympy.Symbol("x")
     >>> points, values = real_points(sympy.log(x), Domain.build(symbols=["x"]), 8, "doc")
     >>> all(p[x] > 0 for p in points)
     True
     """
+    return _real_points(reference, domain, count, salt)[:2]
+
+
+def _real_points(reference, domain: Domain, count: int, salt: str) -> tuple[list, Sampled, tuple]:
+    """Points of ``domain`` where ``reference`` has a real value, so no answer is judged on complex branches.
+
+    Symbols the domain leaves free are drawn from the whole real line first; where the reference has too few
+    real values there, from the positive numbers, then above 1, then above 10 (log(x − 5) needs x > 5).
+    A reference with no value at any point is the instructor's mistake: ``DomainError``. One with values but
+    never a real one (a complex constant) is sampled as it is. Also returns the region the free symbols were
+    drawn from (``((name, interval), ...)``, empty for the whole line), where far points are drawn too.
+    """
     points = domain.points(count, salt)
     values = sample(reference, points)
     if all(v is not None and _real(v) for v in values.values):
-        return points, values
+        return points, values, ()
     declared = {name for name, _ in domain.ranges}
     free = [s.name for s in domain.primitives if s.name not in declared]
     defined = any(v is not None for v in values.values)
@@ -287,10 +392,91 @@ def real_points(reference, domain: Domain, count: int, salt: str) -> tuple[list,
             if value is not None and _real(value):
                 found.append((point, value))
                 if len(found) == count:  # the first count real ones: no need to draw the rest
-                    return [p for p, _ in found], Sampled(tuple(v for _, v in found), values.shape)
+                    return ([p for p, _ in found], Sampled(tuple(v for _, v in found), values.shape),
+                            tuple((name, region) for name in free))
     if not defined:
         raise DomainError("the reference has no value at any point of the domain")
-    return points, values
+    return points, values, ()
+
+
+WIDE = 8  # far points: coordinates from 1e-8 to 1e8 in size, or 1e-12 of a bounded interval's width from an end
+SWITCH_POINTS = 16  # at most this many points beside an expression's switches
+SATURATION = 40  # beyond this size an argument of exp (σ, tanh, …) leaves 1 + e^-x equal to 1 at DIGITS
+
+
+def far_points(canonical, reference, domain: Domain, salt: str, region: tuple) -> tuple[list, Sampled]:
+    """Points far out (``Domain.wide_points``) and beside the reference's switches (``Domain.side_points``) where
+    the reference has a real value it can be trusted with (see ``usable_points``), and its values there."""
+    points = domain.wide_points(WIDE, salt, region)
+    points += domain.side_points(boundaries(canonical), salt, SWITCH_POINTS, region)
+    return usable_points(canonical, points, domain)
+
+
+def usable_points(canonical, points: list, domain: Domain) -> tuple[list, Sampled]:
+    """The points where ``canonical`` (a reference with its definitions substituted) has a real value, and no
+    argument of an exponential, of the reference or of a definition, exceeds SATURATION in size: there σ(z) is 1
+    to DIGITS digits and σ(z)(1 − σ(z)) 0, and a right answer written with σ can lose its value (1/(1 − σ) has
+    none) while the reference keeps one. The points and the reference's values there."""
+    points = tame(points, [canonical, *(body for _, body in domain.definitions)], SATURATION)
+    values = sample(canonical, points)
+    keep = [value is not None and _real(value) for value in values.values]
+    return ([p for p, k in zip(points, keep) if k],
+            Sampled(tuple(v for v, k in zip(values.values, keep) if k), values.shape))
+
+
+HUGE = 10**9  # an argument of gamma or factorial past this: a value with more than 10^10 digits
+
+
+def tame(points: list, exprs, limit) -> list:
+    """The points where every argument of an exponential in ``exprs`` (exp, σ, the hyperbolic functions, a power
+    with a symbolic exponent, as exponent × log|base|) is at most ``limit`` in size, and of gamma and factorial at
+    most HUGE. Inner arguments are tested first, so an outer one is never evaluated where an inner one is huge:
+    x^(x^x) at x = 1e8 is a number no precision holds, and mpmath would try to build it."""
+    for arg, cap in _growth_arguments(exprs, limit):
+        if not points:
+            break
+        with at_digits():
+            sizes = evaluate_at(arg, points)
+        points = [p for p, size in zip(points, sizes) if size is not None and abs(size) <= cap]
+    return points
+
+
+def tame_sample(expr, points: list, limit) -> Sampled:
+    """``sample(expr, points)``, None where ``expr`` is not tame (see ``tame``): an answer at far points."""
+    exprs = list(expr) if isinstance(expr, sympy.MatrixBase) else [expr]
+    usable = {id(p) for p in tame(points, exprs, limit)}
+    if len(usable) == len(points):
+        return sample(expr, points)
+    values = iter(sample(expr, [p for p in points if id(p) in usable]).values)
+    shape = tuple(expr.shape) if isinstance(expr, sympy.MatrixBase) else None
+    return Sampled(tuple(next(values) if id(p) in usable else None for p in points), shape)
+
+
+_GROWING = (sympy.exp, sympy.sinh, sympy.cosh, sympy.tanh, sympy.sech, sympy.csch, sympy.coth)
+_FACTORIALS = (sympy.gamma, sympy.factorial)
+
+
+def _growth_arguments(exprs, limit) -> list:
+    """(argument, the size it may have) for each exponential, gamma and factorial in ``exprs``, inner ones first."""
+    from .functions import sigmoid
+
+    found = {}
+    for expr in exprs:
+        for part in (expr if isinstance(expr, sympy.MatrixBase) else [expr]):
+            if not isinstance(part, sympy.Basic) or not part.has(*_GROWING, *_FACTORIALS, sigmoid, sympy.Pow):
+                continue
+            for node in sympy.preorder_traversal(part):
+                if isinstance(node, (*_GROWING, sigmoid)):
+                    found[node.args[0]] = limit
+                elif isinstance(node, _FACTORIALS):
+                    found.setdefault(node.args[0], HUGE)
+                elif node.is_Pow and node.exp.free_symbols and node.base != 0:
+                    found[node.exp * sympy.log(sympy.Abs(node.base)) if node.base != sympy.E else node.exp] = limit
+    return sorted(found.items(), key=lambda item: (_nodes(item[0]), str(item[0])))
+
+
+def _nodes(expr) -> int:
+    return sum(1 for _ in sympy.preorder_traversal(expr))
 
 
 def _named(reference, parsed) -> str:

@@ -1,11 +1,14 @@
 """Benchmark the answer engine against naive ``sympy.simplify(answer - reference) == 0`` and against math-verify.
 
-Two corpora, each checked by all three in the same run: the peers' corpus (tests/data/peer_corpus.toml, pairs
+Three corpora, each checked by all three in the same run: the peers' corpus (tests/data/peer_corpus.toml, pairs
 transcribed from STACK's, Math-Verify's and PrairieLearn's own test suites, each row citing its origin; plus the
-near misses the loader derives from its equivalent pairs) and the course's own corpus
-(tests/data/equivalence_corpus.toml). For each: accuracy, false accepts, false rejects, undecided, p50/p99 latency,
-and the p50 over the pairs that are the first of the run with their reference (the engine caches what it computes
-about a reference, keyed by that reference, as grading a class does: later answers to it are cheaper).
+near misses the loader derives from its equivalent pairs), the course's own corpus
+(tests/data/equivalence_corpus.toml) and the adversarial corpus (tests/data/adversarial_corpus.toml: wrong answers
+built to beat sampling beside the right answers they imitate; its false accepts are also counted by kind, and a
+pair marked decimals = "exact" is judged by the engine under that policy once it has one). For each: accuracy,
+false accepts, false rejects, undecided, p50/p99 latency, and the p50 over the pairs that are the first of the run
+with their reference (the engine caches what it computes about a reference, keyed by that reference, as grading a
+class does: later answers to it are cheaper).
 
 An answer counts as accepted when the method says equivalent; a refusal (not equivalent, unreadable) is right for
 a pair labelled not equivalent; "undecided" (time limit, too few points) is never right. Every check runs in a
@@ -16,12 +19,14 @@ this engine reads it.
 
 Goals (2 cores): zero false accepts, ≥ 98 % right on the peers' corpus, p50 at least 10× below naive's.
 
-Run: make bench   (or .venv/bin/python benchmarks/bench_equivalence.py [--peer-timeout 5] [--only peer|course])
+Run: make bench   (or .venv/bin/python benchmarks/bench_equivalence.py [--peer-timeout 5]
+                   [--only peer|course|adversarial])
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import logging
 import re
 import statistics
@@ -32,7 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import sympy  # noqa: E402
-from corpus import load_corpus, load_peer_corpus  # noqa: E402
+from corpus import load_adversarial_corpus, load_corpus, load_peer_corpus  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -170,9 +175,24 @@ def bounded(func, args, timeout):
         return False  # the reference is unreadable to this method: it cannot accept anything
 
 
-def engine_verdict(answer, reference, domain, define, symbols):
+def adversarial_symbols(pair) -> tuple:
+    """The names an exercise with an adversarial-corpus pair declares: as ``declared``, plus its definitions'
+    names and the group's own ``symbols``."""
+    return tuple(sorted(declared(pair.answer, pair.reference) | set(pair.define) | set(pair.symbols)))
+
+
+def decimal_policy(decimals) -> dict:
+    """The keyword asking ``check_equivalent`` for a pair's decimal policy ("exact" or "rounded"), once it takes
+    one; until then nothing, and a pair marked "exact" is judged by the rounded-decimal rule (and scored as such)."""
+    if decimals and "decimals" in inspect.signature(check_equivalent).parameters:
+        return {"decimals": decimals}
+    return {}
+
+
+def engine_verdict(answer, reference, domain, define, symbols, decimals=None):
     try:
-        v = check_equivalent(answer, reference, domain=domain, define=define, symbols=symbols)
+        v = check_equivalent(answer, reference, domain=domain, define=define, symbols=symbols,
+                             **decimal_policy(decimals))
     except DomainError:
         return False
     return None if v.status == "undecided" else v.status == "equivalent"
@@ -196,11 +216,28 @@ def table(console, title, rows, with_peer_labels=None):
                   + f"; engine {naive['first_p50'] / ours['first_p50']:.1f}x below naive simplify")
 
 
+def by_kind(console, cases, rows):
+    """Each method's false accepts per kind of wrong answer (the adversarial corpus), and its false rejects."""
+    t = Table(title="False accepts by kind of wrong answer (and false rejects of the kind's right answers)")
+    t.add_column("kind")
+    t.add_column("wrong / right", justify="right")
+    for r in rows:
+        t.add_column(r["name"].split("(")[0].split(" verify")[0], justify="right")
+    for kind in sorted({c.kind for c in cases}):
+        wrong = sum(c.kind == kind and not c.equivalent for c in cases)
+        cells = []
+        for r in rows:
+            misses = [what for case, what in r["misses"] if case.kind == kind]
+            cells.append(f"{misses.count('FALSE ACCEPT')} / {misses.count('false reject')}")
+        t.add_row(kind, f"{wrong} / {sum(c.kind == kind for c in cases) - wrong}", *cells)
+    console.print(t)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peer-timeout", type=float, default=5.0,
                         help="seconds before one naive simplify or math-verify check counts as undecided (default 5)")
-    parser.add_argument("--only", choices=("peer", "course"), help="run one corpus only")
+    parser.add_argument("--only", choices=("peer", "course", "adversarial"), help="run one corpus only")
     parser.add_argument("--misses", action="store_true", help="list every pair a method gets wrong")
     args = parser.parse_args(argv)
     console = Console(width=190)
@@ -220,7 +257,7 @@ def main(argv=None) -> int:
         run_bounded(math_verify_equivalent, ("a/2", "\\frac{a}{2}", {"a"}), timeout=60, worker="peers")
 
     corpora = []
-    if args.only != "course":
+    if args.only in (None, "peer"):
         peer = load_peer_corpus(derive=True)
         own = [p for p in peer if not p.derived]
         relabelled = sum(p.equivalent != p.peer for p in own)
@@ -232,13 +269,22 @@ def main(argv=None) -> int:
                       f"+ {len(peer) - len(own)} derived near misses (negated, doubled) = {len(peer)} pairs")
         corpora.append(("Peers' corpus: STACK, Math-Verify, PrairieLearn test data (same pairs, same run)", [
             (p.answer, p.reference, p.domain, {}, declared(p.answer, p.reference), p) for p in peer]))
-    if args.only != "peer":
+    if args.only in (None, "course"):
         course = load_corpus()
         console.print(f"Course corpus: {len(course)} labelled pairs ({sum(c.equivalent for c in course)} equivalent) "
                       f"from {len({c.step for c in course})} steps")
         corpora.append(("Course corpus: tests/data/equivalence_corpus.toml (same pairs, same run)", [
             (c.answer, c.reference, c.domain, c.define, declared(c.answer, c.reference) | set(c.define), c)
             for c in course]))
+    if args.only in (None, "adversarial"):
+        adversarial = load_adversarial_corpus()
+        console.print(f"Adversarial corpus: {len(adversarial)} pairs ({sum(not p.equivalent for p in adversarial)} "
+                      f"wrong answers built to beat sampling, {sum(p.equivalent for p in adversarial)} right ones) "
+                      f"in {len({p.kind for p in adversarial})} kinds; decimal policy "
+                      + ("applied" if decimal_policy("exact") else "not yet in the engine: 'exact' pairs judged by "
+                         "the rounded-decimal rule"))
+        corpora.append(("Adversarial corpus: tests/data/adversarial_corpus.toml (same pairs, same run)", [
+            (p.answer, p.reference, p.domain, p.define, set(adversarial_symbols(p)), p) for p in adversarial]))
 
     for title, items in corpora:
         cases = [item[-1] for item in items]
@@ -246,7 +292,8 @@ def main(argv=None) -> int:
 
         def engine(case):
             answer, reference, domain, define, symbols, _ = lookup[id(case)]
-            return engine_verdict(answer, reference, domain, define, tuple(symbols))
+            decimals = getattr(case, "decimals", None)  # only the adversarial corpus marks a decimal policy
+            return engine_verdict(answer, reference, domain, define, tuple(symbols), decimals)
 
         def naive(case):
             answer, reference, domain, define, symbols, _ = lookup[id(case)]
@@ -261,6 +308,8 @@ def main(argv=None) -> int:
             methods.append(("math-verify 0.9.0 verify()", mv))
         rows = measure(methods, cases)
         table(console, title, rows)
+        if hasattr(cases[0], "kind"):
+            by_kind(console, cases, rows)
         if args.misses:
             for r in rows:
                 for case, what in r["misses"]:

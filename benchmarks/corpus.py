@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "equivalence_corpus.toml"
@@ -83,4 +83,36 @@ def load_peer_corpus(path: Path = PEER_CORPUS, derive: bool = False) -> list[Pee
         if derive and label and plain:
             for wrong in (f"-({row['answer']})", f"2*({row['answer']})"):
                 pairs.append(PeerPair(answer=wrong, equivalent=False, peer=False, derived=True, **common))
+    return pairs
+
+
+ADVERSARIAL_CORPUS = CORPUS.parent / "adversarial_corpus.toml"
+
+
+@dataclass(frozen=True)
+class AdversarialPair:
+    answer: str
+    reference: str
+    equivalent: bool
+    kind: str  # what the wrong answers of its group exploit (far_kink, tiny_scale, branch, ...; see the file)
+    source: str  # "issue 24", "own", or the peer test suite the expressions were taken from
+    domain: dict
+    define: dict
+    symbols: tuple  # names the exercise declares besides the reference's
+    decimals: str | None = None  # "exact" or "rounded": the decimal policy under which the label holds
+    witness: dict = field(default_factory=dict)  # name -> values where a narrow window of a wrong answer lies
+
+
+def load_adversarial_corpus(path: Path = ADVERSARIAL_CORPUS) -> list[AdversarialPair]:
+    """The wrong answers built to beat sampling (tests/data/adversarial_corpus.toml), each group's right answers
+    first, then its wrong ones, with the group's reference, domain, definitions and decimal policy."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    pairs = []
+    for group in data["group"]:
+        common = dict(reference=group["reference"], kind=group["kind"], source=group["source"],
+                      domain=_domain(group.get("domain", {})), define=group.get("define", {}),
+                      symbols=tuple(group.get("symbols", ())), decimals=group.get("decimals"),
+                      witness=group.get("witness", {}))
+        pairs += [AdversarialPair(answer=a, equivalent=True, **common) for a in group.get("right", [])]
+        pairs += [AdversarialPair(answer=a, equivalent=False, **common) for a in group.get("wrong", [])]
     return pairs
