@@ -82,3 +82,9 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# Each submitted notebook is read through SanitizingExporter (autograder/nbgrader/sanitize.py), in memory: one
+# that cannot be read is graded as the blank assignment, copied or deleted assignment cells and changed grading
+# metadata are repaired (nbgrader alone stops the whole class on a copied locked cell), and metadata only the
+# grader writes is dropped; a first cell tells the student what was done. The student's file is never written.
+c.Autograde.exporter_class = "autograder.nbgrader.sanitize.SanitizingExporter"

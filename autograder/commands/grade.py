@@ -140,8 +140,8 @@ def run(args) -> int:
         console.print(f"this run: {len(results) - failures} graded, {failures} failed, "
                       f"{60 * len(results) / elapsed:.1f} submissions/min")
     if unsandboxed or any(r.get("sandbox", "").startswith("none") for r in results):
-        console.print(f"[bold red]{UNSANDBOXED_BANNER}[/] (recorded in each autograded/<student>/"
-                      f"{args.assignment}/.autograder-graded.json and notebook)")
+        console.print(f"[bold red]{UNSANDBOXED_BANNER}[/] (recorded in each .autograder/graded/"
+                      f"{args.assignment}/<student>.json and autograded notebook)")
     return 1 if failures else 0
 
 

@@ -102,11 +102,14 @@ def check_gradebook(root, assignment: str, overrides: dict | None = None) -> str
 
 
 def sandbox_overrides(unsandboxed: bool = False) -> dict:
-    """Config every grading of a batch gets: the sandboxed kernel whatever the course's config says (required
-    unless ``unsandboxed``), and no solutions check per worker (the batch does it once, first): the hook only
-    drops a submission's hostile files, as the course's does before nbgrader copies them."""
+    """Config every grading of a batch gets: the sandboxed kernel and the sanitizing exporter whatever the course's
+    config says (the sandbox required unless ``unsandboxed``), and no solutions check per worker (the batch does it
+    once, first): the hook only drops a submission's hostile files, as the course's does before nbgrader copies
+    them."""
     overrides = {"Execute.kernel_manager_class": "autograder.sandbox.SandboxedKernelManager",
-                 "Autograde.pre_convert_hook": "autograder.nbgrader.submission_files.drop_pre_convert_hook"}
+                 "Autograde.pre_convert_hook": "autograder.nbgrader.submission_files.drop_pre_convert_hook",
+                 # submissions read in memory, repaired, without the grader's own metadata (see sanitize.py)
+                 "Autograde.exporter_class": "autograder.nbgrader.sanitize.SanitizingExporter"}
     if unsandboxed:
         overrides["SandboxedKernelManager.require_sandbox"] = False
     return overrides
@@ -141,9 +144,8 @@ def plan(root, assignment: str, students=None, force: bool = False):
     subs = find_submissions(root, assignment, students)
     if force:
         return subs, []
-    todo = [s for s in subs if not is_graded(root, s)]
-    done = [s for s in subs if is_graded(root, s)]
-    return todo, done
+    graded = {s for s in subs if is_graded(root, s)}  # once each: it hashes the submission
+    return [s for s in subs if s not in graded], [s for s in subs if s in graded]
 
 
 def run_batch(root, todo: Iterable[Submission], *, jobs: int = 1, scheduler: str | None = None,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .nbgrader_speed import speed_up_nbgrader
 from .repair import repair_submission
-from .submissions import Submission, write_mark
+from .submissions import Submission, planted_marks, remove_mark, submission_hash, write_mark
 
 
 def load_course_config(root, overrides: dict | None = None):
@@ -35,9 +35,10 @@ def load_course_config(root, overrides: dict | None = None):
 
 
 def clear_partial(root, sub: Submission, coursedir) -> None:
-    """Remove what an interrupted run left: the autograded folder and the submission's gradebook rows."""
+    """Remove what an interrupted run left: the mark, the autograded folder and the submission's gradebook rows."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    remove_mark(root, sub)  # first: a mark must never outlive the grades it vouches for
     shutil.rmtree(sub.autograded_dir(root), ignore_errors=True)
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
         try:
@@ -65,6 +66,9 @@ def grade_submission(root, sub: Submission, overrides: dict | None = None) -> di
     # links, devices and the like out first (as the course's pre-convert hook does), so repair sees plain files
     drop_hostile_files(sub.submitted_dir(root), release)
     repairs = repair_submission(sub.submitted_dir(root), release)
+    repairs += [f"{name}: ignored (only the grader's own record says a submission is graded)"
+                for name in planted_marks(sub.submitted_dir(root))]
+    graded_as = submission_hash(sub.submitted_dir(root))  # what this run grades; a later resubmission is new
     outcome = api.autograde(sub.assignment, sub.student, force=True, create=True)
     if not outcome.get("success"):
         clear_partial(root, sub, api.coursedir)
@@ -78,7 +82,7 @@ def grade_submission(root, sub: Submission, overrides: dict | None = None) -> di
             "peak_rss_mb": _peak_memory_mb(),
             "sandbox": _sandbox_used(sub.autograded_dir(root)),
         }
-    write_mark(root, sub, result)
+    write_mark(root, sub, result, graded_as)
     return result
 
 

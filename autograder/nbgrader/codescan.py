@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import ast
 
+from autograder.grading.repair import NOTE as GRADER_NOTE  # the note cell the grader puts first
+
 # Names a student's cell has no business calling: they escape the answer or read files.
 UNSAFE_NAMES = frozenset({"eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "globals",
                           "locals", "vars", "breakpoint", "input", "get_ipython", "exit", "quit", "__import__",
@@ -85,11 +87,13 @@ def static_objection(nb, step: dict, check_index: int) -> str | None:
       only affect the answers recorded after it.
     Student-written cells are answer cells (nbgrader ``solution``) and cells without nbgrader metadata.
     """
+    notes = 0  # cells the grader put first to tell the student what it repaired: not the student's to count
     for index, cell in enumerate(nb.cells[:check_index]):
         meta = cell.metadata.get("nbgrader", {})
+        notes += bool(cell.metadata.get(GRADER_NOTE))
         if cell.cell_type != "code" or (meta and not meta.get("solution")):
             continue  # instructor cells are restored by nbgrader before grading
-        where = meta.get("grade_id") or f"cell {index + 1} (a cell you added)"
+        where = meta.get("grade_id") or f"cell {index + 1 - notes} (a cell you added)"
         if meta.get("grade_id") == f"{step['id']}-answer":
             uses = find_uses(cell.source, set(step.get("forbid", ())))
             if uses:

@@ -43,11 +43,19 @@ class JudgeAnswers(NbGraderPreprocessor):
         "*.spec.toml",
         help="File pattern, inside source/<assignment>/, of the spec holding the references the judge uses.",
     ).tag(config=True)
+    seal_key = Unicode(
+        "", help="File holding the grader's key that seals verdicts for regrading (default: "
+                 "<course>/.autograder/judge.key, made on first use; see autograder/nbgrader/seal.py).",
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
         assignment = resources["nbgrader"]["assignment"]
-        judge_notebook(nb, spec_path(self.config, assignment, self.spec_glob),
-                       str(resources["nbgrader"].get("student") or ""))
+        student = str(resources["nbgrader"].get("student") or "")
+        judge_notebook(nb, spec_path(self.config, assignment, self.spec_glob), student)
+        from .seal import judge_key, key_path, seal  # regrading trusts only records the grader sealed
+
+        notebook = str(resources["nbgrader"].get("notebook") or "")
+        seal(nb, judge_key(key_path(self.config)), (student, assignment, notebook))
         return nb, resources
 
 

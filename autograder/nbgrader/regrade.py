@@ -6,6 +6,10 @@ Regrading reads that back, judges it against the current spec exactly as autogra
 grade's ``auto_score`` (and a grade cell's ``max_score`` when the spec's points changed) through nbgrader's
 Gradebook API. Each autograded notebook records the SHA-256 of the spec that judged it.
 
+Only what the grader wrote is read: the records of the check cells (the cells whose locked source records an
+answer), under the grader's seal (:mod:`autograder.nbgrader.seal`). Metadata a student put on any other cell is
+never looked at; a notebook whose seal is missing or does not match is reported, to be graded again.
+
 >>> Change("alice", "ps1", "dL_da", 0.0, 2.0, 2.0, "Correct.").delta
 2.0
 """
@@ -19,7 +23,8 @@ import nbformat
 
 from autograder.authoring.cells import CHECK_SUFFIX
 
-from .judge import KERNEL_KEY, METADATA_KEY, judge_notebook, spec_hash, spec_path
+from .judge import KERNEL_KEY, METADATA_KEY, judge_notebook, recorded_step, spec_hash, spec_path
+from .seal import broken_seal, judge_key, key_path, seal
 
 
 @dataclass(frozen=True)
@@ -68,10 +73,11 @@ def regrade(config, assignment: str, students=None) -> Report:
     coursedir = NbGraderAPI(config=config).coursedir
     path = spec_path(config, assignment)
     report = Report(spec_hash(path))
+    key = judge_key(key_path(config))
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
         for student in autograded_students(coursedir, assignment, students):
             folder = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
-            notebooks, why = _read_judged(sorted(folder.glob("*.ipynb")))
+            notebooks, why = _read_judged(sorted(folder.glob("*.ipynb")), key, student, assignment)
             if why:
                 report.skipped[student] = why
                 continue
@@ -97,6 +103,7 @@ def regrade(config, assignment: str, students=None) -> Report:
                                                      result.max_points, result.feedback, grade.manual_score))
                         grade.auto_score = result.points
                 if _judged_state(nb) != before:  # unchanged verdicts and spec: the file stays as it is
+                    seal(nb, key, (student, assignment, nb_path.stem))
                     nbformat.write(nb, nb_path)
             else:
                 report.regraded.append(student)
@@ -104,7 +111,7 @@ def regrade(config, assignment: str, students=None) -> Report:
     return report
 
 
-def _read_judged(paths) -> tuple[dict, str | None]:
+def _read_judged(paths, key: bytes, student: str, assignment: str) -> tuple[dict, str | None]:
     """The autograded notebooks ({path: notebook}), or why they cannot be judged again without a kernel."""
     if not paths:
         return {}, "no autograded notebook"
@@ -114,8 +121,12 @@ def _read_judged(paths) -> tuple[dict, str | None]:
             nb = nbformat.read(nb_path, as_version=4)
         except Exception as exc:  # one broken file is that student's problem, reported, never the batch's
             return {}, f"{nb_path.name} cannot be read ({type(exc).__name__})"
-        judged = [c for c in nb.cells if METADATA_KEY in c.metadata]
-        if judged and not all(KERNEL_KEY in c.metadata[METADATA_KEY] for c in judged):
+        why = broken_seal(nb, key, (student, assignment, nb_path.stem))
+        if why:
+            return {}, f"{nb_path.name}: {why}: grade it again (autograder grade {assignment} --force " \
+                       f"--students {student})"
+        checks = [c for c in nb.cells if recorded_step(c) is not None]  # never a cell the student made up
+        if not all(KERNEL_KEY in c.metadata.get(METADATA_KEY, {}) for c in checks):
             return {}, f"{nb_path.name} was graded before answers were kept for regrading: grade it again"
         notebooks[nb_path] = nb
     return notebooks, None
@@ -125,7 +136,7 @@ def _judged_state(nb) -> list:
     """What judging writes into a notebook: the spec's hash and each cell's verdict, outputs and points."""
     return [nb.metadata.get(METADATA_KEY, {}).get("spec_sha256")] + [
         (c.metadata.get(METADATA_KEY), c.get("outputs"), c.metadata.get("nbgrader", {}).get("points"))
-        for c in nb.cells if METADATA_KEY in c.metadata]
+        for c in nb.cells if recorded_step(c) is not None]
 
 
 def _set_points(nb, grade_id: str, points: float) -> None:

@@ -31,7 +31,7 @@ def test_same_scores_as_serial_nbgrader_autograde(course, tmp_path):
     assert "6 graded, 0 failed" in r.stdout
     assert "UNSANDBOXED" not in r.stdout
     for student in STUDENTS:
-        mark = json.loads((course / "autograded" / student / "hw" / ".autograder-graded.json").read_text())
+        mark = json.loads((course / ".autograder" / "graded" / "hw" / f"{student}.json").read_text())
         assert mark["sandbox"].startswith("bubblewrap"), (student, mark)
 
 
@@ -84,14 +84,14 @@ def test_interrupted_run_resumes_without_grading_twice(course):
     proc = subprocess.Popen([str(BIN / "autograder"), "grade", "hw", "--jobs", "1"], cwd=course, env=ENV,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    marks = lambda: sorted((course / "autograded").glob("*/hw/.autograder-graded.json"))  # noqa: E731
+    marks = lambda: sorted((course / ".autograder" / "graded" / "hw").glob("*.json"))  # noqa: E731
     deadline = time.monotonic() + 120
     while len(marks()) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, out
-    first = {m.parent.parent.name: m.stat().st_mtime_ns for m in marks()}
+    first = {m.stem: m.stat().st_mtime_ns for m in marks()}
     assert 2 <= len(first) < len(STUDENTS)
     # what the gradebook holds now is only finished gradings
     assert set(gradebook_scores(course)) >= set(first)
@@ -103,7 +103,7 @@ def test_interrupted_run_resumes_without_grading_twice(course):
     assert r.returncode == 0, r.stdout
     assert f"{len(first)} already graded (kept)" in r.stdout
     assert gradebook_scores(course) == EXPECTED
-    after = {m.parent.parent.name: m.stat().st_mtime_ns for m in marks()}
+    after = {m.stem: m.stat().st_mtime_ns for m in marks()}
     assert all(after[s] == t for s, t in first.items())  # graded once, kept
 
 
@@ -155,7 +155,7 @@ def test_unsandboxed_opt_out_is_announced_and_recorded(course, tmp_path):
     assert r.stdout.count("UNSANDBOXED") == 2  # at the start and in the summary
     assert gradebook_scores(course) == {"ada": 3.0, "ben": 0.0}
     for student in ("ada", "ben"):
-        mark = json.loads((course / "autograded" / student / "hw" / ".autograder-graded.json").read_text())
+        mark = json.loads((course / ".autograder" / "graded" / "hw" / f"{student}.json").read_text())
         assert mark["sandbox"].startswith("none")
 
 

@@ -243,5 +243,7 @@ def test_every_submission_records_that_it_was_sandboxed(graded):
     import json
 
     for course in (graded["course"], graded["on_dask"]):
-        for mark in course.glob(f"autograded/*/{ASSIGNMENT}/.autograder-graded.json"):
+        marks = list(course.glob(f".autograder/graded/{ASSIGNMENT}/*.json"))
+        assert {m.stem for m in marks} >= set(CONTROLS), marks  # the grader's marks are where it keeps them
+        for mark in marks:
             assert json.loads(mark.read_text())["sandbox"].startswith("bubblewrap"), mark

@@ -123,13 +123,15 @@ def test_a_submission_graded_before_answers_were_kept_is_reported_not_zeroed(gra
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         cell.metadata.get("autograder", {}).pop("kernel_outputs", None)
+    nb.metadata["autograder"].pop("seal")  # as the grader left it before it sealed its verdicts
     nbformat.write(nb, path)
     db_url = f"sqlite:///{graded_copy / 'gradebook.db'}"
     before = _scores(db_url)
     _spec(graded_copy, RIGHT, TYPO)
     proc = _regrade(graded_copy)
     assert proc.returncode == 1
-    assert "not regraded: alice: ps1.ipynb was graded before answers were kept" in proc.stdout
+    assert "not regraded: alice: ps1.ipynb: it carries no seal of this grader (graded before verdicts were sealed" \
+        in proc.stdout
     assert _scores(db_url)["alice"] == before["alice"]
 
 

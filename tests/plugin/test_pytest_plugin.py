@@ -91,10 +91,13 @@ def _graded_feedback(graded_class, student_id: str) -> dict:
 
 
 def _tampered(student, step: str) -> bool:
-    """The student edited this step's check cell (ivan) or redefined check_step in their kernel (henry). The local
-    run then sees no result for the step and fails it; grading restores check cells and never trusts the kernel,
-    so it still scores the recorded answer. Locally such a step can only lose points, never gain them."""
-    return f"{step}-check" in student.edits or any("def check_step" in src for src in student.answers.values())
+    """The student edited or deleted this step's check cell (ivan, mallory) or redefined check_step in their kernel
+    (henry). The local run then sees no result for the step and fails it; grading restores check cells (a deleted
+    one is put back) and never trusts the kernel, so it still judges the recorded answer. Locally such a step can
+    only lose points, never gain them."""
+    check = f"{step}-check"
+    return (check in student.edits or check in student.deleted
+            or any("def check_step" in src for src in student.answers.values()))
 
 
 def _points(message: str | None) -> float:

@@ -17,9 +17,21 @@ REPO = Path(__file__).resolve().parents[2]
 SPEC = Spec.from_file(REPO / "source" / "ps1" / "ps1.spec.toml")
 
 
+KEY = None  # the judging key file of the running test
+
+
+@pytest.fixture(autouse=True)
+def _seal_key(tmp_path):
+    """JudgeAnswers seals its verdicts with the course's key: this course is the repository, in which these
+    tests must not leave a key file."""
+    global KEY
+    KEY = tmp_path / "judge.key"
+
+
 def _judge(nb):
     config = Config()
     config.CourseDirectory.root = str(REPO)
+    config.JudgeAnswers.seal_key = str(KEY)
     resources = {"nbgrader": {"assignment": "ps1", "student": "s", "notebook": "ps1"}}
     JudgeAnswers(config=config).preprocess(nb, resources)
     return nb
