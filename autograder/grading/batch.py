@@ -206,6 +206,7 @@ def run_batch(root, todo: Iterable[Submission], *, jobs: int = 1, scheduler: str
                                      key=f"grade-{sub.key}-{run}"): sub for sub in todo}
             for future in dask_completed(list(futures)):
                 collect(future, futures[future], lost_worker=True)
+                future.release()  # its result is here: a worker lost later costs no grading again to bring it back
                 if down:
                     client.cancel([f for f in futures if not f.done()])
         return results

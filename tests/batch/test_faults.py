@@ -250,6 +250,18 @@ def dask_worker(address: str) -> subprocess.Popen:
                             stderr=subprocess.DEVNULL)
 
 
+def grading_worker(nannies: list, timeout: float = 60) -> tuple:
+    """The first nanny whose worker is grading now (has a grading process), and the processes under it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for nanny in nannies:
+            under = psutil.Process(nanny.pid).children()  # the worker process (and multiprocessing's helpers)
+            if any(p.status() != psutil.STATUS_ZOMBIE for w in under for p in w.children()):
+                return nanny, under
+        time.sleep(0.05)
+    raise AssertionError("no Dask worker was grading")
+
+
 def test_a_lost_dask_worker_costs_only_its_own_submission(clean, course):
     """One of two Dask workers killed with its nanny (SIGKILL both) mid-batch: its submission is graded again on
     the other at once, every grade is the clean run's, and its grading process and kernel end with it."""
@@ -265,10 +277,8 @@ def test_a_lost_dask_worker_costs_only_its_own_submission(clean, course):
             started = time.monotonic()
             proc = start_grading(course, "--scheduler", cluster.scheduler_address)
             wait_for_marks(course, 2, proc)
-            victim = nannies[0]
-            under = psutil.Process(victim.pid).children()  # the worker process (and multiprocessing's helpers)
-            grading = [p for w in under for p in w.children() if p.status() != psutil.STATUS_ZOMBIE]
-            assert grading, "the worker was not grading when it was killed"
+            victim, under = grading_worker(nannies)
+            before = marks(course)
             for process in under:
                 process.kill()
             victim.kill()
@@ -278,6 +288,9 @@ def test_a_lost_dask_worker_costs_only_its_own_submission(clean, course):
             assert proc.returncode == 0, out
             assert gradebook_scores(course) == expected
             assert set(graded_once(f"sqlite:///{course / 'gradebook.db'}").values()) == {(1, 2)}
+            after = marks(course)
+            # only the work it was doing is done again: what was graded before is not (its results are released)
+            assert all(after[s] == t for s, t in before.items()), "graded submissions were graded again"
             assert not orphans.left(), "the lost worker's grading process outlived it"
         finally:
             for nanny in nannies:
