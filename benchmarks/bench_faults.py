@@ -40,7 +40,10 @@ from tests.batch.postgres import postgres_control  # noqa: E402
 
 
 def marks(course: Path) -> int:
-    return len(list((course / "autograded").glob(f"*/{ASSIGNMENT}/.autograder-graded.json")))
+    """How many submissions are marked graded (the marks sit where ``Submission.mark`` puts them)."""
+    from autograder.grading.submissions import Submission
+
+    return len(list(Submission(ASSIGNMENT, "*").mark(course).parent.glob("*.json")))
 
 
 def grade(course: Path, *args) -> subprocess.Popen:
