@@ -6,6 +6,9 @@ kills it, and the next call forks a fresh one. ``run_isolated`` does the same fo
 work that starts processes of its own (grading one submission starts a kernel):
 one worker per calling thread, in its own process group, killed with its kernels.
 
+A worker never outlives its caller, however the caller ends (a crash, SIGKILL, an
+out-of-memory kill): see ``die_with_parent`` and ``_watch_parent``.
+
 >>> run_bounded(pow, (2, 10), timeout=5.0)
 1024
 """
@@ -42,13 +45,23 @@ class _Worker:
     def __init__(self, memory: int | None = MEMORY_LIMIT, own_group: bool = False, what: str = "checking",
                  share_cpu: bool = False):
         parent, child = Pipe()
+        caller = os.getpid()
+        # bound to the forking thread's life: a grading worker serves only the thread that forked it; a shared
+        # checks worker only when the main thread forked it (it lives as long as the process does)
+        bound_to_thread = own_group or threading.current_thread() is threading.main_thread()
         pid = os.fork()
-        if pid == 0:  # the worker: serve calls until the pipe closes
-            parent.close()
-            if own_group:
-                os.setsid()  # Ctrl-C in the terminal does not reach it or its kernels; kill() does
-            _serve(child, memory)
-            os._exit(0)
+        if pid == 0:  # the worker: serve calls until the pipe closes; never returns into the caller's code
+            try:
+                if bound_to_thread:
+                    die_with_parent(caller)
+                parent.close()
+                _close_siblings()
+                if own_group:
+                    os.setsid()  # Ctrl-C in the terminal does not reach it or its kernels; kill() does
+                _watch_parent(child, own_group)
+                _serve(child, memory)
+            finally:
+                os._exit(0)
         child.close()
         self.pid, self.conn, self.own_group, self.what = pid, parent, own_group, what
         self.calls = 0
@@ -122,6 +135,87 @@ class _Worker:
         self.conn.close()
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int | None = None, lifeline: int | None = None) -> None:
+    """In a process just forked: be killed (SIGKILL) when the thread that forked it ends, and end now if the
+    parent is already gone.
+
+    The kernel's parent-death signal fires when the forking *thread* ends (with its process, or alone), and
+    never when the parent died before it was asked for; so, after asking, the child looks whether its parent
+    is still there: ``parent``, the forking process's pid read before the fork (``os.getppid()`` changes when
+    a parent dies), or, where the child cannot see its parent (the first process of a new PID namespace, whose
+    ``getppid()`` is 0), ``lifeline``, the read end of a pipe whose write end only the parent holds.
+    """
+    import ctypes
+
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+    if (parent is not None and os.getppid() != parent) or (lifeline is not None and _hung_up(lifeline)):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _hung_up(fd: int, timeout_ms: int = 0) -> bool:
+    """Whether every write end of the pipe or socket ``fd`` is closed (waits up to ``timeout_ms``; -1: forever)."""
+    watch = select.poll()
+    watch.register(fd, select.POLLIN | select.POLLHUP)  # POLLIN: a pipe's EOF; POLLHUP: a socket's peer gone
+    while True:
+        try:
+            events = watch.poll(timeout_ms)
+        except InterruptedError:
+            continue
+        if not events:
+            return False
+        if events[0][1] & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
+            return True
+        if timeout_ms == 0:  # readable, not closed (a socket with a request waiting)
+            return False
+        if os.read(fd, 1) == b"":  # a pipe's EOF
+            return True
+
+
+def _watch_parent(conn: Connection, own_group: bool) -> None:
+    """A thread of the worker that waits for its pipe's other end to close (the caller ended, however) and then
+    kills the worker (its whole process group for a grading worker: the checks worker and kernels it started).
+
+    Where the parent-death signal is not bound to the caller's life (a checks worker forked by a thread that may
+    end before the process does), this is what ends it; elsewhere it is the second line. It needs the GIL, so a
+    worker stuck in C code for long is ended by the signal, or by the caller's timeout while the caller lives."""
+    def watch():
+        watcher = select.poll()
+        watcher.register(conn.fileno(), 0)  # no events asked for: woken only by POLLHUP/POLLERR
+        while True:
+            try:
+                watcher.poll()
+            except InterruptedError:
+                continue
+            break
+        if own_group:
+            try:
+                os.killpg(0, signal.SIGKILL)
+            except OSError:
+                pass
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    size = threading.stack_size(256 * 1024)  # its stack counts against the worker's address-space limit
+    try:
+        threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+    finally:
+        threading.stack_size(size)
+
+
+def _close_siblings() -> None:
+    """In a new worker: close the caller's ends of the pipes to its other workers, so each worker's pipe is held
+    by its caller alone and closes when the caller ends (a copy held here would keep a sibling waiting)."""
+    for registry in (_ISOLATED, _WORKER):
+        for worker in registry.values():
+            try:
+                worker.conn.close()
+            except OSError:
+                pass
+
+
 def _set_affinity(pid, cpus):
     try:
         os.sched_setaffinity(pid, cpus)
@@ -173,6 +267,8 @@ def _serve(conn: Connection, memory: int | None) -> None:
             reply = (False, exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}"))
         try:
             conn.send_bytes(pickle.dumps(reply))
+        except OSError:
+            return  # the caller is gone: nobody to answer
         except Exception as exc:  # an unpicklable result or exception
             conn.send_bytes(pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}"))))
 

@@ -29,6 +29,9 @@ def register(parser) -> None:
     parser.add_argument("--course", default=".", help="course folder (default: the current one)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per submission (default 600)")
     parser.add_argument("--memory", type=int, default=4096, help="MiB per submission (default 4096)")
+    parser.add_argument("--gradebook-wait", type=float, default=60, metavar="SECONDS",
+                        help="how long a gradebook that went away (a restart, a failover) is waited for before the "
+                             "batch stops; gradings it broke are graded again (default 60)")
     parser.add_argument("--cell-timeout", type=int, help="seconds per cell (replaces the course config's ExecutePreprocessor/Execute.timeout)")
     parser.add_argument("--force", action="store_true", help="grade again what is already graded")
     parser.add_argument("--unsandboxed", action="store_true",
@@ -57,6 +60,7 @@ def run(args) -> int:
 
     from autograder.grading.batch import (Limits, NotReleased, check_gradebook, check_solutions, plan,
                                           previous_results, run_batch, sandbox_overrides)
+    from autograder.grading.gradebook_faults import GradebookUnavailable
     from autograder.sandbox import UNSANDBOXED_BANNER, sandbox_problem
 
     console = Console(soft_wrap=True)  # messages carry commands and paths to copy: never wrap them
@@ -82,16 +86,19 @@ def run(args) -> int:
     if args.cell_timeout:
         overrides.update(cell_timeout_overrides(args.cell_timeout))
     try:
-        db_url = check_gradebook(course, args.assignment, overrides)
+        db_url = check_gradebook(course, args.assignment, overrides, wait=args.gradebook_wait)
     except NotReleased as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
+    except GradebookUnavailable as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 1
     if db_url.startswith("sqlite") and (args.scheduler or args.jobs > 2):
         # SQLite serialises writers, and its locks are not safe on a network file system that several machines share
         console.print(f"[yellow]note:[/] the gradebook is SQLite ({db_url}); with many writers, or workers on "
                       "several machines, use PostgreSQL: --db-url postgresql://user:password@host:5432/gradebook")
     where = f"Dask at {args.scheduler}" if args.scheduler else f"{args.jobs} local process(es)"
-    limits = Limits(args.timeout, args.memory)
+    limits = Limits(args.timeout, args.memory, args.gradebook_wait)
     if todo:
         solutions = check_solutions(course, args.assignment, scheduler=args.scheduler, overrides=overrides,
                                     limits=limits)
@@ -131,14 +138,21 @@ def run(args) -> int:
         score = f"{r['score']:g} / {r['max_score']:g}" if "score" in r else "–"
         style = {"graded": "green", "kept": "dim", "failed": "red"}[r["status"]]
         table.add_row(r["student"], f"[{style}]{r['status']}[/]", score, f"{r.get('seconds', 0):.1f}",
-                      f"{r.get('peak_rss_mb', 0):.0f}", r.get("error", "") or "; ".join(r.get("repairs", [])))
+                      f"{r.get('peak_rss_mb', 0):.0f}", r.get("error", "") or "; ".join(
+                          [*r.get("repairs", []), *(["graded again after a gradebook fault"]
+                                                    if r.get("gradebook_faults") else [])]))
     console.print(table)
     for r in sorted(results, key=lambda r: r["student"]):
         if r["status"] == "failed":  # in full, unwrapped: the table cell may be cut short
             console.print(f"[red]failed[/] {r['student']}: {r.get('error', '')}", soft_wrap=True)
     if results:
+        again = sum(bool(r.get("gradebook_faults")) for r in results)
         console.print(f"this run: {len(results) - failures} graded, {failures} failed, "
-                      f"{60 * len(results) / elapsed:.1f} submissions/min")
+                      f"{60 * len(results) / elapsed:.1f} submissions/min"
+                      + (f", {again} graded again after a gradebook fault" if again else ""))
+    down = next((r["gradebook_down"] for r in results if r.get("gradebook_down")), None)
+    if down:
+        console.print(f"[red]stopped:[/] {down}; run the same command again once it answers")
     if unsandboxed or any(r.get("sandbox", "").startswith("none") for r in results):
         console.print(f"[bold red]{UNSANDBOXED_BANNER}[/] (recorded in each .autograder/graded/"
                       f"{args.assignment}/<student>.json and autograded notebook)")

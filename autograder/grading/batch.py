@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 
 from ..limits import BoundExceeded, kill_isolated, run_isolated, stop_isolated
 from .grade_one import grade_submission, load_course_config
+from .gradebook_faults import GradebookFault, GradebookUnavailable, wait_for_gradebook
 from .preflight import Preflight, grade_solutions
 from .submissions import Submission, find_submissions, is_graded, read_mark
 
@@ -24,6 +25,10 @@ from .submissions import Submission, find_submissions, is_graded, read_mark
 class Limits:
     seconds: float = 600.0  # wall time per submission, kernel included
     memory_mb: int = 4096  # address space per submission (grading process and its kernel)
+    gradebook_wait: float = 60.0  # seconds a gradebook that went away (a restart, a failover) is waited for
+
+
+MAX_GRADINGS = 5  # gradings of one submission that gradebook faults may cost before it is reported as failed
 
 
 @dataclass
@@ -51,22 +56,41 @@ def _preload() -> None:
 
 
 def grade_task(root: str, sub: Submission, overrides: dict, limits: Limits) -> dict:
-    """Grade one submission in this thread's isolated worker; always returns a result dict with a ``status``."""
+    """Grade one submission in this thread's isolated worker; always returns a result dict with a ``status``.
+
+    Idempotent, so a Dask worker lost mid-way costs only a second run elsewhere: each grading first clears what
+    an earlier one of the same submission left. A grading the gradebook went away under (a restart, a failover)
+    is graded again once the gradebook answers, within ``limits.gradebook_wait``; the result then lists the
+    faults under ``gradebook_faults``."""
     _preload()
     started = time.monotonic()
     base = {"student": sub.student, "assignment": sub.assignment}
-    try:
-        result = run_isolated(grade_submission, (root, sub, overrides), timeout=limits.seconds,
-                              memory=limits.memory_mb * 1024 * 1024)
-        return {**result, "status": "graded"}
-    except BoundExceeded as exc:
-        _cleanup(root, sub, overrides)
-        return {**base, "status": "failed", "error": f"grading {exc.reason}",
-                "seconds": round(time.monotonic() - started, 3)}
-    except Exception as exc:  # nbgrader's own failure, reported, not raised
-        _cleanup(root, sub, overrides)
-        return {**base, "status": "failed", "error": str(exc) or type(exc).__name__,
-                "seconds": round(time.monotonic() - started, 3)}
+    faults: list[str] = []
+
+    def failed(error: str, **more) -> dict:
+        return {**base, "status": "failed", "error": error, "seconds": round(time.monotonic() - started, 3),
+                **({"gradebook_faults": faults} if faults else {}), **more}
+
+    while True:
+        try:
+            result = run_isolated(grade_submission, (root, sub, overrides), timeout=limits.seconds,
+                                  memory=limits.memory_mb * 1024 * 1024)
+            return {**result, "status": "graded", **({"gradebook_faults": faults} if faults else {})}
+        except GradebookFault as fault:
+            faults.append(fault.reason)
+            try:
+                wait_for_gradebook(fault.url, limits.gradebook_wait)
+            except GradebookUnavailable as exc:
+                return failed(f"not graded: {exc}", gradebook_down=str(exc))
+            if len(faults) >= MAX_GRADINGS:
+                _cleanup(root, sub, overrides)
+                return failed(f"the gradebook failed {len(faults)} gradings of it in a row: {fault.reason}")
+        except BoundExceeded as exc:
+            _cleanup(root, sub, overrides)
+            return failed(f"grading {exc.reason}")
+        except Exception as exc:  # nbgrader's own failure, reported, not raised
+            _cleanup(root, sub, overrides)
+            return failed(str(exc) or type(exc).__name__)
 
 
 def _cleanup(root, sub, overrides):
@@ -84,12 +108,14 @@ class NotReleased(RuntimeError):
     """The gradebook does not know the assignment yet (nbgrader generate_assignment was not run on it)."""
 
 
-def check_gradebook(root, assignment: str, overrides: dict | None = None) -> str:
-    """The gradebook's URL; fail early, with the command that fixes it, when it has no notebooks for ``assignment``."""
+def check_gradebook(root, assignment: str, overrides: dict | None = None, wait: float = Limits.gradebook_wait) -> str:
+    """The gradebook's URL; fail early, with the command that fixes it, when it has no notebooks for ``assignment``
+    (GradebookUnavailable when it does not answer within ``wait`` seconds)."""
     from nbgrader.api import Gradebook, MissingEntry
     from nbgrader.apps import NbGraderAPI
 
     coursedir = NbGraderAPI(config=load_course_config(root, overrides)).coursedir
+    wait_for_gradebook(coursedir.db_url, wait)
     try:
         with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
             if gb.find_assignment(assignment).notebooks:
@@ -154,26 +180,45 @@ def run_batch(root, todo: Iterable[Submission], *, jobs: int = 1, scheduler: str
     """Grade ``todo`` on ``jobs`` local processes, or on the Dask cluster at ``scheduler``."""
     root, overrides, todo = str(Path(root).resolve()), dict(overrides or {}), list(todo)
     results = []
+    down = None  # why the gradebook stopped the batch, once it has
+
+    def collect(future, sub: Submission, lost_worker: bool = False) -> None:
+        nonlocal down
+        try:
+            result = future.result()
+        except Exception as exc:  # cancelled once the gradebook stayed away, or lost with Dask workers
+            why = down or (f"its Dask workers died ({type(exc).__name__}: {exc})" if lost_worker
+                           else f"{type(exc).__name__}: {exc}")
+            result = {"student": sub.student, "assignment": sub.assignment, "status": "failed",
+                      "error": f"not graded: {why}", "seconds": 0.0}
+        down = down or result.get("gradebook_down")
+        results.append(result)
+        on_result(result)
+
     if scheduler:
         from distributed import Client, as_completed as dask_completed
 
         run = f"{time.time_ns():x}"
         with Client(scheduler, timeout="30s") as client:
-            futures = [client.submit(grade_task, root, sub, overrides, limits, pure=False,
-                                     key=f"grade-{sub.key}-{run}") for sub in todo]
-            for future in dask_completed(futures):
-                result = future.result()
-                results.append(result)
-                on_result(result)
+            # a worker lost mid-way is Dask's to handle: the scheduler sees its connections close (its grading
+            # processes die with it, see limits.die_with_parent) and runs its tasks again on the others
+            futures = {client.submit(grade_task, root, sub, overrides, limits, pure=False,
+                                     key=f"grade-{sub.key}-{run}"): sub for sub in todo}
+            for future in dask_completed(list(futures)):
+                collect(future, futures[future], lost_worker=True)
+                future.release()  # its result is here: a worker lost later costs no grading again to bring it back
+                if down:
+                    client.cancel([f for f in futures if not f.done()])
         return results
     _preload()
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
-        futures = [pool.submit(grade_task, root, sub, overrides, limits) for sub in todo]
+        futures = {pool.submit(grade_task, root, sub, overrides, limits): sub for sub in todo}
         for future in as_completed(futures):
-            result = future.result()
-            results.append(result)
-            on_result(result)
+            collect(future, futures[future])
+            if down:  # the gradebook stayed away: start nothing more (what runs meets the same outage's end)
+                for pending in futures:
+                    pending.cancel()
     except KeyboardInterrupt:
         # stop what runs (their partial output is cleared by grade_task), start nothing new
         pool.shutdown(wait=False, cancel_futures=True)

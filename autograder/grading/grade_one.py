@@ -13,6 +13,7 @@ import shutil
 import time
 from pathlib import Path
 
+from .gradebook_faults import GradebookFault, take_faults, transient_error
 from .nbgrader_speed import speed_up_nbgrader
 from .repair import repair_submission
 from .submissions import Submission, planted_marks, remove_mark, submission_hash, write_mark
@@ -48,20 +49,34 @@ def clear_partial(root, sub: Submission, coursedir) -> None:
 
 
 def grade_submission(root, sub: Submission, overrides: dict | None = None) -> dict:
-    """Autograde ``sub`` (forcing a fresh run) and return its result; raise if nbgrader failed."""
-    from nbgrader.api import Gradebook
+    """Autograde ``sub`` (forcing a fresh run) and return its result; raise if nbgrader failed, GradebookFault if
+    the gradebook went away under it (what it wrote is cleared when it is graded again: see ``grade_task``)."""
     from nbgrader.apps import NbGraderAPI
 
-    from autograder.nbgrader.submission_files import drop_hostile_files
-
-    started = time.monotonic()
-    _reset_peak_memory()
     root = str(Path(root).resolve())
     os.chdir(root)
     _quiet()
     speed_up_nbgrader()
     api = NbGraderAPI(config=load_course_config(root, overrides))
-    clear_partial(root, sub, api.coursedir)
+    take_faults()  # only this grading's count
+    try:
+        return _grade(root, sub, api)
+    except Exception as exc:
+        faults = take_faults()
+        if faults or transient_error(exc):
+            raise GradebookFault(faults[0] if faults else f"{type(exc).__name__}: {exc}",
+                                 api.coursedir.db_url) from None
+        raise
+
+
+def _grade(root: str, sub: Submission, api) -> dict:
+    from nbgrader.api import Gradebook
+
+    from autograder.nbgrader.submission_files import drop_hostile_files
+
+    started = time.monotonic()
+    _reset_peak_memory()
+    clear_partial(root, sub, api.coursedir)  # what an earlier, interrupted grading left
     release = Path(api.coursedir.format_path(api.coursedir.release_directory, ".", sub.assignment))
     # links, devices and the like out first (as the course's pre-convert hook does), so repair sees plain files
     drop_hostile_files(sub.submitted_dir(root), release)

@@ -27,6 +27,8 @@ from __future__ import annotations
 import json
 import os
 
+from .gradebook_faults import watch_engine
+
 _ENGINES: dict = {}  # (pid, url, options) -> the engine every Gradebook of this process uses for that database
 _VALIDATORS: dict = {}  # the schema, as JSON -> its validator
 _CREATED: set = set()  # (pid, engine) whose gradebook tables this process has made sure exist
@@ -61,6 +63,7 @@ def _sharing(create):
         key = (os.getpid(), str(url), tuple(sorted(options.items())))  # a forked worker never shares its parent's
         if key not in _ENGINES:
             _ENGINES[key] = create(url, **options)
+            watch_engine(_ENGINES[key])  # a grading that met a gradebook fault is graded again (grade_task)
         return _ENGINES[key]
 
     return shared_engine

@@ -29,16 +29,17 @@ import json
 import os
 import resource
 import shutil
-import signal
 import socket
 import sys
+
+from autograder.limits import die_with_parent
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x4000000, 0x8000000, 0x20000000, \
     0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 32, 4096, 16384, \
     1 << 18
 MNT_DETACH = 2
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+PR_SET_NO_NEW_PRIVS = 38
 # what every kernel of a course imports: paid once here instead of once per submission
 WARM_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "IPython", "sqlite3", "pdb",
                 "sympy", "sympy.combinatorics", "numpy", "autograder.notebook",
@@ -135,8 +136,8 @@ def _become_student(request: dict) -> None:
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)  # from root to a plain uid: every capability is dropped
-    # (again: a change of user clears it) the kernel dies with the init that waits for it
-    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
+    # (again: a change of user clears it) the kernel dies with the init that waits for it, PID 1 of its namespace
+    die_with_parent(1)
 
 
 def _run_kernel(request: dict) -> None:
@@ -162,14 +163,17 @@ def _run_kernel(request: dict) -> None:
 def _serve_kernel(conn: socket.socket, request: dict, folder: int, keep_under_tmp: list[str]) -> None:
     """The forked child: new namespaces, whose PID 1 (an init that reaps orphans, as bubblewrap's does) it forks
     and reports; the init mounts the kernel's private folders and forks the kernel (PID 2)."""
-    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID), "unshare")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    # the init cannot see its parent (getppid() is 0 across the namespace): it watches this pipe instead
+    lifeline, alive = os.pipe()
     init = os.fork()
     if init == 0:
         code = 1
         try:
-            _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
+            os.close(alive)
+            die_with_parent(lifeline=lifeline)  # the init, and with it its namespace, ends with this process
+            os.close(lifeline)
             os.setsid()
             _mount_private(request, folder, keep_under_tmp)
             conn.close()
@@ -180,6 +184,7 @@ def _serve_kernel(conn: socket.socket, request: dict, folder: int, keep_under_tm
         finally:
             os._exit(code)
     os.close(folder)
+    os.close(lifeline)  # the write end stays open here until this process ends
     _send(conn, {"pid": init})
     _, status = os.waitpid(init, 0)
     _send(conn, {"exit": os.waitstatus_to_exitcode(status)})
@@ -287,10 +292,12 @@ def serve(control: str, keep_under_tmp: list[str]) -> None:
             if request.get("stop"):
                 return
             continue
+        template = os.getpid()
         pid = os.fork()
         if pid == 0:
-            listener.close()
             try:
+                die_with_parent(template)  # this kernel's sandbox ends with the template, and so with the grader
+                listener.close()
                 _serve_kernel(conn, request, fds[0], keep_under_tmp)
             except BaseException as exc:  # noqa: BLE001
                 _send(conn, {"error": f"the kernel's sandbox could not be made: {exc}"})

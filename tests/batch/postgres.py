@@ -38,6 +38,29 @@ def free_port() -> int:
 @contextmanager
 def postgres_server(database: str = "gradebook"):
     """Yield a SQLAlchemy URL of a fresh database on a private server; the server is stopped afterwards."""
+    with postgres_control(database) as server:
+        yield server.url
+
+
+class Server:
+    """A running test server: its URL, and ``pg_ctl`` on it (``stop``, ``start``, ``restart`` as an operator would)."""
+
+    def __init__(self, url: str, port: int, pg_ctl):
+        self.url, self.port, self._pg_ctl = url, port, pg_ctl
+
+    def stop(self, mode: str = "fast") -> None:
+        self._pg_ctl("-m", mode, "-w", "stop")
+
+    def start(self) -> None:
+        self._pg_ctl("-w", "-t", "60", "start")
+
+    def restart(self, mode: str = "fast") -> None:
+        self._pg_ctl("-m", mode, "-w", "-t", "60", "restart")
+
+
+@contextmanager
+def postgres_control(database: str = "gradebook"):
+    """``postgres_server``, yielding a ``Server`` the test can stop, start and restart."""
     bindir = find_bindir()
     base = tempfile.mkdtemp(prefix="pg-test-")
     data, sockets = os.path.join(base, "data"), os.path.join(base, "sock")
@@ -61,12 +84,15 @@ def postgres_server(database: str = "gradebook"):
     run(os.path.join(bindir, "initdb"), "-D", data, "-U", "grader", "--auth=scram-sha-256", f"--pwfile={pwfile}",
         "-E", "UTF8")
     os.remove(pwfile)
-    run(os.path.join(bindir, "pg_ctl"), "-D", data, "-l", os.path.join(base, "log"), "-w", "-t", "60", "start",
-        "-o", f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off")
+    def pg_ctl(*args):
+        return run(os.path.join(bindir, "pg_ctl"), "-D", data, "-l", os.path.join(base, "log"), *args,
+                   "-o", f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off")
+
+    pg_ctl("-w", "-t", "60", "start")
     try:
         run(os.path.join(bindir, "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "grader", database,
             env={**os.environ, "PGPASSWORD": password})
-        yield f"postgresql://grader:{password}@127.0.0.1:{port}/{database}"
+        yield Server(f"postgresql://grader:{password}@127.0.0.1:{port}/{database}", port, pg_ctl)
     finally:
         subprocess.run([*as_user, os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"],
                        capture_output=True, timeout=60)
