@@ -46,61 +46,114 @@ def features(expr) -> Boundaries:
         parts = [expr]
     peaks, scales = set(), set()
     for part in parts:
-        if not isinstance(part, sympy.Basic) or not part.free_symbols:
+        if not isinstance(part, sympy.Basic):
             continue
-        for node in sympy.preorder_traversal(part):
+        for node in _compound(part):
             if node.is_Add:
                 scales.update(_scales(node))
-            elif isinstance(node, sympy.exp) and node.args[0].free_symbols:
+            elif node.func is sympy.exp:
                 peaks.update(_peaks(node.args[0]))
-            elif node.is_Pow and node.exp.free_symbols and not node.base.free_symbols:
+            elif node.is_Pow and not node.exp.is_Number and not node.base.free_symbols:
                 peaks.update(_peaks(node.exp))
     if not peaks and not scales:
         return NONE
     return Boundaries(frozenset(peaks), frozenset(), frozenset(scales))
 
 
+def _compound(expr) -> list:
+    """The nodes of ``expr`` that have arguments (atoms are no feature), a plain walk: sympy's preorder_traversal
+    costs twice as much."""
+    found, stack = [], [expr]
+    while stack:
+        node = stack.pop()
+        args = node.args
+        if args:
+            found.append(node)
+            stack.extend(args)
+    return found
+
+
 def _peaks(exponent):
     """The derivatives of ``exponent`` in each symbol it is a polynomial of degree 2 to MAX_DEGREE in, each up to
     sign (a linear exponent has no peak: e^(−z) rises all the way)."""
+    if not _curved(exponent):
+        return
     for symbol in sorted(exponent.free_symbols, key=str):
-        slope = exponent.diff(symbol)
-        if not slope.has(symbol):
-            continue
-        try:
-            degree = sympy.Poly(exponent, symbol).degree()
-        except sympy.PolynomialError:
-            continue
-        if degree <= MAX_DEGREE:
-            slope = sympy.expand(slope)
-            content, primitive = slope.as_content_primitive()
-            yield -primitive if primitive.could_extract_minus_sign() else primitive
+        if 2 <= (_degree(exponent, symbol) or 0) <= MAX_DEGREE:
+            content, slope = sympy.expand(exponent.diff(symbol)).as_content_primitive()
+            yield -slope if slope.could_extract_minus_sign() else slope
+
+
+def _curved(expr) -> bool:
+    """Whether ``expr`` has a power or a product of two non-constant factors: a polynomial without one is linear
+    (the exponents of σ and softmax, −z and x − y, are ruled out here, at the cost of a walk)."""
+    for node in _compound(expr):
+        if node.is_Pow and not node.base.is_number or node.is_Mul and sum(not a.is_number for a in node.args) > 1:
+            return True
+    return False
+
+
+def _degree(expr, symbol) -> int | None:
+    """The degree of ``expr`` as a polynomial in ``symbol`` (0 for one without it), None when it is not one; read
+    from the tree (sympy's Poly costs a hundred times more).
+
+    >>> x, y = sympy.symbols("x y")
+    >>> _degree(-1000*(x - y)**2 + 3*x, x), _degree(x*sympy.exp(x), x), _degree(sympy.sin(y), x)
+    (2, None, 0)
+    """
+    if expr.is_Atom:
+        return 1 if expr == symbol else 0
+    if expr.is_Add or expr.is_Mul:
+        degrees = [_degree(a, symbol) for a in expr.args]
+        if None in degrees:
+            return None
+        return max(degrees) if expr.is_Add else sum(degrees)
+    if expr.is_Pow and expr.exp.is_Integer and expr.exp > 0:
+        inner = _degree(expr.base, symbol)
+        return None if inner is None else inner * int(expr.exp)
+    return 0 if symbol not in expr.free_symbols else None
 
 
 def _scales(total):
     """(symbol, size) for each term k·s^n of the sum ``total`` whose size against the sum's constant part c,
     |c/k|^(1/n), is outside 1e-8 … 1e8."""
-    constant = sympy.Add(*(t for t in total.args if not t.free_symbols))
-    if constant == 0:
+    constant = [t for t in total.args if t.is_Number or t.is_number]
+    if not constant:
         return
-    c = _magnitude(constant)
-    if not c:
-        return
+    constant = sympy.Add(*constant)
     for term in total.args:
-        if len(term.free_symbols) != 1:
+        found = _monomial(term)
+        if found is None:
             continue
-        (symbol,) = term.free_symbols
-        factor, power = term.as_independent(symbol, as_Add=False)
-        n = sympy.S.One if power == symbol else power.exp if power.is_Pow and power.base == symbol else None
-        if n is None or not n.is_Number or n == 0:
-            continue
-        k = _magnitude(factor)
-        if not k:
+        factor, symbol, n = found
+        if factor.is_Rational and constant.is_Rational:  # most sums (1 - a, x + 1): by the numbers, no evaluation
+            ratio = abs(constant / factor)
+            if ratio == 0 or 1e-8 < float(ratio) ** (1 / float(n)) < 1e8:
+                continue
+        c, k = _magnitude(constant), _magnitude(factor)
+        if not c or not k:
             continue
         with mpmath.workdps(DIGITS):
             size = (c / k) ** (1 / mpmath.mpf(n))
         if not _SMALL <= size <= _LARGE:
             yield symbol, sympy.Abs(constant / factor) ** (1 / n)
+
+
+def _monomial(term):
+    """(k, s, n) when ``term`` is k·s^n, k a constant, s a symbol, n a non-zero number; else None."""
+    if term.is_Mul:
+        factor, powers = [], []
+        for a in term.args:
+            (factor if a.is_number else powers).append(a)
+        if len(powers) != 1:
+            return None
+        found = _monomial(powers[0])
+        return None if found is None else (sympy.Mul(*factor) * found[0], found[1], found[2])
+    if term.is_Symbol:
+        return sympy.S.One, term, sympy.S.One
+    if term.is_Pow and term.base.is_Symbol and term.exp.is_Number and term.exp != 0:
+        return sympy.S.One, term.base, term.exp
+    return None
 
 
 def _magnitude(constant):
