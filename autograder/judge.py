@@ -352,11 +352,11 @@ def _confirmed_not_equivalent(expr, target: Target, latex) -> Verdict:
     """The verdict when the comparison at CONFIRM × DIGITS finds a difference the 40-digit values did not show."""
     from .target import CONFIRM
 
-    i, _ = target._confirming
+    point = target._confirming[0][-1]
     return Verdict("not_equivalent", False, "not_equivalent",
-                   f"Your answer is not equivalent to the right result: at {where(target, expr, target.points[i])} "
+                   f"Your answer is not equivalent to the right result: at {where(target, expr, point)} "
                    f"it differs from it, by less than the 40 digits the values are compared to ({CONFIRM * DIGITS} "
-                   "digits show it).", f"numeric: {CONFIRM * DIGITS} digits at one point", latex)
+                   "digits show it).", f"numeric: {CONFIRM * DIGITS} digits", latex)
 
 
 def _equivalent(expr, target: Target, require_simplified: bool, method: str, latex) -> Verdict:

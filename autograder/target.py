@@ -20,7 +20,8 @@ import mpmath
 import sympy
 from sympy.printing.latex import LatexPrinter
 
-from .compare import EQUATION, MIN_POINTS, TOLERANCE, Agreement, Sampled, agreement, agrees_at, sample
+from .compare import EQUATION, MIN_POINTS, TOLERANCE, Agreement, Sampled, agreement, agreement_here, agrees_at, \
+    sample
 from .domain import Domain, DomainError
 from .evaluate import DIGITS, at_digits, evaluate_at
 from .features import features
@@ -164,40 +165,47 @@ class Target:
 
     def confirm(self, expr) -> bool:
         """Whether ``expr``, equal to the reference to DIGITS at every point, is equal still at CONFIRM × DIGITS at
-        the first point where the reference has a value, as agrees_at compares (a difference not within SLACK_BITS
-        is evaluated again at twice and four times that precision, and counts unless it shrinks): a difference
-        under the 33 digits the usual comparison resolves shows here, e^-100 of the value (``exp(x) + exp(-100)``
-        for ``exp(x)``), while a right answer's rounding shrinks away. True where there is nothing to confirm
-        against (shipped samples, an equation) or the answer has no value at that precision."""
-        if self.canonical is None or self.values.shape == EQUATION or getattr(expr, "is_Float", False):
+        the first point where the reference has a value (an equation: the first two where it is not 0, its factor
+        taken at the first), as agrees_at compares (a difference not within SLACK_BITS is evaluated again at twice
+        and four times that precision, and counts unless it shrinks): a difference under the 33 digits the usual
+        comparison resolves shows here, e^-100 of the value (``exp(x) + exp(-100)`` for ``exp(x)``), while a right
+        answer's rounding shrinks away. True where there is nothing to confirm against (shipped samples) or the
+        answer has no value at that precision."""
+        if self.canonical is None or getattr(expr, "is_Float", False):
             return True  # a lone decimal has been judged by the decimal rules
         found = self._confirming
         if found is None:
             return True
-        i, reference = found
-        answer, point = self.expand(expr), self.points[i]
+        points, reference = found
+        answer = self.expand(expr)
         with mpmath.workdps(CONFIRM * DIGITS):
-            value = sample(answer, [point]).values[0]
-            if value is None:
+            values = sample(answer, points)
+            if any(v is None for v in values.values):
                 return True
             bits = mpmath.mp.prec
 
-            def refine():
+            def refine(k):
                 for times in (2, 4):
                     with mpmath.workprec(bits * times):
-                        yield bits * times, sample(answer, [point]).values[0], sample(self.canonical,
-                                                                                        [point]).values[0]
-            return agrees_at(value, reference, refine)
+                        yield (bits * times, sample(answer, points[k:k + 1]).values[0],
+                               sample(self.canonical, points[k:k + 1]).values[0])
+            return agreement_here(values, reference, refine).equivalent is not False
 
     @cached_property
     def _confirming(self):
-        """(index, the reference's value at CONFIRM × DIGITS) of the first point where it has one, or None."""
+        """(points, the reference's values there at CONFIRM × DIGITS) for ``confirm``, or None."""
+        wanted = 2 if self.values.shape == EQUATION else 1
+        found, values = [], []
         with mpmath.workdps(CONFIRM * DIGITS):
             for i, known in enumerate(self.values.values[:self.far]):
-                if known is not None:
-                    value = sample(self.canonical, [self.points[i]]).values[0]
-                    if value is not None:
-                        return i, value
+                if known is None or wanted == 2 and not any(known):
+                    continue
+                value = sample(self.canonical, [self.points[i]]).values[0]
+                if value is not None and (wanted == 1 or any(value)):
+                    found.append(self.points[i])
+                    values.append(value)
+                    if len(found) == wanted:
+                        return tuple(found), Sampled(tuple(values), self.values.shape)
         return None
 
     def sample_all(self, expr) -> Sampled:

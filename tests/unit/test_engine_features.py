@@ -93,3 +93,11 @@ def test_a_right_answer_that_rounds_at_higher_precision_too_is_accepted():
     assert accepted("log(x*exp(1000)) - 1000", "log(x)", domain=POSITIVE)
     assert accepted("sin(x)^2 + cos(x)^2 - 1 + x", "x")
     assert accepted("exp(x - 1000)*exp(1000)", "exp(x)")
+
+
+def test_an_equation_is_confirmed_too_its_factor_taken_again():
+    assert refused("y = 3e-40*exp(x)", "y = 3e-40*exp(2*x)")  # the README's limit of 40 digits
+    assert refused("y = x + exp(-100)", "y = x")
+    # a factor 1 + e^-100, 1 at 40 digits, is a factor at 160 too: the same equation
+    assert accepted("exp(y)*(1 + exp(-100)) = exp(x)*(1 + exp(-100))", "exp(y) = exp(x)")
+    assert accepted("2*y = 6e-40*exp(2*x)", "y = 3e-40*exp(2*x)")
