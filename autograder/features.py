@@ -3,9 +3,9 @@ that points drawn beside them find a difference that lies only there (switches.p
 
 Two kinds:
 
-- a peak: exp(u), or b^u for a constant b, with u a polynomial of degree 2 to MAX_DEGREE in a symbol, is largest or
-  smallest where ∂u/∂symbol = 0: ``exp(-1000*(x - 10)^2)`` is a bump 0.03 wide at x = 10 that random points never
-  meet. The derivative is a zero boundary, solved as a switch's is (``Domain.side_points``).
+- a peak: exp(u), or b^u for a constant b, or σ(u), tanh(u), cosh(u), … (an exponential inside), with u a polynomial
+  of degree 2 to MAX_DEGREE in a symbol, is largest or smallest where ∂u/∂symbol = 0: ``exp(-1000*(x - 10)^2)`` is
+  a bump 0.03 wide at x = 10 that random points never meet. The derivative is a zero boundary, solved as a switch's is (``Domain.side_points``).
 - a scale: a sum c + k·s^n (c and k constants, s one symbol, n a number) passes from one term to the other where
   |k·s^n| = |c|, at |s| = |c/k|^(1/n). Where that size is outside the far points' sizes (1e-8 to 1e8), no other
   point comes near it: ``log(x*exp(1000) + 1) - 1000`` is ``log(x)`` but for x near e^-1000.
@@ -24,8 +24,10 @@ import sympy
 
 from .domain import WIDE_DECADES
 from .evaluate import DIGITS, NotNumeric, evaluate
+from .functions import sigmoid
 from .switches import NONE, Boundaries
 
+_EXPONENTIAL = frozenset((sympy.exp, sympy.sinh, sympy.cosh, sympy.tanh, sympy.sech, sympy.csch, sympy.coth, sigmoid))
 MAX_DEGREE = 4  # a peak's exponent: a polynomial of at most this degree in the symbol (its derivative is solved)
 _SMALL, _LARGE = mpmath.mpf(10) ** WIDE_DECADES[0], mpmath.mpf(10) ** WIDE_DECADES[1]
 
@@ -51,7 +53,7 @@ def features(expr) -> Boundaries:
         for node in _compound(part):
             if node.is_Add:
                 scales.update(_scales(node))
-            elif node.func is sympy.exp:
+            elif node.func in _EXPONENTIAL:
                 peaks.update(_peaks(node.args[0]))
             elif node.is_Pow and not node.exp.is_Number and not node.base.free_symbols:
                 peaks.update(_peaks(node.exp))

@@ -37,6 +37,8 @@ def test_a_narrow_bump_in_the_answer_is_refused():
     assert refused("sin(x) + 2^(-1000*(x - 10)^2)", "sin(x)")
     assert refused("x + exp(-(x - 3)^4*1e6)", "x")  # degree 4: its derivative is solved numerically
     assert refused("x + y + exp(-1000*(x - y)^2)", "x + y")  # along x = y
+    assert refused("x + sigmoid(-1000*(x - 10)^2)", "x")  # any exponential inside: σ, tanh, sech, …
+    assert refused("x + sech(1000*(x - 10)^2)", "x")
 
 
 def test_a_narrow_bump_the_answer_leaves_out_is_refused():
