@@ -163,25 +163,31 @@ class Target:
             return again is not None and len(again) == len(before) and all(
                 abs(x - y) <= TOLERANCE * max(abs(x), abs(r)) for x, y, r in zip(again, before, reference))
 
-    def confirm(self, expr) -> bool:
-        """Whether ``expr``, equal to the reference to DIGITS at every point, is equal still at CONFIRM × DIGITS at
-        the first point where the reference has a value (an equation: the first two where it is not 0, its factor
+    def finer_difference(self, expr) -> dict | None:
+        """The point where ``expr``, equal to the reference to DIGITS at every point, differs from it at
+        CONFIRM × DIGITS, or None: compared at the first point where the reference has a value (an equation: the first two where it is not 0, its factor
         taken at the first), as agrees_at compares (a difference not within SLACK_BITS is evaluated again at twice
         and four times that precision, and counts unless it shrinks): a difference under the 33 digits the usual
         comparison resolves shows here, e^-100 of the value (``exp(x) + exp(-100)`` for ``exp(x)``), while a right
-        answer's rounding shrinks away. True where there is nothing to confirm against (shipped samples) or the
-        answer has no value at that precision."""
+        answer's rounding shrinks away. None where there is nothing to compare with (shipped samples) or the
+        answer has no value at that precision.
+
+        >>> t = Target.from_reference("exp(x)", Domain.build(symbols=["x"]), salt="doc")
+        >>> x = sympy.Symbol("x")
+        >>> t.finer_difference(sympy.exp(x) + sympy.exp(-100)) is not None, t.finer_difference(1 / sympy.exp(-x))
+        (True, None)
+        """
         if self.canonical is None or getattr(expr, "is_Float", False):
-            return True  # a lone decimal has been judged by the decimal rules
+            return None  # a lone decimal has been judged by the decimal rules
         found = self._confirming
         if found is None:
-            return True
+            return None
         points, reference = found
         answer = self.expand(expr)
         with mpmath.workdps(CONFIRM * DIGITS):
             values = sample(answer, points)
             if any(v is None for v in values.values):
-                return True
+                return None
             bits = mpmath.mp.prec
 
             def refine(k):
@@ -189,11 +195,12 @@ class Target:
                     with mpmath.workprec(bits * times):
                         yield (bits * times, sample(answer, points[k:k + 1]).values[0],
                                sample(self.canonical, points[k:k + 1]).values[0])
-            return agreement_here(values, reference, refine).equivalent is not False
+            found = agreement_here(values, reference, refine)
+        return points[found.mismatch] if found.equivalent is False else None
 
     @cached_property
     def _confirming(self):
-        """(points, the reference's values there at CONFIRM × DIGITS) for ``confirm``, or None."""
+        """(points, the reference's values there at CONFIRM × DIGITS) for ``finer_difference``, or None."""
         wanted = 2 if self.values.shape == EQUATION else 1
         found, values = [], []
         with mpmath.workdps(CONFIRM * DIGITS):
@@ -228,8 +235,8 @@ class Target:
         return places(self.canonical) if self.canonical is not None else NONE
 
     def own_switches(self, expr):
-        """(Target, Sampled): the reference and ``expr`` at points beside the switches of ``expr`` that the reference
-        does not have (``Max(x, 5)`` for ``Max(x, 6) − 1``), to be compared as the target's own points are; None
+        """(Target, Sampled): the reference and ``expr`` at points beside the switches and features of ``expr`` that
+        the reference does not have (``Max(x, 5)`` for ``Max(x, 6) − 1``), to be compared as the target's own points are; None
         when there are none. Only while grading: the reference's expression is needed to know its values there
         (shipped samples hold fixed points)."""
         if self.domain is None or self.canonical is None or self.values.shape == EQUATION:
@@ -449,7 +456,7 @@ def _real_points(reference, domain: Domain, count: int, salt: str) -> tuple[list
 
 WIDE = 8  # far points: coordinates from 1e-8 to 1e8 in size, or 1e-12 of a bounded interval's width from an end
 SWITCH_POINTS = 16  # at most this many points beside an expression's switches
-CONFIRM = 4  # an answer equivalent at DIGITS is compared once more at this multiple of it (see Target.confirm)
+CONFIRM = 4  # an answer equivalent at DIGITS is compared once more at this multiple of it (Target.finer_difference)
 SATURATION = 40  # beyond this size an argument of exp (σ, tanh, …) leaves 1 + e^-x equal to 1 at DIGITS
 
 
@@ -484,8 +491,9 @@ HUGE = 10**9  # an argument of gamma or factorial past this: a value with more t
 def tame(points: list, exprs, limit) -> list:
     """The points where every argument of an exponential in ``exprs`` (exp, σ, the hyperbolic functions, a power
     with a symbolic exponent, as exponent × log|base|) that depends on the point (e^1000 is one number everywhere)
-    is at most ``limit`` in size, and of gamma and factorial at most HUGE. Inner arguments are tested first, so an outer one is never evaluated where an inner one is huge:
-    x^(x^x) at x = 1e8 is a number no precision holds, and mpmath would try to build it."""
+    is at most ``limit`` in size, and of gamma and factorial at most HUGE. Inner arguments are tested first, so an
+    outer one is never evaluated where an inner one is huge: x^(x^x) at x = 1e8 is a number no precision holds, and
+    mpmath would try to build it."""
     for arg, cap in _growth_arguments(exprs, limit):
         if not points:
             break
