@@ -7,8 +7,9 @@ Two kinds:
   of degree 2 to MAX_DEGREE in a symbol, is largest or smallest where ∂u/∂symbol = 0: ``exp(-1000*(x - 10)^2)`` is
   a bump 0.03 wide at x = 10 that random points never meet. The derivative is a zero boundary, solved as a switch's is (``Domain.side_points``).
 - a scale: a sum c + k·s^n (c and k constants, s one symbol, n a number) passes from one term to the other where
-  |k·s^n| = |c|, at |s| = |c/k|^(1/n). Where that size is outside the far points' sizes (1e-8 to 1e8), no other
-  point comes near it: ``log(x*exp(1000) + 1) - 1000`` is ``log(x)`` but for x near e^-1000.
+  |k·s^n| = |c|, at |s| = |c/k|^(1/n). Where that size is outside the far points' sizes (1e-8 to 1e8) (and within
+  10^±MAX_DECADES), no other point comes near it: ``log(x*exp(1000) + 1) - 1000`` is ``log(x)`` but for x near
+  e^-1000.
 
 >>> x = sympy.Symbol("x")
 >>> [str(z) for z in features(sympy.sin(x) + sympy.exp(-1000*(x - 10)**2)).zeros]
@@ -30,6 +31,8 @@ from .switches import NONE, Boundaries
 _EXPONENTIAL = frozenset((sympy.exp, sympy.sinh, sympy.cosh, sympy.tanh, sympy.sech, sympy.csch, sympy.coth, sigmoid))
 MAX_DEGREE = 4  # a peak's exponent: a polynomial of at most this degree in the symbol (its derivative is solved)
 _SMALL, _LARGE = mpmath.mpf(10) ** WIDE_DECADES[0], mpmath.mpf(10) ** WIDE_DECADES[1]
+MAX_DECADES = 10000  # a scale past 10^±10000 is left out: sin(10^100000) alone costs 30 ms at 40 digits
+_TINIEST, _HUGEST = mpmath.mpf(10) ** -MAX_DECADES, mpmath.mpf(10) ** MAX_DECADES
 
 
 def features(expr) -> Boundaries:
@@ -137,7 +140,7 @@ def _scales(total):
             continue
         with mpmath.workdps(DIGITS):
             size = (c / k) ** (1 / mpmath.mpf(n))
-        if not _SMALL <= size <= _LARGE:
+        if not _SMALL <= size <= _LARGE and _TINIEST <= size <= _HUGEST:
             yield symbol, sympy.Abs(constant / factor) ** (1 / n)
 
 

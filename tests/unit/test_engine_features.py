@@ -58,6 +58,7 @@ def test_a_scale_is_where_the_terms_of_a_sum_balance_and_only_far_from_1():
     assert features(sympy.log(x * sympy.exp(1000) + 1)).scales == {(x, sympy.exp(-1000))}
     assert features(sympy.sqrt(x**2 + sympy.Rational(1, 10**1000))).scales == {(x, sympy.Rational(1, 10**500))}
     assert not features(sympy.log(x + 1) + sympy.log(10**7 * x + 1)).scales  # 1 and 1e-7: other points see them
+    assert not features(sympy.log(x + sympy.Rational(1, 10**20000))).scales  # past 1e-10000: not evaluated there
 
 
 def test_a_difference_at_a_scale_no_other_point_meets_is_refused():
