@@ -5,7 +5,8 @@ Two kinds:
 
 - a peak: exp(u), or b^u for a constant b, or σ(u), tanh(u), cosh(u), … (an exponential inside), with u a polynomial
   of degree 2 to MAX_DEGREE in a symbol, is largest or smallest where ∂u/∂symbol = 0: ``exp(-1000*(x - 10)^2)`` is
-  a bump 0.03 wide at x = 10 that random points never meet. The derivative is a zero boundary, solved as a switch's is (``Domain.side_points``).
+  a bump 0.03 wide at x = 10 that random points never meet. The derivative is a zero boundary, solved as a switch's
+  is (``Domain.side_points``).
 - a scale: a sum c + k·s^n (c and k constants, s one symbol, n a number) passes from one term to the other where
   |k·s^n| = |c|, at |s| = |c/k|^(1/n). Where that size is outside the far points' sizes (1e-8 to 1e8) (and within
   10^±MAX_DECADES), no other point comes near it: ``log(x*exp(1000) + 1) - 1000`` is ``log(x)`` but for x near

@@ -165,8 +165,8 @@ class Target:
 
     def finer_difference(self, expr) -> dict | None:
         """The point where ``expr``, equal to the reference to DIGITS at every point, differs from it at
-        CONFIRM × DIGITS, or None: compared at the first point where the reference has a value (an equation: the first two where it is not 0, its factor
-        taken at the first), as agrees_at compares (a difference not within SLACK_BITS is evaluated again at twice
+        CONFIRM × DIGITS, or None: compared at the first point where the reference has a value (an equation: the
+        first two where it is not 0, its factor taken at the first), as agrees_at compares (a difference not within SLACK_BITS is evaluated again at twice
         and four times that precision, and counts unless it shrinks): a difference under the 33 digits the usual
         comparison resolves shows here, e^-100 of the value (``exp(x) + exp(-100)`` for ``exp(x)``), while a right
         answer's rounding shrinks away. None where there is nothing to compare with (shipped samples) or the
@@ -236,8 +236,8 @@ class Target:
 
     def own_switches(self, expr):
         """(Target, Sampled): the reference and ``expr`` at points beside the switches and features of ``expr`` that
-        the reference does not have (``Max(x, 5)`` for ``Max(x, 6) − 1``), to be compared as the target's own points are; None
-        when there are none. Only while grading: the reference's expression is needed to know its values there
+        the reference does not have (``Max(x, 5)`` for ``Max(x, 6) − 1``), to be compared as the target's own points
+        are; None when there are none. Only while grading: the reference's expression is needed to know its values there
         (shipped samples hold fixed points)."""
         if self.domain is None or self.canonical is None or self.values.shape == EQUATION:
             return None
