@@ -1,12 +1,14 @@
 """Feature points: where an expression changes fast without switching case, read from the expression itself, so
 that points drawn beside them find a difference that lies only there (switches.py has the switches).
 
-Two kinds:
+Three kinds:
 
 - a peak: exp(u), or b^u for a constant b, or σ(u), tanh(u), cosh(u), … (an exponential inside), with u a polynomial
   of degree 2 to MAX_DEGREE in a symbol, is largest or smallest where ∂u/∂symbol = 0: ``exp(-1000*(x - 10)^2)`` is
   a bump 0.03 wide at x = 10 that random points never meet. The derivative is a zero boundary, solved as a switch's
   is (``Domain.side_points``).
+- a step: σ(u), tanh(u), sech(u), … with u linear and steep (a slope of at least STEEP in each symbol) changes
+  within 1/STEEP of where u = 0: ``sigmoid(1000*(x - 10)) - sigmoid(1000*(x - 10.01))`` is a window 0.01 wide.
 - a scale: a sum c + k·s^n (c and k constants, s one symbol, n a number) passes from one term to the other where
   |k·s^n| = |c|, at |s| = |c/k|^(1/n). Where that size is outside the far points' sizes (1e-8 to 1e8) (and within
   10^±MAX_DECADES), no other point comes near it: ``log(x*exp(1000) + 1) - 1000`` is ``log(x)`` but for x near
@@ -30,6 +32,7 @@ from .functions import sigmoid
 from .switches import NONE, Boundaries
 
 _EXPONENTIAL = frozenset((sympy.exp, sympy.sinh, sympy.cosh, sympy.tanh, sympy.sech, sympy.csch, sympy.coth, sigmoid))
+STEEP = 100  # a σ, tanh, sech, … whose argument has a slope this large in its symbols is a step narrower than 1/100
 MAX_DEGREE = 4  # a peak's exponent: a polynomial of at most this degree in the symbol (its derivative is solved)
 _SMALL, _LARGE = mpmath.mpf(10) ** WIDE_DECADES[0], mpmath.mpf(10) ** WIDE_DECADES[1]
 MAX_DECADES = 10000  # a scale past 10^±10000 is left out: sin(10^100000) alone costs 30 ms at 40 digits
@@ -37,7 +40,7 @@ _TINIEST, _HUGEST = mpmath.mpf(10) ** -MAX_DECADES, mpmath.mpf(10) ** MAX_DECADE
 
 
 def features(expr) -> Boundaries:
-    """The peaks (as ``zeros``: where they are 0) and the scales (``scales``: (symbol, size)) of ``expr``, a scalar,
+    """The peaks and steps (as ``zeros``: where they are 0) and the scales (``scales``: (symbol, size)) of ``expr``, a scalar,
     matrix or equation.
 
     >>> x = sympy.Symbol("x")
@@ -59,6 +62,8 @@ def features(expr) -> Boundaries:
                 scales.update(_scales(node))
             elif node.func in _EXPONENTIAL:
                 peaks.update(_peaks(node.args[0]))
+                if node.func is not sympy.exp:  # σ, tanh, sech, …: a step or a bump where the argument is 0
+                    peaks.update(_steps(node.args[0]))
             elif node.is_Pow and not node.exp.is_Number and not node.base.free_symbols:
                 peaks.update(_peaks(node.exp))
     if not peaks and not scales:
@@ -88,6 +93,31 @@ def _peaks(exponent):
         if 2 <= (_degree(exponent, symbol) or 0) <= MAX_DEGREE:
             content, slope = sympy.expand(exponent.diff(symbol)).as_content_primitive()
             yield -slope if slope.could_extract_minus_sign() else slope
+
+
+def _steps(argument):
+    """``argument`` (up to its content and sign) when it is linear with a slope of at least STEEP in size in each of
+    its symbols: σ(1000·(x − 10)) steps from 0 to 1 within 0.01 of x = 10, sech(1000·(x − 10)) is a bump there.
+
+    >>> x = sympy.Symbol("x")
+    >>> [str(s) for s in _steps(1000*(x - 10))], list(_steps(x - 10))
+    (['x - 10'], [])
+    """
+    terms = argument.args if argument.is_Add else (argument,)
+    steep = False
+    for term in terms:
+        if term.is_number:
+            continue
+        found = _monomial(term)
+        if found is None or found[2] != 1:
+            return
+        k = _magnitude(found[0])
+        if k is None or k < STEEP:
+            return
+        steep = True
+    if steep:
+        content, primitive = argument.as_content_primitive()
+        yield -primitive if primitive.could_extract_minus_sign() else primitive
 
 
 def _curved(expr) -> bool:

@@ -52,6 +52,25 @@ def test_a_right_answer_with_the_same_bump_is_accepted():
     assert accepted("x + y + exp(-1000*(x - y)^2)", "x + y + exp(-1000*(y - x)^2)")
 
 
+# ---------------------------------------------------------------- steps: sigma(u), tanh(u), sech(u) for a steep linear u
+
+def test_a_step_is_where_a_steep_argument_is_zero():
+    assert features(sympy.tanh(1000 * x - 10**4)).zeros == {x - 10}
+    assert not features(sympy.tanh(x - 10)).zeros  # a slope of 1: the usual points see it
+    assert not features(sympy.exp(1000 * (x - 10))).zeros  # e^u rises all the way: it has no step
+
+
+def test_a_narrow_window_or_bump_of_steep_steps_is_refused():
+    assert refused("x + sigmoid(1000*(x - 10)) - sigmoid(1000*(x - 10.01))", "x")
+    assert refused("x + sech(1000*(x - 10))", "x")
+    assert refused("x", "x + tanh(1000*(x - 10)) - tanh(1000*(x - 10.001))")
+
+
+def test_a_right_answer_with_the_same_steps_is_accepted():
+    assert accepted("1/(1 + exp(-1000*(x - 10)))", "sigmoid(1000*(x - 10))")
+    assert accepted("x + 2/(exp(1000*(x - 10)) + exp(-1000*(x - 10)))", "x + sech(1000*(x - 10))")
+
+
 # ---------------------------------------------------------------- scales: c + k*s^n where |k*s^n| = |c|
 
 def test_a_scale_is_where_the_terms_of_a_sum_balance_and_only_far_from_1():
