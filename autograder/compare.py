@@ -179,6 +179,15 @@ def agreement(answer: Sampled, reference: Sampled, refine=None, floor=None) -> A
         return _agreement(answer, reference, lambda i, a, r: agrees_at(a, r, refine and (lambda: refine(i)), floor))
 
 
+def agreement_here(answer: Sampled, reference: Sampled, refine) -> Agreement:
+    """``agreement`` at the working precision in force, whatever it is (``agreement`` works at DIGITS), every point
+    counting: a confirmation at a higher precision (see target.Target.confirm)."""
+    least = max(1, sum(r is not None for r in reference.values))
+    if reference.shape == EQUATION:
+        return _same_equation(answer, reference, least=least, refine=refine)
+    return _agreement(answer, reference, lambda i, a, r: agrees_at(a, r, lambda: refine(i)), least)
+
+
 def exact_agreement(answer: Sampled, reference: Sampled, least: int = None) -> Agreement:
     """The same comparison on exact values (rationals, see ``exact``): equal means equal.
 

@@ -149,7 +149,35 @@ class Domain:
         specs = {**dict(self.ranges), **dict(ranges)}
         with mpmath.workdps(DIGITS):
             found = self._beside_roots(bounds, rng, specs, limit)
-            return found + self._corner_points(sorted(bounds.zeros, key=str), rng, specs, corners)
+            found += self._corner_points(sorted(bounds.zeros, key=str), rng, specs, corners)
+            if bounds.scales:  # its own draws: the switches' points stay as they were
+                scaled = random.Random(hashlib.sha256(f"{salt}|scale".encode()).digest())
+                found += self._beside_scales(bounds.scales, scaled, specs, limit)
+            return found
+
+    def _beside_scales(self, scales, rng: random.Random, specs: dict, limit: int) -> list[dict]:
+        """For each (symbol, size) of ``scales`` (see features.py), points with that symbol at ± the size and at
+        relative distances 2^-30 and 2^-10 beside it, the other primitives drawn as usual (at most ``limit``): a
+        size such as e^-1000 is one only a point of that size meets."""
+        found = []
+        for symbol, size in sorted(scales, key=str):
+            if isinstance(specs.get(symbol.name), frozenset) or symbol not in self.primitives:
+                continue
+            try:
+                size = abs(evaluate(size, {}))
+            except NotNumeric:
+                continue
+            base = {s: _draw(rng, specs.get(s.name)) for s in self.primitives}
+            for sign in (1, -1):
+                for offset in (0, mpmath.ldexp(1, -30), mpmath.ldexp(1, -10)):
+                    for side in ((1,) if not offset else (-1, 1)):
+                        value = sign * size * (1 + side * offset)
+                        point = {**base, symbol: value}
+                        if _inside(value, specs.get(symbol.name)) and self._define(point):
+                            found.append(point)
+                            if len(found) >= limit:
+                                return found
+        return found
 
     def _beside_roots(self, bounds, rng: random.Random, specs: dict, limit: int) -> list[dict]:
         """``side_points`` of each boundary alone, for one primitive at a time (at most ``limit``)."""

@@ -263,6 +263,10 @@ def _judge_against(answer, target: Target, forbid, require_simplified, hints) ->
             found = beside[0].agreement(expr, beside[1], _refiner(expr, beside[0]), floor)
             if found.equivalent is False:
                 result, (head, values) = found, beside
+    if result.equivalent and exact is None:  # once more at a higher precision: a difference below 33 digits
+        finer = target.finer_difference(expr)
+        if finer is not None:
+            return _finely_not_equivalent(expr, target, finer, latex)
     if result.equivalent is False and values.shape == EQUATION and isinstance(target.canonical, sympy.Equality):
         solved = same_solutions(target.expand(expr), target.canonical, target.points)
         if solved is not None and solved.equivalent:
@@ -344,6 +348,16 @@ def _exactly_not_equivalent(expr, target: Target, result: Agreement, method: str
                    f"Your answer is not equivalent to the right result: at {where(target, expr, point)} it differs "
                    "from it, by less than the 40 digits the values are compared to (exact arithmetic shows it).",
                    method, latex)
+
+
+def _finely_not_equivalent(expr, target: Target, point: dict, latex) -> Verdict:
+    """The verdict when the comparison at CONFIRM × DIGITS finds a difference the 40-digit values did not show."""
+    from .target import CONFIRM
+
+    return Verdict("not_equivalent", False, "not_equivalent",
+                   f"Your answer is not equivalent to the right result: at {where(target, expr, point)} "
+                   f"it differs from it, by less than the 40 digits the values are compared to ({CONFIRM * DIGITS} "
+                   "digits show it).", f"numeric: {CONFIRM * DIGITS} digits", latex)
 
 
 def _equivalent(expr, target: Target, require_simplified: bool, method: str, latex) -> Verdict:

@@ -32,16 +32,22 @@ GRID = sorted({0.0} | {s * 10 ** (k / 2) for k in range(-12, 13) for s in (-1, 1
 
 @dataclass(frozen=True)
 class Boundaries:
-    """``zeros``: expressions whose sign change is a switch; ``integers``: expressions switching at each integer."""
+    """``zeros``: expressions whose sign change is a switch; ``integers``: expressions switching at each integer;
+    ``scales``: (symbol, size) pairs, a size (a positive constant expression) whose neighbourhood in that symbol
+    holds a feature no other point sees (see features.py)."""
 
     zeros: frozenset
     integers: frozenset
+    scales: frozenset = frozenset()
 
     def __bool__(self) -> bool:
-        return bool(self.zeros or self.integers)
+        return bool(self.zeros or self.integers or self.scales)
 
     def __sub__(self, other: "Boundaries") -> "Boundaries":
-        return Boundaries(self.zeros - other.zeros, self.integers - other.integers)
+        return Boundaries(self.zeros - other.zeros, self.integers - other.integers, self.scales - other.scales)
+
+    def __or__(self, other: "Boundaries") -> "Boundaries":
+        return Boundaries(self.zeros | other.zeros, self.integers | other.integers, self.scales | other.scales)
 
 
 NONE = Boundaries(frozenset(), frozenset())

@@ -20,9 +20,11 @@ import mpmath
 import sympy
 from sympy.printing.latex import LatexPrinter
 
-from .compare import EQUATION, MIN_POINTS, TOLERANCE, Agreement, Sampled, agreement, agrees_at, sample
+from .compare import EQUATION, MIN_POINTS, TOLERANCE, Agreement, Sampled, agreement, agreement_here, agrees_at, \
+    sample
 from .domain import Domain, DomainError
 from .evaluate import DIGITS, at_digits, evaluate_at
+from .features import features
 from .switches import NONE, Boundaries, boundaries
 from .parse import Names, parse_expression
 
@@ -161,6 +163,58 @@ class Target:
             return again is not None and len(again) == len(before) and all(
                 abs(x - y) <= TOLERANCE * max(abs(x), abs(r)) for x, y, r in zip(again, before, reference))
 
+    def finer_difference(self, expr) -> dict | None:
+        """The point where ``expr``, equal to the reference to DIGITS at every point, differs from it at
+        CONFIRM × DIGITS, or None: compared at the first point where the reference has a value (an equation: the
+        first two where it is not 0, its factor taken at the first), as agrees_at compares (a difference not within SLACK_BITS is evaluated again at twice
+        and four times that precision, and counts unless it shrinks): a difference under the 33 digits the usual
+        comparison resolves shows here, e^-100 of the value (``exp(x) + exp(-100)`` for ``exp(x)``), while a right
+        answer's rounding shrinks away. None where there is nothing to compare with (shipped samples) or the
+        answer has no value at that precision.
+
+        >>> t = Target.from_reference("exp(x)", Domain.build(symbols=["x"]), salt="doc")
+        >>> x = sympy.Symbol("x")
+        >>> t.finer_difference(sympy.exp(x) + sympy.exp(-100)) is not None, t.finer_difference(1 / sympy.exp(-x))
+        (True, None)
+        """
+        if self.canonical is None or getattr(expr, "is_Float", False):
+            return None  # a lone decimal has been judged by the decimal rules
+        found = self._confirming
+        if found is None:
+            return None
+        points, reference = found
+        answer = self.expand(expr)
+        with mpmath.workdps(CONFIRM * DIGITS):
+            values = sample(answer, points)
+            if any(v is None for v in values.values):
+                return None
+            bits = mpmath.mp.prec
+
+            def refine(k):
+                for times in (2, 4):
+                    with mpmath.workprec(bits * times):
+                        yield (bits * times, sample(answer, points[k:k + 1]).values[0],
+                               sample(self.canonical, points[k:k + 1]).values[0])
+            found = agreement_here(values, reference, refine)
+        return points[found.mismatch] if found.equivalent is False else None
+
+    @cached_property
+    def _confirming(self):
+        """(points, the reference's values there at CONFIRM × DIGITS) for ``finer_difference``, or None."""
+        wanted = 2 if self.values.shape == EQUATION else 1
+        found, values = [], []
+        with mpmath.workdps(CONFIRM * DIGITS):
+            for i, known in enumerate(self.values.values[:self.far]):
+                if known is None or wanted == 2 and not any(known):
+                    continue
+                value = sample(self.canonical, [self.points[i]]).values[0]
+                if value is not None and (wanted == 1 or any(value)):
+                    found.append(self.points[i])
+                    values.append(value)
+                    if len(found) == wanted:
+                        return tuple(found), Sampled(tuple(values), self.values.shape)
+        return None
+
     def sample_all(self, expr) -> Sampled:
         """``expr`` at every point, as ``sample_rest`` evaluates the far ones (only where ``expr`` is tame)."""
         head = sample(expr, self.points[:QUICK])
@@ -177,20 +231,21 @@ class Target:
 
     @cached_property
     def switches(self) -> Boundaries:
-        """The reference's switch boundaries (its points already lie on both sides of them)."""
-        return boundaries(self.canonical) if self.canonical is not None else NONE
+        """The reference's switch boundaries and features (its points already lie beside them)."""
+        return places(self.canonical) if self.canonical is not None else NONE
 
     def own_switches(self, expr):
-        """(Target, Sampled): the reference and ``expr`` at points beside the switches of ``expr`` that the reference
-        does not have (``Max(x, 5)`` for ``Max(x, 6) − 1``), to be compared as the target's own points are; None
-        when there are none. Only while grading: the reference's expression is needed to know its values there
+        """(Target, Sampled): the reference and ``expr`` at points beside the switches and features of ``expr`` that
+        the reference does not have (``Max(x, 5)`` for ``Max(x, 6) − 1``), to be compared as the target's own points
+        are; None when there are none. Only while grading: the reference's expression is needed to know its values there
         (shipped samples hold fixed points)."""
         if self.domain is None or self.canonical is None or self.values.shape == EQUATION:
             return None
-        own = boundaries(self.expand(expr)) - self.switches
+        own = places(self.expand(expr)) - self.switches
         if not own:
             return None
-        salt = "answer|" + "|".join(sorted(map(str, own.zeros)) + sorted(map(str, own.integers)))
+        salt = "answer|" + "|".join(sorted(map(str, own.zeros)) + sorted(map(str, own.integers))
+                                    + sorted(map(str, own.scales)))
         points, values = usable_points(self.canonical, self.domain.side_points(own, salt, SWITCH_POINTS,
                                                                                self.region), self.domain)
         if not points:
@@ -401,15 +456,21 @@ def _real_points(reference, domain: Domain, count: int, salt: str) -> tuple[list
 
 WIDE = 8  # far points: coordinates from 1e-8 to 1e8 in size, or 1e-12 of a bounded interval's width from an end
 SWITCH_POINTS = 16  # at most this many points beside an expression's switches
+CONFIRM = 4  # an answer equivalent at DIGITS is compared once more at this multiple of it (Target.finer_difference)
 SATURATION = 40  # beyond this size an argument of exp (σ, tanh, …) leaves 1 + e^-x equal to 1 at DIGITS
 
 
 def far_points(canonical, reference, domain: Domain, salt: str, region: tuple) -> tuple[list, Sampled]:
-    """Points far out (``Domain.wide_points``) and beside the reference's switches (``Domain.side_points``) where
+    """Points far out (``Domain.wide_points``) and beside the reference's switches and features (``places``) where
     the reference has a real value it can be trusted with (see ``usable_points``), and its values there."""
     points = domain.wide_points(WIDE, salt, region)
-    points += domain.side_points(boundaries(canonical), salt, SWITCH_POINTS, region)
+    points += domain.side_points(places(canonical), salt, SWITCH_POINTS, region)
     return usable_points(canonical, points, domain)
+
+
+def places(expr) -> Boundaries:
+    """Where points beside ``expr``'s switches (switches.py) and features (features.py) are drawn."""
+    return boundaries(expr) | features(expr)
 
 
 def usable_points(canonical, points: list, domain: Domain) -> tuple[list, Sampled]:
@@ -429,9 +490,10 @@ HUGE = 10**9  # an argument of gamma or factorial past this: a value with more t
 
 def tame(points: list, exprs, limit) -> list:
     """The points where every argument of an exponential in ``exprs`` (exp, σ, the hyperbolic functions, a power
-    with a symbolic exponent, as exponent × log|base|) is at most ``limit`` in size, and of gamma and factorial at
-    most HUGE. Inner arguments are tested first, so an outer one is never evaluated where an inner one is huge:
-    x^(x^x) at x = 1e8 is a number no precision holds, and mpmath would try to build it."""
+    with a symbolic exponent, as exponent × log|base|) that depends on the point (e^1000 is one number everywhere)
+    is at most ``limit`` in size, and of gamma and factorial at most HUGE. Inner arguments are tested first, so an
+    outer one is never evaluated where an inner one is huge: x^(x^x) at x = 1e8 is a number no precision holds, and
+    mpmath would try to build it."""
     for arg, cap in _growth_arguments(exprs, limit):
         if not points:
             break
@@ -467,7 +529,8 @@ def _growth_arguments(exprs, limit) -> list:
                 continue
             for node in sympy.preorder_traversal(part):
                 if isinstance(node, (*_GROWING, sigmoid)):
-                    found[node.args[0]] = limit
+                    if node.args[0].free_symbols:  # a constant (e^1000) is the same number at every point
+                        found[node.args[0]] = limit
                 elif isinstance(node, _FACTORIALS):
                     found.setdefault(node.args[0], HUGE)
                 elif node.is_Pow and node.exp.free_symbols and node.base != 0:
