@@ -22,6 +22,8 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml Makefile
 	$(PY) -m pip install -q --disable-pip-version-check pip==26.3 setuptools==84.2.1 wheel==0.48.0
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -c constraints.txt
 	$(PY) -m pip uninstall -q -y rfc3987-syntax
+	# the distribution was called autograder before it became chainrule-grader: two would register the pytest plugin twice
+	$(PY) -m pip uninstall -q -y autograder
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
