@@ -179,7 +179,7 @@ def _self_signed(folder) -> tuple[str, str]:
 
 
 def test_dask_cluster_secured_with_tls(course, tmp_path):
-    """The README's cluster: Dask's own TLS (distributed.Security, require_encryption), the grader's client
+    """The cluster of docs/grading.md: Dask's own TLS (distributed.Security, require_encryption), the grader's client
     credentials in Dask's config; a client without them is refused. Grading on it gives the same scores as
     nbgrader (a plain TCP cluster grades in tests/batch/test_hostile.py, into PostgreSQL)."""
     from distributed import Client, LocalCluster, Security
