@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench bench-grading bench-regrade pins clean system-packages-demo system-packages-test
+.PHONY: demo test test-fast docs bench bench-grading bench-regrade pins clean system-packages-demo system-packages-test
 
 # Grading kernels run under bubblewrap; the tests also drive Chromium and start a private PostgreSQL server.
 DEMO_PACKAGES := bubblewrap
@@ -46,6 +46,10 @@ test: system-packages-test $(STAMP)
 # Unit tests and doctests only (no kernels, no browser): seconds, for the edit loop.
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not e2e and not browser"
+
+# The guides in docs/ as a site in site/ (git-ignored); --strict: a broken link or anchor fails (the suite runs it too).
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict
 
 # The answer engine vs naive sympy.simplify vs math-verify (installed for the benchmark only), same pairs, same run.
 bench: $(STAMP)

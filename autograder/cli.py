@@ -7,6 +7,8 @@ import importlib
 import importlib.util
 import sys
 
+from autograder.venv_path import put_bin_on_path
+
 # Subcommand name -> module in autograder.commands. Each module defines
 # ``HELP`` (one line), ``register(parser)`` to add its arguments and
 # ``run(args) -> int`` (the process exit code). Modules are imported only when
@@ -112,17 +114,8 @@ def build_parser(names=None) -> argparse.ArgumentParser:
     return parser
 
 
-def _venv_on_path() -> None:
-    """Put this interpreter's bin folder on PATH: nbgrader runs `alembic` and the kernels by name."""
-    import os
-
-    bindir = os.path.dirname(sys.executable)
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-
-
 def main(argv=None) -> int:
-    _venv_on_path()
+    put_bin_on_path()  # nbgrader runs `alembic` and the kernels by name
     argv = list(sys.argv[1:] if argv is None else argv)
     names = [argv[0]] if argv and argv[0] in SUBCOMMANDS else None
     args = build_parser(names).parse_args(argv)

@@ -9,16 +9,16 @@ runs ``nbgrader generate_assignment``, writes each student's notebook into
 from __future__ import annotations
 
 import copy
-import os
 import shutil
 import subprocess
-import sys
 import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+
+from autograder.venv_path import BARE_PATH, console_script_path, env_with_bin
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_CLASS = REPO / "tests" / "data" / "demo_class"
@@ -94,9 +94,7 @@ def console_script(name: str, *, extra_env: dict | None = None, inherit: bool = 
     >>> env["PATH"].startswith(str(Path(exe).parent)), env["COLUMNS"]
     (True, '200')
     """
-    exe = Path(sys.executable).with_name(name)
-    base, path = (dict(os.environ), os.environ.get("PATH", "")) if inherit else ({}, "/usr/bin:/bin")
-    return str(exe), {**base, "PATH": f"{exe.parent}{os.pathsep}{path}", **(extra_env or {})}
+    return console_script_path(name), env_with_bin(None if inherit else {"PATH": BARE_PATH}, extra=extra_env)
 
 
 def nbgrader(course, *args, log=None, check=True) -> subprocess.CompletedProcess:

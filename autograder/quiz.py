@@ -218,7 +218,7 @@ class Symbolic:
     symbols: tuple = ()
     forbid: tuple = ("diff", "Derivative", "integrate")
     quiz_id: str = "quiz"
-    decimals: str = "exact"  # the course's decimal policy: a lone decimal must be the value (README "Decimals")
+    decimals: str = "exact"  # the course's decimal policy: a lone decimal must be the value (docs/engine.md, "Decimals")
 
     def variant(self, student_id) -> dict:
         return Numeric(self.id, "", self.params, "0", quiz_id=self.quiz_id).variant(student_id) if self.params else {}

@@ -54,7 +54,7 @@ PEER_CORPUS = CORPUS.parent / "peer_corpus.toml"
 class PeerPair:
     answer: str
     reference: str
-    equivalent: bool  # this course's label: the peer's, or ``course`` where the README's rules decide otherwise
+    equivalent: bool  # this course's label: the peer's, or ``course`` where the rules of docs/engine.md decide otherwise
     peer: bool  # the peer's own label
     domain: dict
     origin: str

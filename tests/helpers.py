@@ -3,10 +3,8 @@ one answer judged both by grading (the spec's reference) and by the student's lo
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import nbformat
 
 from autograder.authoring.build import grading_step
 from autograder.authoring.spec import Spec
-from autograder.demo import load_class, submission_notebook
+from autograder.demo import console_script, load_class, submission_notebook
 from autograder.nbgrader.scoring import StepResult, score_answer
 from autograder.notebook import answer_payload, local_result
 
@@ -34,10 +32,9 @@ def filled_release(tmp_path: Path, assignment: str, student_id: str) -> Path:
 
 def local_check(tmp_path: Path, assignment: str, student_id: str) -> subprocess.CompletedProcess:
     """`autograder check` on the demo student's filled-in release, as a student runs it."""
-    exe = Path(sys.executable).with_name("autograder")
+    exe, env = console_script("autograder", extra_env={"COLUMNS": "250"})  # one table row per line: no wrapping
     notebook = filled_release(tmp_path, assignment, student_id)
-    env = dict(os.environ, COLUMNS="250")  # one table row per line, so sentences are not wrapped
-    return subprocess.run([str(exe), "check", str(notebook), "--timeout", "10"], capture_output=True, text=True,
+    return subprocess.run([exe, "check", str(notebook), "--timeout", "10"], capture_output=True, text=True,
                           timeout=180, env=env)
 
 

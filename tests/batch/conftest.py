@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-BIN = Path(sys.executable).parent
-ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+from autograder.venv_path import bin_dir, env_with_bin
+
+BIN = bin_dir()
+ENV = env_with_bin()
 
 # What each synthetic student wrote in the one answer cell, and the score nbgrader should give (of 3).
 STUDENTS = {

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import time
 
 import pytest
+
+from autograder.venv_path import path_with_bin
 
 from .conftest import BIN, ENV, STUDENTS, autograder, gradebook_scores, nbgrader, submit
 
@@ -136,7 +137,7 @@ def _without_bwrap(tmp_path) -> dict:
     """The environment with a PATH on which there is no bwrap (as on a machine without bubblewrap)."""
     bin_dir = tmp_path / "bin-without-bwrap"
     bin_dir.mkdir()
-    return {**ENV, "PATH": f"{BIN}{os.pathsep}{bin_dir}"}
+    return {**ENV, "PATH": path_with_bin(str(bin_dir))}
 
 
 def test_without_bubblewrap_grading_stops_with_one_line(course, tmp_path):
@@ -179,7 +180,7 @@ def _self_signed(folder) -> tuple[str, str]:
 
 
 def test_dask_cluster_secured_with_tls(course, tmp_path):
-    """The README's cluster: Dask's own TLS (distributed.Security, require_encryption), the grader's client
+    """The cluster of docs/grading.md: Dask's own TLS (distributed.Security, require_encryption), the grader's client
     credentials in Dask's config; a client without them is refused. Grading on it gives the same scores as
     nbgrader (a plain TCP cluster grades in tests/batch/test_hostile.py, into PostgreSQL)."""
     from distributed import Client, LocalCluster, Security

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from autograder.demo import REPO, load_class, nbgrader, prepare_course, read_scores, write_submissions
+from autograder.venv_path import bin_dir, env_with_bin
 
 pytestmark = pytest.mark.e2e
-BIN = Path(sys.executable).parent
+BIN = bin_dir()
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def autograde(course, env, *args):
 def without_bwrap(tmp_path) -> dict:
     empty = tmp_path / "bin-without-bwrap"
     empty.mkdir(exist_ok=True)
-    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{empty}"}
+    return env_with_bin({**os.environ, "PATH": str(empty)})
 
 
 def test_without_bubblewrap_autograde_stops_with_one_line(course, tmp_path):

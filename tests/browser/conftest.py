@@ -11,7 +11,7 @@ import psutil
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-#: Screenshots land here (git-ignored); the README's "Browser tests" section names this folder.
+#: Screenshots land here (git-ignored); docs/testing.md ("Browser tests") names this folder.
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 INSTALL_HINT = "install with `apt-get install -y chromium chromium-driver`"

@@ -8,7 +8,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -17,8 +16,10 @@ from pathlib import Path
 
 import psutil
 
+from autograder.venv_path import bin_dir, path_with_bin
+
 #: The venv's ``bin`` folder: the server must be the project's pinned JupyterLab, not one on PATH.
-VENV_BIN = Path(sys.executable).parent
+VENV_BIN = bin_dir()
 
 
 def free_port() -> int:
@@ -65,7 +66,7 @@ def isolated_jupyter_env(home: Path) -> dict[str, str]:
         path.mkdir(parents=True, exist_ok=True)
     env.update({name: str(path) for name, path in dirs.items()})
     # Kernels must import the project's packages from the venv, whatever PATH the test runner had.
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PATH"] = path_with_bin(env.get("PATH"), VENV_BIN)
     env["PYTHONUNBUFFERED"] = "1"
     return env
 

@@ -14,6 +14,7 @@ import pytest
 
 from autograder.cli import SUBCOMMANDS
 from autograder.demo import load_class, prepare_course, read_scores, write_submissions
+from autograder.venv_path import BARE_PATH, path_with_bin
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -48,7 +49,7 @@ def fresh_venv(tmp_path_factory):
 
 def bare_env(bindir: Path) -> dict:
     """An environment that knows nothing of the test's venv: the fresh venv's bin first, as when activated."""
-    return {"PATH": f"{bindir}{os.pathsep}/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp"), "COLUMNS": "200",
+    return {"PATH": path_with_bin(BARE_PATH, bindir), "HOME": os.environ.get("HOME", "/tmp"), "COLUMNS": "200",
             "LANG": "C.UTF-8"}
 
 

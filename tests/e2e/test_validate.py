@@ -4,18 +4,16 @@ checks when run as Python (element names, `where`, numpy's operators, `^`). The 
 those notebooks at once, in a temporary copy of the course with the course's nbgrader_config.py; while it runs,
 `autograder check` judges each filled release (two at a time)."""
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from autograder.demo import nbgrader, prepare_course
+from autograder.demo import console_script, nbgrader, prepare_course
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -44,9 +42,9 @@ def filled_with_solutions(course: Path, assignment: str) -> Path:
 
 
 def local_check(notebook: Path) -> subprocess.CompletedProcess:
-    exe = Path(sys.executable).with_name("autograder")
-    return subprocess.run([str(exe), "check", str(notebook), "--timeout", "20"], capture_output=True, text=True,
-                          timeout=300, env=dict(os.environ, COLUMNS="250"))
+    exe, env = console_script("autograder", extra_env={"COLUMNS": "250"})
+    return subprocess.run([exe, "check", str(notebook), "--timeout", "20"], capture_output=True, text=True,
+                          timeout=300, env=env)
 
 
 def reports(stdout: str, notebooks: list) -> dict:

@@ -135,7 +135,7 @@ def witnesses(pair, first=False) -> list[dict]:
 
 
 def _lone_decimal(text: str) -> bool:
-    """Whether an answer is one decimal and nothing else (the README's rounded-decimal rule applies to it alone)."""
+    """Whether an answer is one decimal and nothing else (docs/engine.md's rounded-decimal rule applies to it alone)."""
     return text.replace(".", "", 1).replace("e-", "", 1).isdigit()
 
 
@@ -150,7 +150,7 @@ def test_every_wrong_answer_differs_from_its_reference_somewhere(kind):
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_right_answer_equals_its_reference_on_the_whole_grid(kind):
     """The labels: a right answer that differs anywhere on the grid is mislabelled. A lone decimal right under
-    the rounded policy (1.414 for sqrt(2)) is right by the README's rounding rule, not as a number: left out."""
+    the rounded policy (1.414 for sqrt(2)) is right by docs/engine.md's rounding rule, not as a number: left out."""
     differing = [(p.answer, p.reference) for p in PAIRS if p.kind == kind and p.equivalent
                  and not (p.decimals == "rounded" and _lone_decimal(p.answer)) and witnesses(p)]
     assert differing == []

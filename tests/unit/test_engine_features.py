@@ -118,7 +118,7 @@ def test_a_right_answer_that_rounds_at_higher_precision_too_is_accepted():
 
 
 def test_an_equation_is_confirmed_too_its_factor_taken_again():
-    assert refused("y = 3e-40*exp(x)", "y = 3e-40*exp(2*x)")  # the README's limit of 40 digits
+    assert refused("y = 3e-40*exp(x)", "y = 3e-40*exp(2*x)")  # docs/engine.md's limit of 40 digits
     assert refused("y = x + exp(-100)", "y = x")
     # a factor 1 + e^-100, 1 at 40 digits, is a factor at 160 too: the same equation
     assert accepted("exp(y)*(1 + exp(-100)) = exp(x)*(1 + exp(-100))", "exp(y) = exp(x)")

@@ -4,8 +4,6 @@ results as nbgrader's own, at a lower cost per submission."""
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import nbformat
 import nbgrader.api
@@ -15,6 +13,7 @@ from nbgrader.nbgraderformat import ValidationError
 from nbgrader.preprocessors import CheckCellMetadata
 
 from autograder.grading import nbgrader_speed
+from autograder.venv_path import path_with_bin
 
 
 @pytest.fixture
@@ -31,7 +30,7 @@ def sped_up(monkeypatch):
 
 
 def test_every_gradebook_of_a_database_shares_one_engine_and_sees_the_others_writes(sped_up, tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")  # nbgrader runs alembic
+    monkeypatch.setenv("PATH", path_with_bin(os.environ["PATH"]))  # nbgrader runs alembic
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     with nbgrader.api.Gradebook(url) as first:
         first.add_student("alice", first_name="Alice")
