@@ -40,8 +40,8 @@ from pathlib import Path
 from jupyter_client import AsyncKernelManager
 from traitlets import Bool, DottedObjectName, Integer, Type
 
-from .sandbox_policy import (DISK_MB, MAX_PROCESSES, MIB, PRIVATE_FOLDERS, SANDBOX_ENV, ForkRequest, ForksKernels, SandboxPolicy,
-                             become_script, become_student)
+from .sandbox_policy import (DISK_MB, MAX_PROCESSES, MIB, PRIVATE_FOLDERS, SANDBOX_ENV, ForkRequest, ForksKernels,
+                             SandboxPolicy, become_script, become_student)
 
 INSTALL = "apt-get install -y bubblewrap"
 OPT_OUT = "--unsandboxed, or c.SandboxedKernelManager.require_sandbox = False in nbgrader_config.py"

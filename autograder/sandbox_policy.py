@@ -19,6 +19,8 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
+import os  # noqa: F401 - loaded here: become_student imports them again as a grader's preexec function, after a
+import resource  # noqa: F401 - fork, where loading a module could wait forever on a lock another thread held
 from dataclasses import dataclass
 from typing import Callable
 

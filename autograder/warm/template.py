@@ -13,8 +13,8 @@ a copy of the same untouched process.
 
 Protocol, one JSON line each way on a connection per kernel: the request
 (``policy``, the kernel's ``autograder.sandbox_policy.SandboxPolicy`` as JSON, checked
-on arrival; ``args``, ipykernel's arguments), sent with a descriptor of the submission's folder whose files the kernel gets a copy
-of (the template never sees the course: nothing of it is mounted), is answered
+on arrival; ``args``, ipykernel's arguments), sent with a descriptor of the
+submission's folder whose files the kernel gets a copy of (the template never sees the course: nothing of it is mounted), is answered
 ``{"pid": <the init's pid>}`` (signal it to end the kernel and all it started) and,
 when the kernel has exited, ``{"exit": <code>}``.
 
