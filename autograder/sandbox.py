@@ -28,7 +28,6 @@ import atexit
 import json
 import os
 import re
-import resource
 import secrets
 import shutil
 import subprocess
@@ -41,12 +40,13 @@ from pathlib import Path
 from jupyter_client import AsyncKernelManager
 from traitlets import Bool, DottedObjectName, Integer, Type
 
+from .sandbox_policy import (DISK_MB, MAX_PROCESSES, MIB, PRIVATE_FOLDERS, SANDBOX_ENV, ForkRequest, ForksKernels,
+                             SandboxPolicy, become_script, become_student)
+
 INSTALL = "apt-get install -y bubblewrap"
 OPT_OUT = "--unsandboxed, or c.SandboxedKernelManager.require_sandbox = False in nbgrader_config.py"
 UNSANDBOXED_BANNER = ("UNSANDBOXED: student code runs with the grader's rights, network and disk (opted out "
                       "of the bubblewrap sandbox); a grade is only worth what its isolation is worth")
-DISK_MB = 256  # writable MiB in the kernel's working folder, and as much again in its /tmp
-MAX_PROCESSES = 128  # processes and threads the kernel's user may have (ipykernel itself uses about 10)
 MISSING_BWRAP = (f"bubblewrap (bwrap) is not installed, and grading does not run student code unsandboxed: "
                  f"{INSTALL}   (to opt out on a machine that cannot have it: {OPT_OUT})")
 # A uid nobody on the machine has: the kernel of a grader running as root gets one of its own, so that
@@ -109,14 +109,24 @@ def _system(path: Path) -> bool:
 
 def sandbox_command(kernel_cmd: list[str], workdir, root=None, bwrap: str = "bwrap", *, visible=(),
                     ipc_dir=None, disk_mb: int = DISK_MB, run_as: int | None = None) -> list[str]:
-    """``kernel_cmd`` wrapped in bubblewrap: no network; the system read-only plus the ``visible`` paths (what the
-    interpreter imports), never the course ``root`` whole; the working folder and /tmp private, writable up to
-    ``disk_mb`` MiB each, with the files of ``workdir`` in it read-only; ``ipc_dir`` (the kernel's sockets) bound
-    in; run as uid ``run_as`` (bwrap itself must then run as root)."""
-    workdir = Path(workdir).resolve()
-    size = str(disk_mb * 1024 * 1024)
+    """``kernel_cmd`` wrapped in bubblewrap (``bwrap_command``) for the policy these arguments make: the working
+    folder ``workdir`` of the course ``root``, the ``visible`` paths, the socket folder ``ipc_dir``, ``disk_mb`` MiB
+    of writes and, as root, the user ``run_as``."""
+    return bwrap_command(kernel_cmd, SandboxPolicy(
+        cwd=str(Path(workdir).resolve()), disk_bytes=disk_mb * MIB, uid=run_as,
+        ipc_dir=None if ipc_dir is None else str(ipc_dir), visible=tuple(str(p) for p in visible),
+        root=None if root is None else str(root)), bwrap)
+
+
+def bwrap_command(kernel_cmd: list[str], policy: SandboxPolicy, bwrap: str = "bwrap") -> list[str]:
+    """``kernel_cmd`` wrapped in bubblewrap as ``policy`` says: no network; the system read-only plus its
+    ``visible`` paths (what the interpreter imports), never the course ``root`` whole; the working folder and /tmp
+    private, writable up to ``disk_bytes`` each, with the files of ``cwd`` in it read-only; ``ipc_dir`` (the
+    kernel's sockets) bound in; run as ``uid`` (bwrap itself must then run as root)."""
+    workdir = Path(policy.cwd)
+    size = str(policy.disk_bytes)
     cmd = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
-    view, bound = _system_view(size, root, visible)
+    view, bound = _system_view(size, policy.root, policy.visible)
     cmd += view
     # the working folder: a private, size-capped copy in which the submission's files are read-only
     cmd += [*_reachable(workdir, bound), *_private(size, str(workdir))]
@@ -126,16 +136,16 @@ def sandbox_command(kernel_cmd: list[str], workdir, root=None, bwrap: str = "bwr
             if entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False):
                 cmd += ["--ro-bind", entry.path, entry.path]
     cmd += ["--chdir", str(workdir)]
+    ipc_dir = policy.ipc_dir
     if ipc_dir is not None:
         cmd += [*_reachable(Path(ipc_dir), bound), "--bind", str(ipc_dir), str(ipc_dir)]
     for flag, value in zip(kernel_cmd, kernel_cmd[1:]):  # a connection file outside ipc_dir
         if flag in ("-f", "--f") and os.path.exists(value) and not (ipc_dir and _inside(Path(value), Path(ipc_dir))):
             cmd += [*_reachable(Path(value), bound), "--ro-bind", value, value]
-    if run_as is not None:
-        # bwrap runs as root (it can read what it mounts, wherever it is); the kernel then becomes ``run_as``,
-        # a user whose RLIMIT_NPROC holds, with no capabilities left
-        cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", sys.executable, "-c",
-                _BECOME.format(uid=run_as)]
+    if policy.uid is not None:
+        # bwrap runs as root (it can read what it mounts, wherever it is); the kernel then becomes ``uid``,
+        # a user whose RLIMIT_NPROC holds, with no capabilities left (bwrap sets no_new_privs itself)
+        cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", sys.executable, "-c", become_script(policy)]
     return cmd + list(kernel_cmd)
 
 
@@ -149,10 +159,11 @@ def _system_view(size: str, root, visible) -> tuple[list[str], list[Path]]:
             cmd += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             cmd += ["--ro-bind", top, top]
-    # JPY_PARENT_PID=1 turns off ipykernel's parent poller, which
-    # would take PID 1 of the new PID namespace for an orphaned kernel; --die-with-parent does its job.
-    cmd += ["--dev", "/dev", "--proc", "/proc", *_private(size, "/tmp"), *_private(size, "/dev/shm"),
-            "--setenv", "HOME", "/tmp", "--setenv", "IPYTHONDIR", "/tmp/.ipython", "--setenv", "JPY_PARENT_PID", "1"]
+    cmd += ["--dev", "/dev", "--proc", "/proc"]
+    for folder in PRIVATE_FOLDERS:
+        cmd += _private(size, folder)
+    for name, value in SANDBOX_ENV:  # --die-with-parent does the parent poller's job (see SANDBOX_ENV)
+        cmd += ["--setenv", name, value]
     # what the interpreter imports comes back read-only, wherever it lives (a clone in /tmp, a course's .venv),
     # unless binding it would bring back the course whole (the course's own folder on sys.path) or another course
     course = Path(root).resolve() if root is not None else None
@@ -189,7 +200,7 @@ def template_command(python: str, control: str, ipc_root, root=None, bwrap: str 
     """The warm template (``autograder.warm.template``) in bubblewrap, as root with its capabilities, which each
     kernel it forks needs to make its own namespaces and then drops: the same view of the machine as a kernel's
     (no submission, no course), no network, the kernels' socket folders (``ipc_root``) bound in."""
-    view, bound = _system_view(str(DISK_MB * 1024 * 1024), root, visible)
+    view, bound = _system_view(str(DISK_MB * MIB), root, visible)
     ipc_root = Path(ipc_root)
     under_tmp = [str(b) for b in bound if _inside(b, Path("/tmp"))]
     return [bwrap, "--die-with-parent", "--unshare-net", "--unshare-ipc", "--unshare-uts", *view,
@@ -222,8 +233,6 @@ def _private(size: str, path: str) -> list[str]:
     """An empty folder at ``path``, writable by anyone (the kernel's user), holding at most ``size`` bytes."""
     return ["--perms", "1777", "--size", size, "--tmpfs", path]
 
-
-_BECOME = "import os, sys; os.setgroups([]); os.setgid({uid}); os.setuid({uid}); os.execvp(sys.argv[1], sys.argv[1:])"
 
 _PROBE = r"""
 import json, os, sys
@@ -288,11 +297,11 @@ def sandbox_problem() -> str | None:
     return None
 
 
-def _limit_child(disk_bytes: int, processes: int):
-    """A preexec function: the kernel's RLIMIT_NPROC and RLIMIT_FSIZE (set after the uid switch)."""
+def _limit_child(policy: SandboxPolicy):
+    """A preexec function: ``policy``'s limits on bwrap, which its kernel inherits (``become_student`` with no uid
+    switch: as root, bwrap's own script switches, inside the sandbox)."""
     def limit():
-        resource.setrlimit(resource.RLIMIT_FSIZE, (disk_bytes, disk_bytes))
-        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+        become_student(None, policy.disk_bytes, policy.processes)
     return limit
 
 
@@ -443,7 +452,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                 raise SandboxMissing(MISSING_BWRAP)
             self.log.warning(UNSANDBOXED_BANNER)
             return await super()._async_launch_kernel(kernel_cmd, **kw)
-        disk, uid = self.disk_mb * 1024 * 1024, None
+        uid = None
         if os.geteuid() == 0:
             uid = self._uid = secrets.randbelow(_SPARE_UIDS[1] - _SPARE_UIDS[0]) + _SPARE_UIDS[0]
             os.chown(self._ipc_dir, uid, uid)
@@ -451,24 +460,22 @@ class SandboxedKernelManager(AsyncKernelManager):
             processes = self.max_processes
         else:  # the cap counts every process of this user: leave room for the ones it has
             processes = _tasks_of(os.getuid()) + self.max_processes
-        kw["preexec_fn"] = _limit_child(disk, processes)
-        from .warm.provisioner import is_warm
-
-        def sandboxed_cmd() -> list[str]:
-            return sandbox_command(kernel_cmd, workdir, course_root(workdir), bwrap,
-                                   visible=import_paths(kernel_cmd, kw.get("env")), ipc_dir=self._ipc_dir,
-                                   disk_mb=self.disk_mb, run_as=uid)
+        root = course_root(workdir)
+        policy = SandboxPolicy(
+            cwd=str(Path(workdir).resolve()), disk_bytes=self.disk_mb * MIB, processes=processes, uid=uid,
+            ipc_dir=self._ipc_dir, env=tuple(kw["env"].items()),
+            visible=tuple(str(p) for p in import_paths(kernel_cmd, kw["env"])),
+            root=None if root is None else str(root))
+        kw["preexec_fn"] = _limit_child(policy)
 
         # A SIGINT to the process group would also hit bwrap, which dies and takes the kernel with it;
         # an interrupt_request message makes the kernel interrupt itself inside the sandbox.
         self.kernel_spec.interrupt_mode = "message"
-        if is_warm(self.provisioner):  # what the template needs to fork this kernel; bwrap's command if it cannot
-            kw["warm_fork"] = {"kernel_cmd": list(kernel_cmd), "cwd": str(Path(workdir).resolve()),
-                               "ipc_dir": self._ipc_dir, "ipc_root": kernel_socket_root(),
-                               "env": kw["env"], "uid": uid, "disk_bytes": disk,
-                               "processes": processes, "sandboxed_cmd": sandboxed_cmd}
+        if isinstance(self.provisioner, ForksKernels):  # the template forks the kernel; bwrap's command if it cannot
+            kw["warm_fork"] = ForkRequest(tuple(kernel_cmd), policy, kernel_socket_root(),
+                                          lambda: bwrap_command(kernel_cmd, policy, bwrap))
             return await super()._async_launch_kernel(kernel_cmd, **kw)
-        return await super()._async_launch_kernel(sandboxed_cmd(), **kw)
+        return await super()._async_launch_kernel(bwrap_command(kernel_cmd, policy, bwrap), **kw)
 
     def seal_ipc_dir(self) -> None:
         """Give the kernel's socket folder back to root once the kernel is ready (its client calls this when the

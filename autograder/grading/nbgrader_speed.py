@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 
+from ..upstream import Upstream
 from .gradebook_faults import watch_engine
 
 _ENGINES: dict = {}  # (pid, url, options) -> the engine every Gradebook of this process uses for that database
@@ -34,8 +35,23 @@ _VALIDATORS: dict = {}  # the schema, as JSON -> its validator
 _CREATED: set = set()  # (pid, engine) whose gradebook tables this process has made sure exist
 
 
-def speed_up_nbgrader() -> None:
-    """Share gradebook engines and metadata validators within this process (idempotent)."""
+# The patches below rely on how this nbgrader opens a gradebook (create_engine, then Base.metadata.create_all with
+# bind=, once per Gradebook; close disposes the engine's pool) and checks a cell (jsonschema.validate(instance, schema),
+# the module's only use of jsonschema): made only with this nbgrader
+PATCHED_FOR = Upstream(
+    "nbgrader", "0.9.6", {"nbgrader.api.Gradebook.__init__": "c60c420276e8355e",
+                          "nbgrader.api.Gradebook.close": "089cf56cf4f8a224",
+                          "nbgrader.nbgraderformat.common.BaseMetadataValidator.validate_cell": "e5f97f45a9aba510"},
+    why="autograder/grading/nbgrader_speed.py patches nbgrader.api.create_engine, Base.metadata.create_all and "
+        "nbgrader.nbgraderformat.common.jsonschema: check that Gradebook still calls them as the patches expect "
+        "(keyword bind=, one engine per url and options, validate(instance, schema)) and that close still disposes")
+
+
+def speed_up_nbgrader() -> bool:
+    """Share gradebook engines and metadata validators within this process (idempotent); only with the nbgrader
+    the patches were written for (``PATCHED_FOR``): returns whether they are in place."""
+    if not PATCHED_FOR.installed():
+        return False
     import nbgrader.api
     import nbgrader.nbgraderformat.common as metadata
 
@@ -46,6 +62,7 @@ def speed_up_nbgrader() -> None:
     tables = nbgrader.api.Base.metadata
     if getattr(tables.create_all, "__name__", "") != "create_all_once":
         tables.create_all = _once_per_engine(tables.create_all)
+    return True
 
 
 def _once_per_engine(create_all):

@@ -29,6 +29,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool
 
 from ..notebook import GRADING_ENV
+from ..upstream import Upstream
 from ..warm.provisioner import ForkedKernel
 
 SANDBOXED = "bubblewrap: no network, course hidden, writes and processes capped"
@@ -36,6 +37,14 @@ UNSANDBOXED = "none: the kernel ran with the grader's rights"
 WARM = "forked from the warm template"
 FRESH = "started afresh"
 KERNEL_ALIVE_POLL = 0.05  # seconds between looks at whether the kernel is still alive while a cell runs
+# ResilientExecute._async_poll_kernel_alive is nbclient's private method of that name with a shorter sleep (nbclient
+# has no setting for it): used only with the nbclient it was copied from
+POLL_COPIED_FROM = Upstream(
+    "nbclient", "0.11.0", {"nbclient.client.NotebookClient._async_poll_kernel_alive": "d5e001d6b3eaafe1",
+                           "nbclient.client.NotebookClient.async_execute_cell": "366a0d406d758da2"},
+    why="the copy in autograder/nbgrader/execute.py (ResilientExecute._async_poll_kernel_alive) must still do what "
+        "upstream's does (check the kernel, cancel task_poll_for_reply on DeadKernelError), and async_execute_cell "
+        "must still start it as a task beside the reply's")
 
 
 def explain_limit(ename: str, evalue: str, *, disk_mb: int, processes: int) -> str | None:
@@ -68,6 +77,8 @@ class ResilientExecute(Execute):
     async def _async_poll_kernel_alive(self) -> None:
         # nbclient looks once a second whether the kernel died under a cell (a student's os._exit), and the grading
         # waits that long for each dead kernel; a look is one waitpid/select, so look every KERNEL_ALIVE_POLL
+        if not POLL_COPIED_FROM.installed():  # another nbclient: its own method, slower but written for it
+            return await super()._async_poll_kernel_alive()
         while True:
             await asyncio.sleep(KERNEL_ALIVE_POLL)
             try:

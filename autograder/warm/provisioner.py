@@ -32,7 +32,8 @@ import time
 
 from jupyter_client.provisioning import LocalProvisioner
 
-from ..sandbox import course_root, import_paths, kernel_environment, template_command
+from ..sandbox import kernel_environment, template_command
+from ..sandbox_policy import ForkRequest, ForksKernels
 from .template import _ipykernel_args
 
 READY_TIMEOUT = 120.0  # seconds the template may take to import everything on a loaded machine
@@ -174,10 +175,10 @@ def _stop_templates() -> None:
     _TEMPLATES.clear()
 
 
-class WarmForkProvisioner(LocalProvisioner):
+class WarmForkProvisioner(ForksKernels, LocalProvisioner):
     """``LocalProvisioner`` whose kernels are forked from this process's warm template (see the module docstring);
-    the kernel manager passes what the kernel needs as ``warm_fork``, with a function making the bubblewrap command
-    to fall back on."""
+    the kernel manager passes what the kernel needs as ``warm_fork`` (a ``ForkRequest``: the kernel's sandbox
+    policy, with a function making the bubblewrap command to fall back on)."""
 
     _said: set[str] = set()  # fallback reasons already logged by this process
 
@@ -194,17 +195,16 @@ class WarmForkProvisioner(LocalProvisioner):
         return None
 
     async def launch_kernel(self, cmd: list[str], **kwargs):
-        fork = kwargs.pop("warm_fork", None)
+        fork: ForkRequest | None = kwargs.pop("warm_fork", None)
         if fork is not None:
             started = time.monotonic()
-            sandboxed_cmd = fork.pop("sandboxed_cmd")
             try:
                 self.process = await asyncio.get_running_loop().run_in_executor(None, self._fork, fork)
             except TemplateFailed as exc:
                 self._fall_back(str(exc))
-                cmd = sandboxed_cmd()
+                cmd = fork.fallback_cmd()
             else:
-                self.pid, self.pgid, self.cwd = self.process.pid, None, fork["cwd"]
+                self.pid, self.pgid, self.cwd = self.process.pid, None, fork.policy.cwd
                 self.log.debug("Forked kernel %s from the warm template in %.3f s", self.pid,
                                time.monotonic() - started)
                 return self.connection_info
@@ -216,16 +216,17 @@ class WarmForkProvisioner(LocalProvisioner):
         if self.process is not None:
             await asyncio.get_running_loop().run_in_executor(None, _wait_quietly, self.process, KILL_WAIT)
 
-    def _fork(self, fork: dict) -> ForkedKernel:
-        kernel_cmd = fork.pop("kernel_cmd")
+    def _fork(self, fork: ForkRequest) -> ForkedKernel:
+        kernel_cmd, policy = list(fork.kernel_cmd), fork.policy
         problem = self.fork_problem(kernel_cmd)
         if problem is not None:
             raise TemplateFailed(problem)
-        python = shutil.which(kernel_cmd[0], path=fork["env"].get("PATH")) or kernel_cmd[0]
-        template = warm_template(python, tuple(import_paths(kernel_cmd, fork["env"])),
-                                 course_root(fork["cwd"]), fork.pop("ipc_root"))
-        fork["args"] = _ipykernel_args(kernel_cmd)
-        return template.fork(fork, fork["cwd"])
+        if policy.uid is None:
+            raise TemplateFailed("the kernel has no user of its own, which a forked kernel needs")
+        python = shutil.which(kernel_cmd[0], path=dict(policy.env).get("PATH")) or kernel_cmd[0]
+        template = warm_template(python, policy.visible, policy.root, fork.ipc_root)
+        request = {"policy": policy.to_json(), "args": _ipykernel_args(kernel_cmd)}
+        return template.fork(request, policy.cwd)
 
     def _fall_back(self, reason: str) -> None:
         if reason not in self._said:
@@ -239,7 +240,3 @@ def _wait_quietly(process, timeout: float) -> None:
     except subprocess.TimeoutExpired:
         pass  # jupyter_client goes on waiting, and warns
 
-
-def is_warm(provisioner) -> bool:
-    """Whether ``provisioner`` forks kernels from a warm template."""
-    return isinstance(provisioner, WarmForkProvisioner)

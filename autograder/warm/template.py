@@ -12,9 +12,9 @@ line of student code, so no student sees what another left behind: each kernel i
 a copy of the same untouched process.
 
 Protocol, one JSON line each way on a connection per kernel: the request
-(``cwd``, ``ipc_dir``, ``args``, ``env``, ``uid``, ``disk_bytes``, ``processes``),
-sent with a descriptor of the submission's folder whose files the kernel gets a copy
-of (the template never sees the course: nothing of it is mounted), is answered
+(``policy``, the kernel's ``autograder.sandbox_policy.SandboxPolicy`` as JSON, checked
+on arrival; ``args``, ipykernel's arguments), sent with a descriptor of the
+submission's folder whose files the kernel gets a copy of (the template never sees the course: nothing of it is mounted), is answered
 ``{"pid": <the init's pid>}`` (signal it to end the kernel and all it started) and,
 when the kernel has exited, ``{"exit": <code>}``.
 
@@ -27,12 +27,12 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-import resource
 import shutil
 import socket
 import sys
 
 from autograder.limits import die_with_parent
+from autograder.sandbox_policy import PolicyError, SandboxPolicy, become_student
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x4000000, 0x8000000, 0x20000000, \
     0x40000000
@@ -106,53 +106,45 @@ def _copy_tree(folder: int, target: str) -> None:
             os.chmod(path, 0o444)
 
 
-def _mount_private(request: dict, folder: int, keep_under_tmp: list[str]) -> None:
-    """In the kernel's new namespaces, as root: its own /proc, /tmp, /dev/shm and working folder. Paths under the
-    template's /tmp that the kernel needs (the interpreter's, its sockets) are mounted again from the old /tmp,
-    reached through a descriptor."""
-    disk = int(request["disk_bytes"])
+def _mount_private(policy: SandboxPolicy, folder: int, keep_under_tmp: list[str]) -> None:
+    """In the kernel's new namespaces, as root: its own /proc and private folders (/tmp, /dev/shm, its working
+    folder). Paths under the template's /tmp that the kernel needs (the interpreter's, its sockets) are mounted
+    again from the old /tmp, reached through a descriptor."""
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     old_tmp = os.open("/tmp", os.O_PATH | os.O_DIRECTORY)
-    _private("/tmp", disk)
-    for path in [*keep_under_tmp, request["ipc_dir"]]:
+    private = policy.private_folders()
+    _private(private[0], policy.disk_bytes)  # /tmp first: what the kernel needs of the old one is mounted back in it
+    for path in [*keep_under_tmp, *([policy.ipc_dir] if policy.ipc_dir else [])]:
         if path.startswith("/tmp/"):
-            _bind(f"/proc/self/fd/{old_tmp}/{os.path.relpath(path, '/tmp')}", path, readonly=path != request["ipc_dir"])
+            _bind(f"/proc/self/fd/{old_tmp}/{os.path.relpath(path, '/tmp')}", path, readonly=path != policy.ipc_dir)
     os.close(old_tmp)
-    _private("/dev/shm", disk)
-    _private(request["cwd"], disk)
-    _copy_tree(folder, request["cwd"])
+    for path in private[1:]:
+        _private(path, policy.disk_bytes)
+    _copy_tree(folder, policy.cwd)
     os.close(folder)  # a descriptor of the grader's folder would lead out of the sandbox: gone before any student line
 
 
-def _become_student(request: dict) -> None:
+def _become_student(policy: SandboxPolicy) -> None:
     """The kernel's user: a plain uid of its own (no capabilities left), its limits, no way to gain privileges."""
-    disk = int(request["disk_bytes"])
-    os.chdir(request["cwd"])
-    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-    resource.setrlimit(resource.RLIMIT_FSIZE, (disk, disk))
-    uid = request.get("uid")
-    if uid is not None:
-        resource.setrlimit(resource.RLIMIT_NPROC, (request["processes"], request["processes"]))
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)  # from root to a plain uid: every capability is dropped
+    os.chdir(policy.cwd)
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")  # bwrap sets it for its own kernels
+    become_student(policy.uid, policy.disk_bytes, policy.processes)  # as bwrap's kernels do (sandbox_policy)
     # (again: a change of user clears it) the kernel dies with the init that waits for it, PID 1 of its namespace
     die_with_parent(1)
 
 
-def _run_kernel(request: dict) -> None:
+def _run_kernel(policy: SandboxPolicy, args: list[str]) -> None:
     """ipykernel, started in this process as ``python -m ipykernel_launcher <args>`` would start it."""
     os.environ.clear()
-    os.environ.update(request["env"])  # the grader sends the kernel's own (sandbox.kernel_environment)
-    os.environ.update({"HOME": "/tmp", "IPYTHONDIR": "/tmp/.ipython", "JPY_PARENT_PID": "1"})
+    os.environ.update(policy.environment)  # the grader sends the kernel's own (sandbox.kernel_environment)
     # the template's standard streams lead to the grader (its log, its pipe): the kernel's lead nowhere, so that no
     # thread of the student's writes into nbgrader's log (what it prints reaches the notebook through iopub)
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
     os.close(null)
-    sys.argv = ["ipykernel_launcher", *request["args"]]
-    sys.path[0] = request["cwd"]  # as `python -m` puts the working folder first
+    sys.argv = ["ipykernel_launcher", *args]
+    sys.path[0] = policy.cwd  # as `python -m` puts the working folder first
     if "numpy" in sys.modules:  # a copy of the template's generator would give every student the same draws
         sys.modules["numpy"].random.seed()
     from ipykernel import kernelapp
@@ -175,7 +167,7 @@ def _serve_kernel(conn: socket.socket, request: dict, folder: int, keep_under_tm
             die_with_parent(lifeline=lifeline)  # the init, and with it its namespace, ends with this process
             os.close(lifeline)
             os.setsid()
-            _mount_private(request, folder, keep_under_tmp)
+            _mount_private(request["policy"], folder, keep_under_tmp)
             conn.close()
             os.closerange(3, 1 << 16)
             code = _init(request)
@@ -198,8 +190,8 @@ def _init(request: dict) -> int:
     if kernel == 0:
         code = 1
         try:
-            _become_student(request)
-            _run_kernel(request)
+            _become_student(request["policy"])
+            _run_kernel(request["policy"], request["args"])
             code = 0
         except BaseException as exc:  # noqa: BLE001
             print(f"warm kernel failed to start: {exc!r}", file=sys.stderr, flush=True)
@@ -229,7 +221,8 @@ def _reap() -> None:
 
 
 def _read_request(conn: socket.socket) -> tuple[dict, list[int]]:
-    """The request and the descriptor of the submission's folder that came with it (SCM_RIGHTS)."""
+    """The request, checked (its ``policy`` made a ``SandboxPolicy``), and the descriptor of the submission's folder
+    that came with it (SCM_RIGHTS)."""
     data, fds, _, _ = socket.recv_fds(conn, 1 << 20, 1)
     while data and not data.endswith(b"\n"):
         chunk = conn.recv(1 << 20)
@@ -240,7 +233,34 @@ def _read_request(conn: socket.socket) -> tuple[dict, list[int]]:
         for fd in fds:
             os.close(fd)
         raise ConnectionError("the grader closed the connection before its request ended")
-    return json.loads(data), fds
+    try:
+        return checked_request(json.loads(data)), fds
+    except ValueError:
+        for fd in fds:
+            os.close(fd)
+        raise
+
+
+def checked_request(request) -> dict:
+    """A kernel request as sent (``{"policy": {...}, "args": [...]}``) with its policy made a ``SandboxPolicy``,
+    or ``{"stop": True}``; anything else raises ``ValueError`` saying what is wrong.
+
+    >>> checked_request({"stop": True})
+    {'stop': True}
+    """
+    if not isinstance(request, dict):
+        raise ValueError(f"a request is an object, not {type(request).__name__}")
+    if request.get("stop") is True:
+        return {"stop": True}
+    if set(request) != {"policy", "args"}:
+        raise ValueError(f"a request has a policy and args, not {sorted(request)}")
+    args = request["args"]
+    if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+        raise ValueError(f"args must be a list of strings, not {args!r}")
+    policy = SandboxPolicy.from_json(request["policy"])
+    if policy.uid is None:
+        raise PolicyError("sandbox policy: a forked kernel needs a uid of its own (the template runs as root)")
+    return {"policy": policy, "args": args}
 
 
 def _warm_up() -> None:

@@ -123,7 +123,7 @@ def test_links_and_fifos_in_the_working_folder_are_not_bound(tmp_path):
 
 def test_run_as_an_unprivileged_user_drops_capabilities_after_mounting(tmp_path):
     cmd = sandbox.sandbox_command(["python", "-m", "ipykernel_launcher"], tmp_path / "w", None, run_as=2_000_000_123)
-    assert "os.setuid(2000000123)" in cmd[-4] and cmd[-3:] == ["python", "-m", "ipykernel_launcher"]
+    assert "become_student(2000000123, " in cmd[-4] and cmd[-3:] == ["python", "-m", "ipykernel_launcher"]
 
 
 def test_import_paths_come_from_the_kernels_interpreter(tmp_path, monkeypatch):
