@@ -114,9 +114,8 @@ def _through_the_exchange(course: Path, places: dict, scratch: Path) -> tuple[st
     for path in [home, *home.rglob("*")]:
         os.chown(path, STUDENT_UID, STUDENT_UID)
     exe, env = console_script("nbgrader", extra_env={"HOME": str(home), "JUPYTER_DATA_DIR": str(home / ".jd")})
-    submit = subprocess.run(["setpriv", f"--reuid={STUDENT_UID}", f"--regid={STUDENT_UID}", "--clear-groups",
-                             exe, "submit", ASSIGNMENT, *flags], cwd=home, env=env, capture_output=True, text=True,
-                            timeout=300)
+    submit = subprocess.run([*_as_student(Path(exe)), exe, "submit", ASSIGNMENT, *flags], cwd=home, env=env,
+                            capture_output=True, text=True, timeout=300)
     assert submit.returncode == 0, submit.stderr[-3000:]
     student = pwd.getpwuid(STUDENT_UID).pw_name
     (inbound,) = (exchange / COURSE_ID / "inbound").glob(f"{student}+{ASSIGNMENT}+*")
@@ -127,6 +126,21 @@ def _through_the_exchange(course: Path, places: dict, scratch: Path) -> tuple[st
     collect = _run(["collect", ASSIGNMENT, *flags], cwd=course)
     assert collect.returncode == 0, collect.stderr[-3000:]
     return student, collect
+
+
+def _as_student(exe: Path) -> list[str]:
+    """The command prefix that runs ``exe`` (this environment's console script) as the student's uid.
+
+    A clone in a folder only root may cross (CI clones into a 0700 ``mktemp -d``) hides this environment from any
+    other user: bwrap, as root, then lays a traversable tmpfs over each such folder on the way and binds back the one
+    entry below it that leads to the environment; everything else is the real file system."""
+    view = ["bwrap", "--dev-bind", "/", "/"]
+    for folder in reversed(exe.parents):
+        if folder != Path("/") and not folder.stat().st_mode & stat.S_IXOTH:
+            below = next(p for p in exe.parents if p.parent == folder) if exe.parent != folder else exe
+            view += ["--perms", "0755", "--tmpfs", str(folder), "--bind", str(below), str(below)]
+    return [*view, "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "setpriv", f"--reuid={STUDENT_UID}",
+            f"--regid={STUDENT_UID}", "--clear-groups"]
 
 
 def _sha(path) -> str:
