@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 MAX_DISTINCT = 12  # distinct wrong texts per step compared with the engine (the most frequent ones)
 CHECK_TIMEOUT = 1.0  # seconds per comparison
-WRONG = ("wrong", "partial", "follow_through", "undecided")  # whose own answer was not right
+WRONG = ("wrong", "partial", "follow_through", "undecided")  # whose own answer was not right (compared)
+GROUPED = WRONG + ("unreadable",)  # ...and answers the engine could not read, grouped by their text only
 
 
 @dataclass
@@ -30,9 +31,10 @@ class AnswerGroup:
     diagnosis: str | None = None
     feedback: Counter = field(default_factory=Counter)
     students: list = field(default_factory=list)
+    comparable: bool = True  # False for answers the engine could not read: they group by text alone
 
     def to_dict(self) -> dict:
-        return {"answer": self.text, "latex": self.latex, "count": self.count, "diagnosis": self.diagnosis,
+        return {"answer": self.text, "readable": self.comparable, "latex": self.latex, "count": self.count, "diagnosis": self.diagnosis,
                 "forms": dict(self.texts), "feedback": dict(self.feedback), "students": sorted(self.students)}
 
 
@@ -42,14 +44,15 @@ def text_key(text: str) -> str:
 
 
 def wrong_answer_groups(records, equal=None) -> dict:
-    """{step: [AnswerGroup] by count, largest first} of the answers that were not right on their own.
+    """{step: [AnswerGroup] by count, largest first} of the answers that were not right on their own
+    (unreadable ones too, by their text).
 
     ``equal(a, b, step)`` says whether two answer texts are equal (default: the engine, :func:`engine_equal`)."""
     equal = equal or engine_equal(records.spec)
     by_step: dict = {}
     for o in records.outcomes:
         text = o.verdict.get("answer_text")
-        if o.category in WRONG and text and not o.verdict.get("lines"):  # derivations: per line, not grouped here
+        if o.category in GROUPED and text and not o.verdict.get("lines"):  # derivations: per line, not grouped here
             by_step.setdefault(o.step, []).append(o)
     return {step: _merge(step, outcomes, equal) for step, outcomes in by_step.items()}
 
@@ -63,11 +66,13 @@ def _merge(step: str, outcomes: list, equal) -> list:
     groups: list = []  # [(representative key, AnswerGroup)]
     for rank, (key, members) in enumerate(ordered):
         home = None
-        if rank < MAX_DISTINCT:
-            home = next((g for rep, g in groups[:MAX_DISTINCT] if equal(key, rep, step)), None)
+        if rank < MAX_DISTINCT and members[0].category in WRONG:
+            home = next((g for rep, g in groups[:MAX_DISTINCT]
+                         if g.comparable and equal(key, rep, step)), None)
         if home is None:
             first = members[0].verdict
-            home = AnswerGroup(first["answer_text"], first.get("answer_latex"), diagnosis=first.get("diagnosis"))
+            home = AnswerGroup(first["answer_text"], first.get("answer_latex"), diagnosis=first.get("diagnosis"),
+                               comparable=members[0].category in WRONG)
             groups.append((key, home))
         for o in members:
             home.count += 1

@@ -113,7 +113,7 @@ def write_html(report: dict, records, path) -> Path:
     d = report["scores"]
     figure = '<img class="fig" alt="{}" src="{}">'.format
     together = "".join(f"<li>{page_text(a)} and {page_text(b)}: {n} students wrong on both (phi {phi})</li>"
-                       for a, b, n, phi in pairs[:SHOWN_PAIRS]) or "<li>none</li>"
+                       for a, b, n, phi in [p for p in pairs if p[3] > 0][:SHOWN_PAIRS]) or "<li>none</li>"
     unread = "".join(f"<li>{page_text(st)}: {page_text(why)}</li>" for st, why in report["not_read"].items())
     body = f"""
 <h1>{page_text(report['assignment'])}: what the class got wrong</h1>
