@@ -17,7 +17,8 @@ from pathlib import Path
 from . import plots
 from .groups import wrong_answer_groups
 from .records import CATEGORIES
-from .stats import diagnoses, mistakes_together, score_distribution, step_counts, step_quality
+from .stats import (diagnoses, mistakes_together, score_distribution, step_counts, step_quality,
+                    variant_difficulty)
 
 SHOWN_GROUPS = 8  # wrong-answer groups typeset per step in the HTML (all are in the JSON)
 SHOWN_PAIRS = 10  # pairs of steps listed under "mistakes that go together"
@@ -28,13 +29,15 @@ def build_report(records, equal=None) -> dict:
     """Everything the report says about ``records``, as plain data (the JSON file)."""
     counts, named, quality = step_counts(records), diagnoses(records), step_quality(records)
     groups = wrong_answer_groups(records, equal)
+    variants = variant_difficulty(records)
     table = records.by_student()
     return {
         "assignment": records.assignment,
         "scores": score_distribution(records),
         "steps": [{"step": step, "title": title, "max_points": top, "counts": counts[step],
                    "diagnoses": dict(named[step].most_common()), **quality[step],
-                   "wrong_answers": [g.to_dict() for g in groups.get(step, [])]}
+                   "wrong_answers": [g.to_dict() for g in groups.get(step, [])],
+                   "variants": variants.get(step, {})}
                   for step, title, top in records.steps],
         "mistakes_together": [{"steps": [a, b], "students_wrong_on_both": n, "phi": phi}
                               for a, b, n, phi in mistakes_together(records)],
@@ -94,6 +97,10 @@ def _step_section(s: dict) -> str:
               + "".join(rows) + "</table>"
               + (f"<p>{more} more distinct wrong answers in the JSON.</p>" if more > 0 else "")) if rows else \
         "<p>No wrong answer recorded.</p>"
+    if s.get("variants"):
+        groups += ("<p>Per variant (is one harder?):</p><table><tr><th>variant</th><th>students</th><th>right</th>"
+                   "</tr>" + "".join(f"<tr><td>{page_text(v)}</td><td>{c['students']}</td><td>{c['right']}</td></tr>"
+                                     for v, c in s["variants"].items()) + "</table>")
     return (f"<section id='step-{page_text(s['step'])}'><h3>{page_text(s['title'])} <small>({page_text(s['step'])},"
             f" {s['max_points']:g} pts)</small></h3>"
             f"<table><tr>{''.join(f'<th>{k.replace(chr(95), chr(45))}</th>' for k in ('answered', *CATEGORIES))}"

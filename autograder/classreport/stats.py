@@ -107,3 +107,32 @@ def score_distribution(records) -> dict:
     median = values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
     return {"students": n, "max_score": records.max_score, "min": values[0], "median": median,
             "mean": round(sum(values) / n, 3), "max": values[-1]}
+
+
+def variant_difficulty(records) -> dict:
+    """Quizzes: {question: {variant label: {"students": n, "right": k}}}, the variant each student was graded
+    against rebuilt from their id as grading does (``question.variant``); {} for an assignment without variants."""
+    questions = {q.id: q for q in getattr(records.spec, "questions", ())}
+    found: dict = {}
+    for o in records.outcomes:
+        question = questions.get(o.step)
+        if question is None:
+            continue
+        label = variant_label(question.variant(o.student))
+        cell = found.setdefault(o.step, {}).setdefault(label, {"students": 0, "right": 0})
+        cell["students"] += 1
+        cell["right"] += o.category == "right"
+    return {q: dict(sorted(v.items())) for q, v in found.items() if len(v) > 1 or next(iter(v)) != "(one variant)"}
+
+
+def variant_label(variant: dict) -> str:
+    """A variant as text: its parameters, or the order options were shown in.
+
+    >>> variant_label({"b": 3, "a": 2}), variant_label({"order": [2, 0, 1]}), variant_label({})
+    ('a=2, b=3', 'options shown c, a, b', '(one variant)')
+    """
+    if not variant:
+        return "(one variant)"
+    if set(variant) == {"order"}:
+        return "options shown " + ", ".join(chr(97 + i) for i in variant["order"])
+    return ", ".join(f"{k}={v}" for k, v in sorted(variant.items()))
