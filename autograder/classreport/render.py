@@ -97,6 +97,11 @@ def _step_section(s: dict) -> str:
               + "".join(rows) + "</table>"
               + (f"<p>{more} more distinct wrong answers in the JSON.</p>" if more > 0 else "")) if rows else \
         "<p>No wrong answer recorded.</p>"
+    if s.get("before"):
+        b = s["before"]
+        groups = ("<p>Before (the earlier report): " + ", ".join(
+            f"{k.replace('_', '-')} {b.get(k, 0)} → {c[k]}" for k in CATEGORIES if b.get(k, 0) != c[k])
+            + (" (unchanged)" if all(b.get(k, 0) == c[k] for k in CATEGORIES) else "") + "</p>") + groups
     if s.get("variants"):
         groups += ("<p>Per variant (is one harder?):</p><table><tr><th>variant</th><th>students</th><th>right</th>"
                    "</tr>" + "".join(f"<tr><td>{page_text(v)}</td><td>{c['students']}</td><td>{c['right']}</td></tr>"
@@ -154,11 +159,33 @@ td.fb {{ font-size: .85rem; }} .n {{ color: #666; }} section {{ margin-bottom: 2
     return Path(path)
 
 
-def write_report(records, out_dir, formats=("html", "json", "csv"), equal=None) -> list:
-    """Write ``<assignment>-report.{html,json,csv}`` (those of ``formats``) into ``out_dir``; return the paths."""
+def compare_with(report: dict, before: dict) -> dict:
+    """``report`` with, per step, the counts of an earlier report of the same assignment (e.g. before a regrade)
+    under ``before``, and each student's score then under ``score_before``.
+
+    >>> now = {"assignment": "ps1", "steps": [{"step": "s", "counts": {"right": 3}}], "students": {"al": {"score": 2}}}
+    >>> old = {"assignment": "ps1", "steps": [{"step": "s", "counts": {"right": 1}}], "students": {"al": {"score": 1}}}
+    >>> r = compare_with(now, old); r["steps"][0]["before"], r["students"]["al"]["score_before"]
+    ({'right': 1}, 1)
+    """
+    if before.get("assignment") != report["assignment"]:
+        raise ValueError(f"the earlier report is of {before.get('assignment')!r}, not {report['assignment']!r}")
+    then = {s["step"]: s["counts"] for s in before.get("steps", [])}
+    for s in report["steps"]:
+        s["before"] = then.get(s["step"])
+    for student, row in report["students"].items():
+        row["score_before"] = before.get("students", {}).get(student, {}).get("score")
+    return report
+
+
+def write_report(records, out_dir, formats=("html", "json", "csv"), equal=None, before=None) -> list:
+    """Write ``<assignment>-report.{html,json,csv}`` (those of ``formats``) into ``out_dir``; return the paths.
+    ``before``: an earlier report's JSON data, to show each step's counts then beside now (a regrade's effect)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     report = build_report(records, equal)
+    if before is not None:
+        compare_with(report, before)
     base = out / f"{records.assignment}-report"
     written = []
     if "html" in formats:

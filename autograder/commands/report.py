@@ -9,6 +9,7 @@ HELP = "report what the class got wrong in ASSIGNMENT, per step, from the graded
 EXAMPLES = """examples:
   autograder report ps1                         # after grading: reports/ps1-report.html, .json, .csv
   autograder report ps1 --format html --out /tmp/ps1
+  cp reports/ps1-report.json before.json; autograder regrade ps1; autograder report ps1 --compare before.json
   autograder report ps1 --db-url postgresql://grader@127.0.0.1:5432/gradebook
 Scores come from the gradebook; each step's verdict, answer and diagnosis from the autograded notebooks, read only
 under the grader's seal (as autograder regrade reads them). The HTML opens offline: plots and math are inline SVG.
@@ -24,6 +25,8 @@ def register(parser) -> None:
     parser.add_argument("--out", default="reports", help="folder to write into (default: reports/ in the course)")
     parser.add_argument("--format", action="append", choices=FORMATS, dest="formats",
                         help="write only this format (repeatable; default: all three)")
+    parser.add_argument("--compare", metavar="JSON",
+                        help="an earlier report's JSON (e.g. made before `autograder regrade`): show before → now")
 
 
 def run(args) -> int:
@@ -45,8 +48,21 @@ def run(args) -> int:
     if not records.scores:
         print(f"error: no submission of {args.assignment} in the gradebook: grade it first")
         return 2
+    before = None
+    if args.compare:
+        import json
+
+        try:
+            before = json.loads(open(args.compare, encoding="utf-8").read())
+        except (OSError, ValueError) as exc:
+            print(f"error: --compare {args.compare}: {exc}")
+            return 2
     out = args.out if os.path.isabs(args.out) else os.path.join(course, args.out)
-    paths = write_report(records, out, tuple(args.formats or FORMATS))
+    try:
+        paths = write_report(records, out, tuple(args.formats or FORMATS), before=before)
+    except ValueError as exc:
+        print(f"error: --compare {args.compare}: {exc}")
+        return 2
     for student, why in sorted(records.unread.items()):
         print(f"not counted per step: {student}: {why}")
     print(f"{args.assignment}: {len(records.scores)} submission(s) reported in {time.monotonic() - started:.1f} s")
