@@ -26,6 +26,7 @@ def _figure(width: float, height: float):
 
     rcParams["svg.fonttype"] = "path"  # glyphs drawn as paths: no font needed where the page is viewed
     rcParams["svg.hashsalt"] = "autograder-report"  # the same class gives the same file
+    rcParams["text.parse_math"] = False  # a "$" in a student id or step label is text, never mathtext to parse
     return Figure(figsize=(width, height), layout="constrained")
 
 
@@ -46,8 +47,11 @@ def math_svg_uri(latex: str, size: float = 13) -> str | None:
     except Exception:  # mathtext covers a subset of LaTeX: the page then shows the answer as text
         return None
     fig = _figure(0.1, 0.1)
-    fig.text(0, 0, f"${latex}$", fontsize=size)
-    return svg_uri(fig)
+    fig.text(0, 0, f"${latex}$", fontsize=size, parse_math=True)
+    try:
+        return svg_uri(fig)
+    except Exception:  # parsed, yet not drawable (a glyph or size mathtext refuses): shown as text
+        return None
 
 
 def score_histogram(scores: list, max_score: float) -> str:

@@ -97,3 +97,12 @@ def test_pages_escape_answers_and_hold_no_reference_to_the_network(synthetic_cla
     assert page.count('<img class="math"') >= 2  # the wrong answers typeset as SVG
     rows = (tmp_path / "ps1-report.csv").read_text(encoding="utf-8").splitlines()
     assert len(rows) == 1 + len(STEPS) and rows[1].startswith("dL_da,2.0,50,25,0,0,21,4,")
+
+
+def test_a_dollar_in_a_student_id_is_text_not_math(synthetic_class, tmp_path):
+    from autograder.classreport.plots import heat_map
+
+    table = synthetic_class.by_student()
+    students = sorted(table)[:3]
+    odd = {"$\\frac{$": table[students[0]]}  # unbalanced mathtext: parsed as math it would raise
+    assert heat_map(["$\\frac{$"], synthetic_class.steps, odd).startswith("data:image/svg+xml;base64,")
