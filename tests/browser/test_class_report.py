@@ -33,6 +33,6 @@ def test_the_class_report_opens_offline_with_every_image(graded_class, browser, 
     # only the page itself and its data: images; nothing from a network
     assert [u for u in requests if not u.startswith(("file://", "data:"))] == []
     assert page.locator("h1").inner_text() == "ps1: what the class got wrong"
-    carol_row = page.locator("#step-dL_da tr", has_text="minus sign")
+    carol_row = page.locator("#step-dL_da tr", has_text="Keep the minus sign in front of the whole loss")
     assert carol_row.count() == 1 and carol_row.locator("img.math").count() == 1
     page.screenshot(path=str(screenshot_dir / "class-report-ps1.png"), full_page=True)
