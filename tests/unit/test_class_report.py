@@ -106,3 +106,24 @@ def test_a_dollar_in_a_student_id_is_text_not_math(synthetic_class, tmp_path):
     students = sorted(table)[:3]
     odd = {"$\\frac{$": table[students[0]]}  # unbalanced mathtext: parsed as math it would raise
     assert heat_map(["$\\frac{$"], synthetic_class.steps, odd).startswith("data:image/svg+xml;base64,")
+
+
+def test_quiz_questions_are_counted_per_variant():
+    """Each student's outcome lands under the variant grading used for their id (q4's z), and only there."""
+    from autograder.authoring.quiz_spec import QuizSpec
+    from autograder.classreport.stats import variant_difficulty, variant_label
+
+    quiz = QuizSpec.from_file(REPO / "source" / "quiz1" / "quiz1.spec.toml")
+    q4 = quiz.question("q4")
+    records = ClassRecords("quiz1", steps=[("q4", "q4", float(q4.points))], spec=quiz)
+    students = [f"s{i:02d}" for i in range(40)]
+    for i, student in enumerate(students):
+        points = float(q4.points) if i % 2 else 0.0
+        records.outcomes.append(Outcome(student, "q4", {"points": points, "max_points": float(q4.points),
+                                                        "answer_text": "1", "status": None}))
+    table = variant_difficulty(records)["q4"]
+    assert sum(c["students"] for c in table.values()) == 40 and len(table) > 1
+    for label, cell in table.items():
+        mine = [i for i, s in enumerate(students) if variant_label(q4.variant(s)) == label]
+        assert cell == {"students": len(mine), "right": sum(i % 2 for i in mine)}
+        assert label.startswith("z=")
