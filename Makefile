@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast docs bench bench-grading bench-regrade pins clean system-packages-demo system-packages-test
+.PHONY: demo test test-fast docs bench bench-grading bench-regrade bench-report pins clean system-packages-demo system-packages-test
 
 # Grading kernels run under bubblewrap; the tests also drive Chromium and start a private PostgreSQL server.
 DEMO_PACKAGES := bubblewrap
@@ -63,6 +63,9 @@ bench-grading: $(STAMP)
 # Regrading a class of 200 after a spec change (no kernels) vs autograding it again, same run (a few minutes).
 bench-regrade: $(STAMP)
 	$(PY) benchmarks/bench_regrade.py --count 200
+
+bench-report: $(STAMP)
+	$(PY) benchmarks/bench_report.py --count 1000
 
 # Re-pin: resolve requirements.txt afresh and write the full transitive set.
 pins:

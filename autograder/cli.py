@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "build": "build",
     "grade": "grade",
     "regrade": "regrade",
+    "report": "report",
 }
 
 DISTRIBUTION = "chainrule-grader"  # the name on the package index (pyproject.toml); "autograder" there is another's
@@ -30,11 +31,12 @@ EXTRA_MODULES = {
     "nbgrader": ("nbgrader", "nbformat", "nbclient", "nbconvert", "ipykernel", "jupyter_client", "psutil"),
     "dask": ("dask", "distributed"),
     "postgres": ("psycopg",),
+    "report": ("nbgrader", "nbformat", "matplotlib"),
 }
 
 # Subcommand -> the extra it always needs (equiv and derivation need only the core dependencies).
 COMMAND_EXTRAS = {"check": "nbgrader", "demo": "nbgrader", "build": "nbgrader", "grade": "nbgrader",
-                  "regrade": "nbgrader"}
+                  "regrade": "nbgrader", "report": "report"}
 
 
 def _load(name: str):
