@@ -64,7 +64,7 @@ class NumpyStandIn:
     strings use, so ``np.dot(W.T, dZ) * (1 - np.power(A, 2))`` builds the sympy matrix the string means.
     Nothing here is numpy: answers stay exact expressions of the assignment's symbols.
 
-    >>> A = matrix("A", 1, 2)
+    >>> A, np = matrix("A", 1, 2), NumpyStandIn("np")
     >>> np.sum(A, axis=1, keepdims=True)
     Matrix([[A_0_0 + A_0_1]])
     """
@@ -112,7 +112,25 @@ _names["where"] = matrices.where
 _names["array"] = _array
 _names.update({name: value for name, value in CONSTANTS.items() if name != "e"})  # `e` is too easy to shadow
 _names.update(np=NumpyStandIn("np"), numpy=NumpyStandIn("numpy"), math=NumpyStandIn("math"))
-globals().update(_names)
+
+
+def __getattr__(name: str):
+    """The notebook's math names (``exp``, ``tanh``, ``np``, …) as this module's attributes, so the setup cell's
+    ``from autograder.notebook import *`` puts them in the kernel's namespace, while this module's own globals
+    stay as written: importing it elsewhere (the grader, the plugin) shadows no builtin (sum, max, abs) here.
+
+    >>> from autograder.notebook import exp, sum
+    >>> sum([1, 2]), exp.__name__
+    (3, 'exp')
+    """
+    try:
+        return _names[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_names))
 
 
 def symbols(names: str):
@@ -177,7 +195,7 @@ def answer_payload(answer):
     >>> a = symbols("a")
     >>> answer_payload(a * (2 - a)), answer_payload(["a", a]), answer_payload(None)
     ('a*(2 - a)', ['a', 'a'], None)
-    >>> answer_payload(where(a > 0, 1, a))
+    >>> answer_payload(matrices.where(a > 0, 1, a))
     'where(a > 0, 1, a)'
     """
     if answer is None or isinstance(answer, str):
