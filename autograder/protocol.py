@@ -41,6 +41,11 @@ SEAL_KEY = "seal"  # notebook field: hex HMAC-SHA256 over the verdicts (autograd
 SANDBOX_KEY = "sandbox"  # notebook field: how the kernel was confined (ResilientExecute)
 KERNEL_START_KEY = "kernel"  # notebook field: how the kernel started, forked warm or afresh (ResilientExecute)
 
+# --- step results: StepResult (below) and the diagnoses the scoring rules give it (autograder/scoring.py) ---------
+FOLLOW_THROUGH = "follow_through"  # the diagnosis of a step credited for the student's own earlier answers
+# ...and of one right for them too but refused it: they were no real attempt, or it only repeats a wrong one
+NO_FOLLOW_THROUGH = "no_follow_through"
+
 
 def answer_cell_id(step_id: str) -> str:
     """The grade_id of the answer cell of ``step_id``."""

@@ -25,12 +25,9 @@ from dataclasses import replace
 
 from autograder import check_against_samples, check_derivation, check_equivalent
 from autograder.api import check_own_answers, own_answer_facts, repeats_answer
-from autograder.protocol import StepResult
+from autograder.protocol import FOLLOW_THROUGH, NO_FOLLOW_THROUGH, StepResult
 
 MAX_ANSWER_CHARS = 20_000  # a recorded answer longer than this is refused, not judged
-FOLLOW_THROUGH = "follow_through"  # the diagnosis of a step credited for the student's own earlier answers
-# ...and of one right for them too but refused it: they were no real attempt, or it only repeats a wrong one
-NO_FOLLOW_THROUGH = "no_follow_through"
 # the engine's named slips (autograder/diagnose.py): a wrong answer it names so is a real attempt to build on
 SLIPS = frozenset({"sign_error", "constant_factor", "reciprocal", "missing_factor", "extra_factor", "extra_term",
                    "missing_term", "known_mistake", "wrong_at_point"})
