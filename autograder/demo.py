@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.protocol import METADATA_KEY, answer_cell_id
+from autograder.protocol import FOLLOW_THROUGH, METADATA_KEY, NO_FOLLOW_THROUGH, answer_cell_id
 from autograder.venv_path import BARE_PATH, console_script_path, env_with_bin
 
 REPO = Path(__file__).resolve().parent.parent
@@ -160,8 +160,6 @@ def read_follow_through(course, assignment=ASSIGNMENT) -> dict:
     """{student: {step: (diagnosis, feedback)}} of the steps whose answer was right for the student's own earlier
     answers: credited by follow-through, or refused it (no real attempt to build on, or a repeat), from the verdicts
     in the autograded notebooks."""
-    from autograder.scoring import FOLLOW_THROUGH, NO_FOLLOW_THROUGH
-
     found = {}
     for path in sorted(Path(course).glob(f"autograded/*/{assignment}/{assignment}.ipynb")):
         nb = nbformat.read(path, as_version=4)
@@ -199,7 +197,7 @@ def run_demo(workdir, assignment=ASSIGNMENT, *, students=None, timeout=None, log
             "timings": timings, "problems": problems}
 
 
-FT_MARKS = {"follow_through": "ft", "no_follow_through": "no ft"}  # a grade table cell's mark, by diagnosis
+FT_MARKS = {FOLLOW_THROUGH: "ft", NO_FOLLOW_THROUGH: "no ft"}  # a grade table cell's mark, by diagnosis
 
 
 def grade_table(result: dict):
