@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.protocol import FOLLOW_THROUGH, METADATA_KEY, NO_FOLLOW_THROUGH, answer_cell_id
 from autograder.venv_path import BARE_PATH, console_script_path, env_with_bin
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,7 +67,7 @@ def submission_notebook(release_nb, student: Student):
     nb = copy.deepcopy(release_nb)
     by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
     for step, source in student.answers.items():
-        by_id[f"{step}-answer"].source = source
+        by_id[answer_cell_id(step)].source = source
     for grade_id, source in student.edits.items():
         by_id[grade_id].source = source
     nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") not in student.deleted]
@@ -142,7 +143,7 @@ def read_scores(course, assignment=ASSIGNMENT) -> dict:
     """{student: {step: points}} from the course's gradebook (steps are grade cells named ``<step>-check``)."""
     from nbgrader.api import Gradebook
 
-    from autograder.authoring.cells import CHECK_SUFFIX
+    from autograder.protocol import CHECK_SUFFIX
 
     scores = {}
     with Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}") as gb:
@@ -159,12 +160,10 @@ def read_follow_through(course, assignment=ASSIGNMENT) -> dict:
     """{student: {step: (diagnosis, feedback)}} of the steps whose answer was right for the student's own earlier
     answers: credited by follow-through, or refused it (no real attempt to build on, or a repeat), from the verdicts
     in the autograded notebooks."""
-    from autograder.nbgrader.scoring import FOLLOW_THROUGH, NO_FOLLOW_THROUGH
-
     found = {}
     for path in sorted(Path(course).glob(f"autograded/*/{assignment}/{assignment}.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        verdicts = [c.metadata["autograder"] for c in nb.cells if "autograder" in c.metadata]
+        verdicts = [c.metadata[METADATA_KEY] for c in nb.cells if METADATA_KEY in c.metadata]
         steps = {v.get("step"): (v["diagnosis"], v.get("feedback", "")) for v in verdicts
                  if v.get("diagnosis") in (FOLLOW_THROUGH, NO_FOLLOW_THROUGH)}
         if steps:
@@ -198,7 +197,7 @@ def run_demo(workdir, assignment=ASSIGNMENT, *, students=None, timeout=None, log
             "timings": timings, "problems": problems}
 
 
-FT_MARKS = {"follow_through": "ft", "no_follow_through": "no ft"}  # a grade table cell's mark, by diagnosis
+FT_MARKS = {FOLLOW_THROUGH: "ft", NO_FOLLOW_THROUGH: "no ft"}  # a grade table cell's mark, by diagnosis
 
 
 def grade_table(result: dict):

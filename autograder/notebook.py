@@ -13,7 +13,6 @@ and the grader judges it later, outside this kernel.
 from __future__ import annotations
 
 import builtins
-import html
 import json
 import os
 from pathlib import Path
@@ -24,14 +23,10 @@ from sympy.printing.str import StrPrinter
 from autograder.functions import CONSTANTS, FUNCTIONS
 from autograder import matrices
 from autograder.matrices import MATRIX_FUNCTIONS, broadcast_apply, element_matrix, elementwise
-from autograder.nbgrader.scoring import StepResult, earlier_answers, no_answer, score_answer
+from autograder.protocol import ANSWER_MIME, CHECKS_SUFFIX, GRADING_ENV, RESULT_MIME, StepResult
+from autograder.scoring import earlier_answers, no_answer, score_answer
+from autograder.step_view import caret_lines, result_html, result_text  # noqa: F401 - check_step shows them
 
-ANSWER_MIME = "application/vnd.autograder.answer+json"  # what record_answer emits; the judge reads it
-RESULT_MIME = "application/vnd.autograder.result+json"  # what check_step emits; `autograder check` reads it
-CHECKS_SUFFIX = ".checks.json"  # the per-notebook file of sample values, shipped in the release
-# set in the environment of a kernel that nbgrader grades (ResilientExecute): there the grader judges every step
-# against its reference and replaces the check cells' outputs with its verdicts
-GRADING_ENV = "AUTOGRADER_GRADING"
 
 
 def _student_function(name: str, func):
@@ -69,7 +64,7 @@ class NumpyStandIn:
     strings use, so ``np.dot(W.T, dZ) * (1 - np.power(A, 2))`` builds the sympy matrix the string means.
     Nothing here is numpy: answers stay exact expressions of the assignment's symbols.
 
-    >>> A = matrix("A", 1, 2)
+    >>> A, np = matrix("A", 1, 2), NumpyStandIn("np")
     >>> np.sum(A, axis=1, keepdims=True)
     Matrix([[A_0_0 + A_0_1]])
     """
@@ -117,7 +112,25 @@ _names["where"] = matrices.where
 _names["array"] = _array
 _names.update({name: value for name, value in CONSTANTS.items() if name != "e"})  # `e` is too easy to shadow
 _names.update(np=NumpyStandIn("np"), numpy=NumpyStandIn("numpy"), math=NumpyStandIn("math"))
-globals().update(_names)
+
+
+def __getattr__(name: str):
+    """The notebook's math names (``exp``, ``tanh``, ``np``, …) as this module's attributes, so the setup cell's
+    ``from autograder.notebook import *`` puts them in the kernel's namespace, while this module's own globals
+    stay as written: importing it elsewhere (the grader, the plugin) shadows no builtin (sum, max, abs) here.
+
+    >>> from autograder.notebook import exp, sum
+    >>> sum([1, 2]), exp.__name__
+    (3, 'exp')
+    """
+    try:
+        return _names[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_names))
 
 
 def symbols(names: str):
@@ -142,7 +155,7 @@ def matrix(name: str, rows: int, cols: int) -> "ArrayMatrix":
     return element_matrix(name, rows, cols)
 
 
-__all__ = sorted(_names) + ["symbols", "matrix", "check_step", "record_answer", "expr"]
+__all__ = sorted(_names) + ["symbols", "matrix", "check_step", "expr"]
 
 
 def expr(text: str, *, folder="."):
@@ -182,7 +195,7 @@ def answer_payload(answer):
     >>> a = symbols("a")
     >>> answer_payload(a * (2 - a)), answer_payload(["a", a]), answer_payload(None)
     ('a*(2 - a)', ['a', 'a'], None)
-    >>> answer_payload(where(a > 0, 1, a))
+    >>> answer_payload(matrices.where(a > 0, 1, a))
     'where(a > 0, 1, a)'
     """
     if answer is None or isinstance(answer, str):
@@ -339,70 +352,6 @@ def _load_checks(step_id: str, folder: Path):
     return f"No local check for step {step_id!r} ({where}); keep the assignment's files together."
 
 
-def result_html(r: StepResult) -> str:
-    """An HTML table row set for one step; math in ``$...$`` so JupyterLab's MathJax renders it."""
-    mark = "✓ passed" if r.passed else "✗ not yet"
-    colour = "#1a7f37" if r.passed else "#b42318"
-    pad = 'style="padding:4px 10px;text-align:left;vertical-align:top"'
-    cells = [f"<td {pad}><b>{html.escape(r.title)}</b></td>", f"<td {pad}>{_answer_html(r)}</td>",
-             f'<td {pad[:-1]};color:{colour}" class="autograder-{"pass" if r.passed else "fail"}">{mark}</td>',
-             f"<td {pad}>{_num(r.points)} / {_num(r.max_points)}</td>",
-             f'<td {pad} class="autograder-feedback">{html.escape(r.feedback)}</td>']
-    head = "".join(f"<th {pad}>{h}</th>" for h in ("Step", "Your answer", "Result", "Points", "Feedback"))
-    return (f'<table class="autograder-result" data-step="{html.escape(r.step)}" '
-            f'style="border-collapse:collapse;border:1px solid #ccc">'
-            f"<thead><tr>{head}</tr></thead><tbody><tr>{''.join(cells)}</tr></tbody></table>")
-
-
-def _answer_html(r: StepResult) -> str:
-    if r.lines:
-        items = []
-        for i, line in enumerate(r.lines, 1):
-            shown = f"${html.escape(line['latex'])}$" if line["latex"] else f"<code>{html.escape(line['text'])}</code>"
-            caret = _caret_html(line["text"], line.get("column"))
-            items.append(f"<li>{'✓' if line['ok'] else '✗'} {shown}{caret}</li>")
-        return f"<ol>{''.join(items)}</ol>"
-    if r.answer_latex:
-        return f"${html.escape(r.answer_latex)}$"
-    if r.answer_text is None:
-        return "<i>none</i>"
-    return f"<code>{html.escape(r.answer_text)}</code>{_caret_html(r.answer_text, r.column)}"
-
-
-def _caret_html(text: str, column: int | None) -> str:
-    if not column:
-        return ""
-    # pre, not wrapped: the caret must stay under the column it points at, however narrow the page
-    style = "white-space:pre;overflow-x:auto;margin:2px 0"
-    return f'<pre class="autograder-caret" style="{style}">{html.escape(caret_lines(text, column))}</pre>'
-
-
-def caret_lines(text: str, column: int) -> str:
-    """The text with a caret under 1-based ``column`` (for parse messages).
-
-    >>> print(caret_lines("(a-y)/(a(1-a)", 7))
-    (a-y)/(a(1-a)
-          ^
-    """
-    return f"{text}\n{' ' * (column - 1)}^"
-
-
-def result_text(r: StepResult) -> str:
-    """The plain-text form of one step's result (terminals, ``autograder check``)."""
-    mark = "PASS" if r.passed else "FAIL"
-    out = [f"{r.title}: {mark} {_num(r.points)}/{_num(r.max_points)} — {r.feedback}"]
-    if r.lines:
-        out += [f"  {'✓' if line['ok'] else '✗'} {line['text']}" for line in r.lines]
-    elif r.answer_text is not None:
-        shown = caret_lines(r.answer_text, r.column) if r.column else r.answer_text
-        out += ["  your answer: " + shown.replace("\n", "\n               ")]
-    return "\n".join(out)
-
-
-def _num(x: float) -> str:
-    return f"{x:g}"
-
-
 # --- quizzes -------------------------------------------------------------------------------------------
 # Built only from the public question data in ``<quiz>.checks.json`` (prompt templates, parameter ranges,
 # options in sorted order); the right options, formulas and references are not in the student's folder.
@@ -542,6 +491,6 @@ def _prepare_this_kernel() -> None:
         prepare_kernel(get_ipython())
 
 
-__all__ += ["show_quiz", "check_quiz_answer"]
+__all__ += [record_answer.__name__, "show_quiz", "check_quiz_answer"]  # record_answer: the protocol's RECORD_CALL
 
 _prepare_this_kernel()  # imported by a notebook's setup cell, in the kernel running the notebook

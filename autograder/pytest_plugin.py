@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.authoring.cells import CHECK_SUFFIX
-from autograder.notebook import CHECKS_SUFFIX
+from autograder.protocol import CHECK_SUFFIX, CHECKS_SUFFIX
 
 REPORTS = pytest.StashKey[dict]()  # notebook node id -> its Report, for the summary
 

@@ -74,7 +74,7 @@ def kernel_environment(env, keep=()) -> dict:
     >>> kernel_environment({"PATH": "/usr/bin", "GRADEBOOK_PASSWORD": "x", "LC_ALL": "C.UTF-8"})
     {'PATH': '/usr/bin', 'LC_ALL': 'C.UTF-8'}
     """
-    from .notebook import GRADING_ENV
+    from .protocol import GRADING_ENV
 
     wanted = {*KERNEL_ENV, *keep, GRADING_ENV}
     return {name: value for name, value in env.items()

@@ -13,7 +13,8 @@ import nbformat
 from autograder.authoring.build import grading_step
 from autograder.authoring.spec import Spec
 from autograder.demo import console_script, load_class, submission_notebook
-from autograder.nbgrader.scoring import StepResult, score_answer
+from autograder.protocol import StepResult
+from autograder.scoring import score_answer
 from autograder.notebook import answer_payload, local_result
 
 REPO = Path(__file__).resolve().parents[1]
@@ -92,7 +93,7 @@ class AssignmentAnswers:
 def graded_in_order(answers: dict, spec: Spec) -> dict:
     """Step id → StepResult: each step of ``answers`` judged in the order given, as grading does (against the
     reference, with follow-through from the results before it)."""
-    from autograder.nbgrader.scoring import earlier_answers
+    from autograder.scoring import earlier_answers
 
     results = {}
     for step_id, answer in answers.items():

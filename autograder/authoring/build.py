@@ -26,7 +26,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 from autograder import reference_samples
 from autograder.matrices import element_names
 
-from .cells import CHECK_SUFFIX, SETUP_IMPORT, course_notebook, graded_cell as _cell
+from ..protocol import CHECKS_SUFFIX, RECORD_CALL, answer_cell_id, check_cell_id
+from .cells import SETUP_IMPORT, course_notebook, graded_cell as _cell
 from .quiz_build import build_quiz
 from .quiz_spec import is_quiz_spec
 from .spec import Spec, Step
@@ -114,8 +115,8 @@ def source_notebook(spec: Spec) -> nbformat.NotebookNode:
     for step in spec.steps:
         prompt = step.prompt.strip() + (f"\n\n*Hint:* {step.hint}" if step.hint else "")
         cells.append(_cell(new_markdown_cell(prompt), f"{step.id}-prompt"))
-        cells.append(_cell(new_code_cell(_solution_source(spec, step)), f"{step.id}-answer", solution=True))
-        cells.append(_cell(new_code_cell(_check_source(step)), f"{step.id}{CHECK_SUFFIX}", points=step.points))
+        cells.append(_cell(new_code_cell(_solution_source(spec, step)), answer_cell_id(step.id), solution=True))
+        cells.append(_cell(new_code_cell(_check_source(step)), check_cell_id(step.id), points=step.points))
     return course_notebook(cells)
 
 
@@ -136,7 +137,7 @@ def _check_source(step: Step) -> str:
     # which judges it outside the kernel. No reference is ever sent to the student's kernel.
     return (f'check_step("{step.id}", {step.variable})\n'
             f"### BEGIN HIDDEN TESTS\n"
-            f'record_answer("{step.id}", {step.variable})\n'
+            f'{RECORD_CALL}("{step.id}", {step.variable})\n'
             f"### END HIDDEN TESTS")
 
 
@@ -152,7 +153,7 @@ def build(spec_path) -> tuple[Path, Path]:
     validate(spec)
     name = spec_path.name.removesuffix(".spec.toml")
     notebook_path = spec_path.with_name(name + ".ipynb")
-    checks_path = spec_path.with_name(name + ".checks.json")
+    checks_path = spec_path.with_name(name + CHECKS_SUFFIX)
     nbformat.write(source_notebook(spec), notebook_path)
     checks_path.write_text(json.dumps(checks_data(spec), indent=1) + "\n", encoding="utf-8")
     return notebook_path, checks_path

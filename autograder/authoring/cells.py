@@ -11,7 +11,6 @@ import nbformat
 from nbformat.v4 import new_notebook
 
 SETUP_IMPORT = "from autograder.notebook import *"  # the first line of every notebook's setup cell
-CHECK_SUFFIX = "-check"  # a step's graded cell is named "<step id>-check"; grading, exports and checks read it back
 
 
 def graded_cell(cell, grade_id: str, *, solution=False, points=None):

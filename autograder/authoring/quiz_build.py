@@ -25,7 +25,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from autograder.quiz import Choice, Numeric
 
-from .cells import CHECK_SUFFIX, SETUP_IMPORT, course_notebook, graded_cell as _cell
+from ..protocol import CHECKS_SUFFIX, RECORD_CALL, STUDENT_ID_CELL, answer_cell_id, check_cell_id
+from .cells import SETUP_IMPORT, course_notebook, graded_cell as _cell
 from .quiz_spec import QuizSpec, public_question
 
 INSTRUCTOR_ID = "instructor"  # the id the source notebook's solutions are worked out for
@@ -56,17 +57,17 @@ def quiz_notebook(spec: QuizSpec) -> nbformat.NotebookNode:
     cells = [_cell(new_markdown_cell(f"# {spec.title}\n{spec.intro}\n{HOW_TO}"), "intro"),
              _cell(new_code_cell(SETUP_IMPORT), "setup"),
              _cell(new_code_cell(f'student_id = (\n    ### BEGIN SOLUTION\n    "{INSTRUCTOR_ID}"\n'
-                                 f"    ### END SOLUTION\n)"), "student_id-answer", solution=True),
+                                 f"    ### END SOLUTION\n)"), STUDENT_ID_CELL, solution=True),
              _cell(new_code_cell("show_quiz(student_id)"), "show")]
     for n, q in enumerate(spec.questions, 1):
         cells.append(_cell(new_markdown_cell(_prompt(n, q)), f"{q.id}-prompt"))
         cells.append(_cell(new_code_cell(f"{q.id} = (\n    ### BEGIN SOLUTION\n    {_solution(q)}\n"
-                                         f"    ### END SOLUTION\n)"), f"{q.id}-answer", solution=True))
+                                         f"    ### END SOLUTION\n)"), answer_cell_id(q.id), solution=True))
         cells.append(_cell(new_code_cell(f'check_quiz_answer("{q.id}", {q.id}, student_id)\n'
                                          f"### BEGIN HIDDEN TESTS\n"
-                                         f'record_answer("{q.id}", {q.id})\n'
-                                         f'record_answer("student_id", student_id)\n'
-                                         f"### END HIDDEN TESTS"), f"{q.id}{CHECK_SUFFIX}", points=q.points))
+                                         f'{RECORD_CALL}("{q.id}", {q.id})\n'
+                                         f'{RECORD_CALL}("student_id", student_id)\n'
+                                         f"### END HIDDEN TESTS"), check_cell_id(q.id), points=q.points))
     return course_notebook(cells)
 
 
@@ -100,7 +101,7 @@ def build_quiz(spec_path) -> tuple[Path, Path]:
     spec_path = Path(spec_path)
     spec = QuizSpec.from_file(spec_path)
     name = spec.name
-    notebook_path, checks_path = spec_path.with_name(name + ".ipynb"), spec_path.with_name(name + ".checks.json")
+    notebook_path, checks_path = spec_path.with_name(name + ".ipynb"), spec_path.with_name(name + CHECKS_SUFFIX)
     nbformat.write(quiz_notebook(spec), notebook_path)
     checks_path.write_text(json.dumps(checks_data(spec), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return notebook_path, checks_path

@@ -15,9 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.protocol import FOLLOW_THROUGH
+
 # Each step's outcome for one student, in the order the report shows them.
-CATEGORIES = ("right", "follow_through", "partial", "wrong", "unreadable", "undecided", "empty")
-FOLLOW_THROUGH = "follow_through"  # autograder.nbgrader.scoring.FOLLOW_THROUGH (not imported: it pulls the engine)
+CATEGORIES = ("right", FOLLOW_THROUGH, "partial", "wrong", "unreadable", "undecided", "empty")
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,10 @@ def read_class(config, assignment: str) -> ClassRecords:
     from nbgrader.api import Gradebook, MissingEntry
     from nbgrader.apps import NbGraderAPI
 
-    from autograder.nbgrader.judge import METADATA_KEY, _read_spec, recorded_step, spec_hash, spec_path
+    from autograder.nbgrader.judge import _read_spec, spec_hash, spec_path
     from autograder.nbgrader.regrade import _read_judged
     from autograder.nbgrader.seal import judge_key, key_path
+    from autograder.protocol import INPUTS_KEY, KERNEL_KEY, METADATA_KEY, recorded_step
 
     coursedir = NbGraderAPI(config=config).coursedir
     path = spec_path(config, assignment)
@@ -120,7 +122,7 @@ def read_class(config, assignment: str) -> ClassRecords:
                 verdict = cell.metadata.get(METADATA_KEY) if step is not None else None
                 if not isinstance(verdict, dict):
                     continue
-                verdict = {k: v for k, v in verdict.items() if k not in ("kernel_outputs", "judged_inputs")}
+                verdict = {k: v for k, v in verdict.items() if k not in (KERNEL_KEY, INPUTS_KEY)}
                 if step not in [s[0] for s in records.steps]:
                     records.steps.append((step, str(verdict.get("title") or step),
                                           float(verdict.get("max_points") or 0)))

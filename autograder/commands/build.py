@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-HELP = "validate an exercise spec (TOML) and write <name>.ipynb and <name>.checks.json next to it"
+from autograder.protocol import CHECKS_SUFFIX
+
+HELP = f"validate an exercise spec (TOML) and write <name>.ipynb and <name>{CHECKS_SUFFIX} next to it"
 EXAMPLES = """examples:
   autograder build source/ps1/ps1.spec.toml
   nbgrader generate_assignment ps1 --force    # then regenerate the release

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from autograder.protocol import CHECKS_SUFFIX
+
 HELP = "run a filled-in assignment notebook and print each step's points and feedback (exit 0 if all pass)"
 EXAMPLES = """examples:
   autograder check release/ps1/ps1.ipynb
@@ -13,7 +15,7 @@ submitted/<student>/ps1/ps1.ipynb) the kernel runs in the grading sandbox (apt-g
 
 def register(parser) -> None:
     parser.epilog = EXAMPLES
-    parser.add_argument("notebook", help="the notebook to run (its folder must hold the *.checks.json file)")
+    parser.add_argument("notebook", help=f"the notebook to run (its folder must hold the *{CHECKS_SUFFIX} file)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds each cell may run (default 30)")
     parser.add_argument("--unsandboxed", action="store_true",
                         help="on a grader machine without bubblewrap, run the notebook anyway (with your rights)")
@@ -97,10 +99,9 @@ def check_notebook(path, *, timeout: float = 30.0, sandboxed: bool = False) -> R
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    from autograder.authoring.cells import CHECK_SUFFIX
     from autograder.nbgrader.codescan import static_objection
-    from autograder.nbgrader.scoring import StepResult, no_answer
-    from autograder.notebook import CHECKS_SUFFIX, RESULT_MIME
+    from autograder.protocol import CHECK_SUFFIX, CHECKS_SUFFIX, RESULT_MIME, StepResult
+    from autograder.scoring import no_answer
 
     path = Path(path).resolve()
     nb = nbformat.read(path, as_version=4)

@@ -35,7 +35,7 @@ def run(args) -> int:
     from autograder.authoring.spec import SpecError
     from autograder.classreport.records import read_class
     from autograder.classreport.render import write_report
-    from autograder.grading.grade_one import load_course_config
+    from autograder.grading.course_config import load_course_config
 
     course = os.path.abspath(args.course)
     config = load_course_config(course, {"CourseDirectory.db_url": args.db_url} if args.db_url else None)

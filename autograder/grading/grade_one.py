@@ -13,26 +13,11 @@ import shutil
 import time
 from pathlib import Path
 
+from .course_config import load_course_config  # noqa: F401 - batch and commands import it from here
 from .gradebook_faults import GradebookFault, take_faults, transient_error
 from .nbgrader_speed import speed_up_nbgrader
 from .repair import repair_submission
 from .submissions import Submission, planted_marks, remove_mark, submission_hash, write_mark
-
-
-def load_course_config(root, overrides: dict | None = None):
-    """The course's nbgrader config plus ``overrides`` ({"Section.trait": value})."""
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
-
-    root = str(Path(root).resolve())
-    config = Config()
-    if os.path.exists(os.path.join(root, "nbgrader_config.py")):
-        config.merge(PyFileConfigLoader("nbgrader_config.py", path=root).load_config())
-    config.CourseDirectory.root = root
-    for dotted, value in (overrides or {}).items():
-        section, trait = dotted.rsplit(".", 1)
-        config[section][trait] = value
-    return config
 
 
 def clear_partial(root, sub: Submission, coursedir) -> None:
@@ -107,11 +92,12 @@ def _sandbox_used(folder: Path) -> str:
     import json
 
     from autograder.nbgrader.execute import SANDBOXED, UNSANDBOXED
+    from autograder.protocol import METADATA_KEY, SANDBOX_KEY
 
     used = set()
     for path in sorted(Path(folder).glob("*.ipynb")):
         try:
-            used.add(json.loads(path.read_text())["metadata"]["autograder"]["sandbox"])
+            used.add(json.loads(path.read_text())["metadata"][METADATA_KEY][SANDBOX_KEY])
         except (OSError, ValueError, KeyError, TypeError):
             used.add(SANDBOXED if shutil.which("bwrap") else UNSANDBOXED)
     return UNSANDBOXED if UNSANDBOXED in used or not used else used.pop()

@@ -20,6 +20,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.protocol import METADATA_KEY
+
 # nbgrader's preprocessors that write to the gradebook: not run on the instructor's solutions
 _GRADEBOOK_WRITERS = ("SaveAutoGrades", "AssignLatePenalties")
 
@@ -51,7 +53,7 @@ def grade_solutions(root, assignment: str, overrides: dict | None = None) -> Pre
 
     from autograder.authoring.quiz_build import INSTRUCTOR_ID
 
-    from .grade_one import load_course_config
+    from .course_config import load_course_config
 
     config = load_course_config(root, overrides)
     coursedir = NbGraderAPI(config=config).coursedir
@@ -81,7 +83,7 @@ def grade_solutions(root, assignment: str, overrides: dict | None = None) -> Pre
                                       "db_url": coursedir.db_url}}
             for cls in classes:
                 nb, resources = cls(config=config)(nb, resources)  # as nbgrader calls them: disabled ones pass
-            result.sandboxed = result.sandboxed and resources.get("autograder", {}).get("sandboxed", True)
+            result.sandboxed = result.sandboxed and resources.get(METADATA_KEY, {}).get("sandboxed", True)
             for cell in nb.cells:
                 meta = cell.metadata.get("nbgrader", {})
                 if not meta.get("grade"):
@@ -103,7 +105,7 @@ def _ignored(name: str, patterns) -> bool:
 
 
 def _why(cell) -> str:
-    verdict = cell.metadata.get("autograder", {})
+    verdict = cell.metadata.get(METADATA_KEY, {})
     if verdict.get("feedback"):
         return str(verdict["feedback"])[:300]
     errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]

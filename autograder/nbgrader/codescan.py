@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 
 from autograder.grading.repair import NOTE as GRADER_NOTE  # the note cell the grader puts first
+from autograder.protocol import answer_cell_id
 
 # Names a student's cell has no business calling: they escape the answer or read files.
 UNSAFE_NAMES = frozenset({"eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "globals",
@@ -94,7 +95,7 @@ def static_objection(nb, step: dict, check_index: int) -> str | None:
         if cell.cell_type != "code" or (meta and not meta.get("solution")):
             continue  # instructor cells are restored by nbgrader before grading
         where = meta.get("grade_id") or f"cell {index + 1 - notes} (a cell you added)"
-        if meta.get("grade_id") == f"{step['id']}-answer":
+        if meta.get("grade_id") == answer_cell_id(step["id"]):
             uses = find_uses(cell.source, set(step.get("forbid", ())))
             if uses:
                 return (f"This step asks you to derive it yourself; {uses[0][0]} was used "

@@ -28,7 +28,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool
 
-from ..notebook import GRADING_ENV
+from ..protocol import GRADING_ENV, KERNEL_START_KEY, METADATA_KEY, SANDBOX_KEY
 from ..upstream import Upstream
 from ..warm.provisioner import ForkedKernel
 
@@ -98,9 +98,9 @@ class ResilientExecute(Execute):
             # Shutting down an already-dead kernel can raise again; the outputs are already in nb.
             if self._dead_at is None:
                 raise
-        resources.setdefault("autograder", {})["sandboxed"] = self._sandboxed
-        nb.metadata.setdefault("autograder", {})["sandbox"] = SANDBOXED if self._sandboxed else UNSANDBOXED
-        nb.metadata["autograder"]["kernel"] = WARM if self._warm else FRESH
+        resources.setdefault(METADATA_KEY, {})["sandboxed"] = self._sandboxed
+        nb.metadata.setdefault(METADATA_KEY, {})[SANDBOX_KEY] = SANDBOXED if self._sandboxed else UNSANDBOXED
+        nb.metadata[METADATA_KEY][KERNEL_START_KEY] = WARM if self._warm else FRESH
         return nb, resources
 
     def preprocess_cell(self, cell, resources, index):

@@ -19,7 +19,7 @@ from nbgrader.api import MissingEntry
 from nbgrader.plugins.export import ExportPlugin
 from traitlets import Bool, Dict, Enum, Unicode
 
-from autograder.authoring.cells import CHECK_SUFFIX
+from autograder.protocol import CHECK_SUFFIX, METADATA_KEY
 
 # As Canvas's own gradebook export writes them (canvas-lms lib/gradebook_exporter.rb); its importer reads a row
 # whose first cell matches /Points Possible/ as the assignments' points, not as a student (gradebook_importer.rb).
@@ -155,7 +155,7 @@ class StepExporter(_GradebookExport):
             return
         for cell in cells:
             metadata = cell.get("metadata", {})
-            verdict, grade_id = metadata.get("autograder"), metadata.get("nbgrader", {}).get("grade_id")
+            verdict, grade_id = metadata.get(METADATA_KEY), metadata.get("nbgrader", {}).get("grade_id")
             if isinstance(verdict, dict) and grade_id:
                 yield grade_id, str(verdict.get("feedback", ""))
 

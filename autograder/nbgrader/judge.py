@@ -25,15 +25,14 @@ from traitlets import Unicode
 from autograder.authoring.build import grading_step
 from autograder.authoring.quiz_spec import QuizSpec, is_quiz_spec
 from autograder.authoring.spec import Spec
-from autograder.notebook import ANSWER_MIME, caret_lines, result_html
+from autograder.protocol import (ANSWER_MIME, INPUTS_KEY, KERNEL_KEY, METADATA_KEY, SPEC_HASH_KEY, STUDENT_ID_CELL,
+                                 StepResult, answer_cell_id, recorded_step)
+from autograder.scoring import earlier_answers, no_answer, score_answer
+from autograder.step_view import caret_lines, result_html
 
 from .codescan import first_unsafe_cell, static_objection
 from .quiz_judge import judge_question
-from .scoring import StepResult, earlier_answers, no_answer, score_answer
 
-METADATA_KEY = "autograder"  # cell.metadata[METADATA_KEY] holds the verdict for formgrader and tests
-KERNEL_KEY = "kernel_outputs"  # ...and what the kernel recorded in the cell, so `autograder regrade` needs no kernel
-INPUTS_KEY = "judged_inputs"  # ...and a hash of everything the verdict depends on, so regrading re-judges only changes
 
 
 class JudgeAnswers(NbGraderPreprocessor):
@@ -106,7 +105,7 @@ def judge_notebook(nb, path, submitter: str, *, recorded_in_metadata=False) -> d
             results[recorded_id] = (answer, result)
         judged[recorded_id] = result
         _write_verdict(cell, result, kernel, inputs)
-    nb.metadata.setdefault(METADATA_KEY, {})["spec_sha256"] = digest
+    nb.metadata.setdefault(METADATA_KEY, {})[SPEC_HASH_KEY] = digest
     _scrub_after_unsafe_code(nb)
     return judged
 
@@ -152,7 +151,7 @@ def _step_lookup(spec: Spec):
         info, reference = grading_step(spec, spec.step(step_id))
 
         def judge(kernel, answer_cells, results, previous):
-            return _judge_step(info, reference, engine, kernel, answer_cells.get(f"{step_id}-answer"), results,
+            return _judge_step(info, reference, engine, kernel, answer_cells.get(answer_cell_id(step_id)), results,
                                previous)
         return info, judge
     return lookup
@@ -164,8 +163,8 @@ def _quiz_lookup(quiz: QuizSpec, submitter: str):
         question = quiz.question(qid)
 
         def judge(kernel, answer_cells, results, previous):
-            note = (_error_note(answer_cells.get(f"{qid}-answer"), "your answer cell")
-                    or _error_note(answer_cells.get("student_id-answer"), "your student id cell")
+            note = (_error_note(answer_cells.get(answer_cell_id(qid)), "your answer cell")
+                    or _error_note(answer_cells.get(STUDENT_ID_CELL), "your student id cell")
                     or _error_note({"outputs": kernel}, "the check cell"))
             return None, judge_question(question, {"outputs": kernel}, submitter, note), None
         return {"id": qid, "title": qid, "points": question.points}, judge
@@ -191,7 +190,7 @@ def _judge_step(info, reference, engine, kernel, answer_cell, results, previous)
 
 
 # Where a verdict is computed (score_answer); the judging code is this module and everything it imports.
-JUDGING_MODULE = "autograder.nbgrader.scoring"
+JUDGING_MODULE = "autograder.scoring"
 
 
 @lru_cache(maxsize=1)
@@ -210,7 +209,7 @@ def judging_files(module: str, package: Path) -> list[Path]:
     module added or moved into a subpackage is found where it now is.
 
     >>> package = Path(__file__).resolve().parents[1]
-    >>> [p.name for p in judging_files("autograder.nbgrader.scoring", package)][:2]
+    >>> [p.name for p in judging_files("autograder.scoring", package)][:2]
     ['__init__.py', 'api.py']
     """
     top = package.name
@@ -254,29 +253,6 @@ def _imported_modules(path: Path, dotted: str, top: str) -> list[str]:
                 base = ".".join(anchor + ([base] if base else []))
             names += [base] + [f"{base}.{alias.name}" for alias in node.names if alias.name != "*"]
     return [n for n in names if n == top or n.startswith(top + ".")]
-
-
-def recorded_step(cell) -> str | None:
-    """The step id of a graded code cell whose source calls ``record_answer("<id>", ...)``, else None.
-
-    >>> from nbformat.v4 import new_code_cell
-    >>> c = new_code_cell('check_step("s", s)\\nrecord_answer("s", s)')
-    >>> c.metadata["nbgrader"] = {"grade": True, "solution": False}
-    >>> recorded_step(c)
-    's'
-    """
-    meta = cell.metadata.get("nbgrader", {})
-    if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
-        return None
-    try:
-        tree = ast.parse(cell.source)
-    except SyntaxError:
-        return None
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "record_answer"
-                and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
-            return node.args[0].value
-    return None
 
 
 def _scrub_after_unsafe_code(nb) -> None:

@@ -8,10 +8,10 @@ so typing someone else's id never gains anything. A missing id scores zero with 
 
 from __future__ import annotations
 
-from autograder.notebook import ANSWER_MIME
+from autograder.protocol import ANSWER_MIME, StepResult
 from autograder.quiz import normalize_id
 
-from .scoring import StepResult, no_answer
+from autograder.scoring import no_answer
 
 
 def recorded(cell, key: str):

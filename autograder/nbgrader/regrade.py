@@ -21,9 +21,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.authoring.cells import CHECK_SUFFIX
+from autograder.protocol import CHECK_SUFFIX, KERNEL_KEY, METADATA_KEY, SPEC_HASH_KEY, recorded_step
 
-from .judge import KERNEL_KEY, METADATA_KEY, judge_notebook, recorded_step, spec_hash, spec_path
+from .judge import judge_notebook, spec_hash, spec_path
 from .seal import broken_seal, judge_key, key_path, seal
 
 
@@ -87,7 +87,7 @@ def regrade(config, assignment: str, students=None) -> Report:
                 except MissingEntry:
                     report.skipped[student] = "no gradebook entry for this notebook: grade it first"
                     break
-                report.previous_hashes[student] = nb.metadata.get(METADATA_KEY, {}).get("spec_sha256")
+                report.previous_hashes[student] = nb.metadata.get(METADATA_KEY, {}).get(SPEC_HASH_KEY)
                 before = _judged_state(nb)
                 results = judge_notebook(nb, path, student, recorded_in_metadata=True)
                 grades = {g.name: g for g in submitted.grades}
@@ -134,7 +134,7 @@ def _read_judged(paths, key: bytes, student: str, assignment: str) -> tuple[dict
 
 def _judged_state(nb) -> list:
     """What judging writes into a notebook: the spec's hash and each cell's verdict, outputs and points."""
-    return [nb.metadata.get(METADATA_KEY, {}).get("spec_sha256")] + [
+    return [nb.metadata.get(METADATA_KEY, {}).get(SPEC_HASH_KEY)] + [
         (c.metadata.get(METADATA_KEY), c.get("outputs"), c.metadata.get("nbgrader", {}).get("points"))
         for c in nb.cells if recorded_step(c) is not None]
 

@@ -27,7 +27,7 @@ from autograder.grading.hostile_files import HostileFile, open_submission, read_
 from autograder.grading.repair import add_note, blank_assignment, repair_notebook
 from autograder.grading.submissions import planted_marks
 
-from .judge import METADATA_KEY
+from ..protocol import METADATA_KEY
 
 MAX_BYTES = 64 * 1024 * 1024  # a notebook larger than this is not read (the student is told)
 

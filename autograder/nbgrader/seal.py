@@ -28,9 +28,8 @@ import nbformat
 
 from autograder.grading.submissions import GRADER_DIR
 
-from .judge import METADATA_KEY, recorded_step
+from ..protocol import METADATA_KEY, SEAL_KEY, SPEC_HASH_KEY, recorded_step
 
-SEAL_KEY = "seal"  # nb.metadata[METADATA_KEY][SEAL_KEY]: hex HMAC-SHA256
 KEY_FILE = "judge.key"
 
 
@@ -93,6 +92,6 @@ def _mac(nb, key: bytes, who) -> str:
     record moved to another cell, student or notebook, or any changed byte of one, breaks it."""
     records = [(cell.metadata.get("nbgrader", {}).get("grade_id"), cell.metadata.get(METADATA_KEY))
                for cell in nb.cells if recorded_step(cell) is not None]
-    spec = nb.metadata.get(METADATA_KEY, {}).get("spec_sha256")
+    spec = nb.metadata.get(METADATA_KEY, {}).get(SPEC_HASH_KEY)
     payload = json.dumps([list(who), spec, records], sort_keys=True, default=str, ensure_ascii=True)
     return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()

@@ -89,7 +89,7 @@ def _release_folder(course: str, assignment: str) -> str:
     if Application.initialized() and isinstance(Application.instance(), NbGrader):
         config = Application.instance().config  # the nbgrader command's: the course's file and its options
     else:  # NbGraderAPI (an ``autograder grade`` worker, formgrader in a Jupyter server) in the course's folder
-        from autograder.grading.grade_one import load_course_config
+        from autograder.grading.course_config import load_course_config
 
         config = load_course_config(course)
     coursedir = CourseDirectory(config=config)

@@ -7,7 +7,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder.demo import ASSIGNMENT, load_class
-from autograder.nbgrader.scoring import StepResult
+from autograder.protocol import StepResult
 
 pytestmark = pytest.mark.e2e
 STUDENTS = load_class()
@@ -68,7 +68,7 @@ def test_feedback_explains_every_kind_of_zero(graded_class):
         "erin": "Unbalanced parenthesis",
         "frank": "CellTimeoutError",
         "grace": "import os is used in dL_dz_chain-answer",
-        "henry": "import autograder.nbgrader.scoring",
+        "henry": "import autograder.scoring",
         "judy": "is still None",
         "ken": "derive it yourself; diff was used",
         "dave": "check that every factor of the chain rule is there",

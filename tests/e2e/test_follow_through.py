@@ -6,7 +6,7 @@ import pytest
 from rich.console import Console
 
 from autograder.demo import ASSIGNMENT, Student, grade_table, submission_notebook
-from autograder.nbgrader.scoring import FOLLOW_THROUGH, NO_FOLLOW_THROUGH
+from autograder.scoring import FOLLOW_THROUGH, NO_FOLLOW_THROUGH
 from tests.helpers import REPO
 
 pytestmark = pytest.mark.e2e

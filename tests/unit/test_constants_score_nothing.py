@@ -11,7 +11,7 @@ import pytest
 
 from autograder.authoring.quiz_spec import QuizSpec
 from autograder.authoring.spec import Spec
-from autograder.nbgrader.scoring import FOLLOW_THROUGH
+from autograder.scoring import FOLLOW_THROUGH
 from autograder.notebook import local_result
 from tests.helpers import graded_in_order
 

@@ -87,7 +87,7 @@ def test_no_domain_means_where_the_reference_is_real_and_nowhere_defined_is_the_
 
 def test_grading_reads_the_steps_own_name_as_the_expression():
     from autograder import reference_samples
-    from autograder.nbgrader.scoring import score_answer
+    from autograder.scoring import score_answer
 
     step = {"id": "dL_dz", "variable": "dL_dz", "title": "dL/dz", "points": 2}
     engine = {"domain": {"a": (0, 1), "y": (0, 1)}}

@@ -10,7 +10,7 @@ import sympy
 from autograder.authoring.build import checks_data, grading_step
 from autograder.authoring.spec import Spec, SpecError
 from autograder.api import own_answer_facts, repeats_answer
-from autograder.nbgrader.scoring import FOLLOW_THROUGH, NO_FOLLOW_THROUGH, earlier_answers, score_answer
+from autograder.scoring import FOLLOW_THROUGH, NO_FOLLOW_THROUGH, earlier_answers, score_answer
 from autograder.notebook import local_result
 from tests.helpers import graded_in_order
 

@@ -40,7 +40,7 @@ import json, sys
 def ours():
     return {m.__file__ for name, m in list(sys.modules.items())
             if name.split(".")[0] == "autograder" and getattr(m, "__file__", None)}
-import autograder.nbgrader.scoring as scoring
+import autograder.scoring as scoring
 at_import = ours()
 from pathlib import Path
 from autograder.authoring.build import grading_step
@@ -65,4 +65,4 @@ def test_every_module_loaded_while_judging_is_hashed():
     loaded = {Path(p).resolve() for p in json.loads(proc.stdout)}
     hashed = set(judging_files(JUDGING_MODULE, PACKAGE))
     assert loaded - hashed == set()
-    assert {PACKAGE / "nbgrader" / "scoring.py", PACKAGE / "compare.py", PACKAGE / "parse.py"} <= hashed
+    assert {PACKAGE / "scoring.py", PACKAGE / "protocol.py", PACKAGE / "compare.py", PACKAGE / "parse.py"} <= hashed

@@ -49,3 +49,29 @@ def test_a_kernel_that_imported_the_module_before_its_shell_existed_is_prepared_
         "print('raised:', type(error).__name__, error)\n")
     lines = [line.removeprefix("raised: ") for line in out.splitlines() if line.startswith("raised: ")]
     assert len(lines) == 1 and lines[0].startswith("TypeError ") and "write ** for a power" in lines[0], out
+
+
+def test_importing_the_module_outside_a_notebook_fills_no_globals():
+    """The math names (sum, max, exp, np, …) are the module's attributes, not its globals: imported by the grader
+    they shadow no builtin in it, and nothing is written anywhere else (builtins stay Python's)."""
+    out = _python("import builtins\n"
+                  "before = dict(vars(builtins))\n"
+                  "import autograder.notebook as nb\n"
+                  "print(sorted(n for n in ('sum', 'max', 'abs', 'exp', 'np', 'tanh') if n in vars(nb)))\n"
+                  "print(nb.sum([1, 2]), nb.exp.__name__, vars(builtins) == before)")
+    assert out.splitlines() == ["[]", "3 exp True"]
+
+
+def test_the_setup_cell_import_gives_the_kernel_every_name_the_module_offers():
+    """Near miss of the test above: the kernel's namespace still gets them all, as the built setup cell imports
+    them (autograder/authoring/build.py writes ``from autograder.notebook import *``)."""
+    out = _python(
+        "import autograder.notebook as nb\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "assert shell.run_cell('from autograder.notebook import *\\nX = matrix(\"X\", 1, 2)').success\n"
+        "missing = [n for n in nb.__all__ if n not in shell.user_ns]\n"
+        "print(len(nb.__all__) > 40, missing, shell.user_ns['sum'] is nb.sum, shell.user_ns['np'] is nb.np)\n"
+        "print(shell.run_cell('print(sum(X), np.exp(X)[0])').success)\n")
+    assert out.splitlines()[0] == "True [] True True"
+    assert out.splitlines()[1:] == ["X_0_0 + X_0_1 exp(X_0_0)", "True"]

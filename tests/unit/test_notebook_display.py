@@ -101,7 +101,7 @@ def test_resilient_execute_tells_the_kernel_it_is_graded(monkeypatch):
     from nbclient import NotebookClient
 
     from autograder.nbgrader.execute import ResilientExecute
-    from autograder.notebook import GRADING_ENV
+    from autograder.protocol import GRADING_ENV
 
     started = {}
 

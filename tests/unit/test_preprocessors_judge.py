@@ -11,7 +11,7 @@ from autograder.authoring.build import source_notebook
 from autograder.authoring.spec import Spec
 from autograder.nbgrader.codescan import find_unsafe, find_uses
 from autograder.nbgrader.judge import JudgeAnswers
-from autograder.notebook import ANSWER_MIME
+from autograder.protocol import ANSWER_MIME
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = Spec.from_file(REPO / "source" / "ps1" / "ps1.spec.toml")

@@ -8,7 +8,7 @@ from nbformat.v4 import new_code_cell, new_output
 from autograder.authoring.quiz_build import checks_data, quiz_notebook
 from autograder.authoring.quiz_spec import QuizSpec
 from autograder.nbgrader.quiz_judge import judge_question
-from autograder.notebook import ANSWER_MIME
+from autograder.protocol import ANSWER_MIME
 from autograder.quiz import QuizError
 
 GOOD = '''

@@ -21,7 +21,7 @@ from autograder.grading.submissions import (STUDENT_PLANTED, Submission, is_grad
 from autograder.nbgrader.regrade import _read_judged
 from autograder.nbgrader.sanitize import sanitized
 from autograder.nbgrader.seal import broken_seal, judge_key, seal
-from autograder.notebook import ANSWER_MIME
+from autograder.protocol import ANSWER_MIME
 
 REPO = Path(__file__).resolve().parents[2]
 RELEASE = REPO / "release" / "ps1" / "ps1.ipynb"

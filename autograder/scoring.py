@@ -1,7 +1,8 @@
 """How one step's answer earns points: the same rules for the student's local check and for grading.
 
 The local check judges against shipped samples (no reference); grading judges against the reference.
-Both end in a :class:`StepResult` so the student sees locally exactly the feedback grading gives.
+Both end in a :class:`~autograder.protocol.StepResult` (the notebook contract's) so the student sees locally
+exactly the feedback grading gives.
 
 >>> r = score_answer({"id": "da", "points": 2, "forbid": []}, "a(1-a)",
 ...                  reference="a*(1-a)", engine={"domain": {"a": (0, 1)}})
@@ -14,21 +15,19 @@ is wrong but right for the student's own earlier answers, one of which was wrong
 wrong by a slip the engine names or depending on the variables the result depends on (:func:`why_not_an_attempt`).
 A same_as step asking for the simplified form that only repeats a wrong earlier answer earns it only when that
 answer was itself follow-through.
-This module is the one place the rule lives: grading (``judge.py``) and the local check (``notebook.py``) both
-score through :func:`score_answer` and :func:`earlier_answers`.
+This module is the one place the rule lives: grading (``nbgrader/judge.py``) and the local check (``notebook.py``)
+both score through :func:`score_answer` and :func:`earlier_answers`.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import replace
 
 from autograder import check_against_samples, check_derivation, check_equivalent
 from autograder.api import check_own_answers, own_answer_facts, repeats_answer
+from autograder.protocol import FOLLOW_THROUGH, NO_FOLLOW_THROUGH, StepResult
 
 MAX_ANSWER_CHARS = 20_000  # a recorded answer longer than this is refused, not judged
-FOLLOW_THROUGH = "follow_through"  # the diagnosis of a step credited for the student's own earlier answers
-# ...and of one right for them too but refused it: they were no real attempt, or it only repeats a wrong one
-NO_FOLLOW_THROUGH = "no_follow_through"
 # the engine's named slips (autograder/diagnose.py): a wrong answer it names so is a real attempt to build on
 SLIPS = frozenset({"sign_error", "constant_factor", "reciprocal", "missing_factor", "extra_factor", "extra_term",
                    "missing_term", "known_mistake", "wrong_at_point"})
@@ -38,44 +37,6 @@ NOT_AN_ATTEMPT = {
     "unrelated": "neither a slip the grader can name nor in the variables the result depends on",
     "unchecked": "not checkable in time",
 }
-
-
-@dataclass(frozen=True)
-class StepResult:
-    """The outcome of one step: points out of ``max_points``, one feedback sentence, the answer as LaTeX.
-
-    ``lines`` (derivation steps only) holds one dict per line: text, latex, ok, feedback.
-    ``column`` is the 1-based column a parse message points at, for a caret under ``answer_text``.
-    ``status`` is the engine's verdict on the answer itself (``not_equivalent`` for an answer credited by
-    follow-through too); None when no verdict was reached.
-    ``not_an_attempt`` (a wrong expression answer only): why a later step may not build on it for follow-through
-    (a key of ``NOT_AN_ATTEMPT``), or None when it may.
-    """
-
-    step: str
-    title: str
-    points: float
-    max_points: float
-    feedback: str
-    answer_text: str | None = None
-    answer_latex: str | None = None
-    column: int | None = None
-    diagnosis: str | None = None
-    lines: list = field(default_factory=list)
-    status: str | None = None
-    not_an_attempt: str | None = None
-
-    @property
-    def passed(self) -> bool:
-        return self.points >= self.max_points
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "StepResult":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 def no_answer(step: dict, feedback: str) -> StepResult:
