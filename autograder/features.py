@@ -29,7 +29,7 @@ import sympy
 from .domain import WIDE_DECADES
 from .evaluate import DIGITS, NotNumeric, evaluate
 from .functions import sigmoid
-from .switches import NONE, Boundaries
+from .switches import NONE, Boundaries, scalar_parts
 
 _EXPONENTIAL = frozenset((sympy.exp, sympy.sinh, sympy.cosh, sympy.tanh, sympy.sech, sympy.csch, sympy.coth, sigmoid))
 STEEP = 100  # a σ, tanh, sech, … whose argument has a slope this large in its symbols is a step narrower than 1/100
@@ -40,21 +40,15 @@ _TINIEST, _HUGEST = mpmath.mpf(10) ** -MAX_DECADES, mpmath.mpf(10) ** MAX_DECADE
 
 
 def features(expr) -> Boundaries:
-    """The peaks and steps (as ``zeros``: where they are 0) and the scales (``scales``: (symbol, size)) of ``expr``, a scalar,
-    matrix or equation.
+    """The peaks and steps (as ``zeros``: where they are 0) and the scales (``scales``: (symbol, size)) of ``expr``, a
+    scalar, matrix or equation.
 
     >>> x = sympy.Symbol("x")
     >>> features(sympy.exp(-x**2/2) + sympy.log(1 + x)).scales, [str(z) for z in features(sympy.exp(-x**2/2)).zeros]
     (frozenset(), ['x'])
     """
-    if isinstance(expr, sympy.MatrixBase):
-        parts = list(expr)
-    elif isinstance(expr, sympy.Equality):
-        parts = [expr.lhs, expr.rhs]
-    else:
-        parts = [expr]
     peaks, scales = set(), set()
-    for part in parts:
+    for part in scalar_parts(expr):
         if not isinstance(part, sympy.Basic):
             continue
         for node in _compound(part):

@@ -55,6 +55,19 @@ _ZERO_AT_ARG = (sympy.Abs, sympy.sign, sympy.Heaviside, relu)
 _SWITCHING = (*_ZERO_AT_ARG, sympy.Max, sympy.Min, sympy.Piecewise, sympy.floor, sympy.ceiling)
 
 
+def scalar_parts(expr) -> list:
+    """The scalar expressions ``expr`` is made of: a matrix's elements, an equation's two sides, or itself.
+
+    >>> scalar_parts(sympy.Eq(sympy.Symbol("y"), 2))
+    [y, 2]
+    """
+    if isinstance(expr, sympy.MatrixBase):
+        return list(expr)
+    if isinstance(expr, sympy.Equality):
+        return [expr.lhs, expr.rhs]
+    return [expr]
+
+
 def boundaries(expr) -> Boundaries:
     """The switch boundaries of ``expr`` (a scalar, matrix or equation), each up to sign (x − 6 for 6 − x).
 
@@ -62,12 +75,7 @@ def boundaries(expr) -> Boundaries:
     >>> boundaries(relu(z + 11) - 1).zeros, boundaries(sympy.floor(z / 2)).integers
     (frozenset({z + 11}), frozenset({z/2}))
     """
-    if isinstance(expr, sympy.MatrixBase):
-        parts = list(expr)
-    elif isinstance(expr, sympy.Equality):
-        parts = [expr.lhs, expr.rhs]
-    else:
-        parts = [expr]
+    parts = scalar_parts(expr)
     if not any(isinstance(p, sympy.Basic) and p.has(*_SWITCHING) for p in parts):
         return NONE  # most expressions: one walk in C-speed has(), no traversal here
     zeros, integers = set(), set()
