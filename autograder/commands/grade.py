@@ -62,6 +62,7 @@ def run(args) -> int:
                                           previous_results, run_batch, sandbox_overrides)
     from autograder.grading.gradebook_faults import GradebookUnavailable
     from autograder.sandbox import UNSANDBOXED_BANNER, sandbox_problem
+    from autograder.warm.provisioner import FELL_BACK, run_fork_problem
 
     console = Console(soft_wrap=True)  # messages carry commands and paths to copy: never wrap them
     course = os.path.abspath(args.course)
@@ -80,6 +81,8 @@ def run(args) -> int:
         return 2
     if unsandboxed:
         console.print(f"[bold red]{UNSANDBOXED_BANNER}[/] ({problem})")
+    elif (no_fork := run_fork_problem()) and not args.scheduler:  # the workers' own logs are not shown
+        console.print(f"note: {FELL_BACK}: {no_fork}")
     overrides = sandbox_overrides(args.unsandboxed)
     if args.db_url:
         overrides["CourseDirectory.db_url"] = args.db_url

@@ -129,6 +129,10 @@ def nbgrader_pre_convert_hook(assignment=None, student=None, notebooks=None, **_
         return
     _DONE.add(key)
     overrides = _flatten(app.config) if app is not None else None
+    problem = _required_sandbox_problem(overrides or {})
+    if problem:  # as `autograder grade` does: one line, exit 2, before any student is graded
+        print(f"autograder: stopped before grading: {problem}", file=sys.stderr, flush=True)
+        raise SystemExit(2)
     outcome = grade_solutions(root, assignment, overrides)
     if not outcome.ok:
         print(f"autograder: stopped before grading: {outcome.reason()}", file=sys.stderr, flush=True)
@@ -137,6 +141,18 @@ def nbgrader_pre_convert_hook(assignment=None, student=None, notebooks=None, **_
         from autograder.sandbox import UNSANDBOXED_BANNER
 
         print(f"autograder: {UNSANDBOXED_BANNER}", file=sys.stderr, flush=True)
+
+
+def _required_sandbox_problem(settings: dict) -> str | None:
+    """Why the sandbox the course requires cannot run here (``sandbox.sandbox_problem``), or None: also None when
+    the course's kernels are not sandboxed ones or it opted out (``require_sandbox = False``)."""
+    manager = str(settings.get("Execute.kernel_manager_class", ""))
+    if not manager.endswith("SandboxedKernelManager") or not settings.get("SandboxedKernelManager.require_sandbox",
+                                                                              True):
+        return None
+    from autograder.sandbox import sandbox_problem
+
+    return sandbox_problem()
 
 
 def _flatten(config) -> dict:
