@@ -66,13 +66,14 @@ def system_users(*roles: str):
 
 
 def processes_of(uid: int) -> list[int]:
-    """The pids of ``uid``'s processes now."""
+    """The pids of ``uid``'s processes now (zombies, already dead, left out)."""
     import psutil
 
     found = []
-    for proc in psutil.process_iter(["uids"]):
+    for proc in psutil.process_iter(["uids", "status"]):
         try:
-            if proc.info["uids"] and uid in (proc.info["uids"].real, proc.info["uids"].effective):
+            if (proc.info["uids"] and uid in (proc.info["uids"].real, proc.info["uids"].effective)
+                    and proc.info["status"] != psutil.STATUS_ZOMBIE):
                 found.append(proc.pid)
         except (psutil.Error, TypeError):
             pass
