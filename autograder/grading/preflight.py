@@ -129,10 +129,6 @@ def nbgrader_pre_convert_hook(assignment=None, student=None, notebooks=None, **_
         return
     _DONE.add(key)
     overrides = _flatten(app.config) if app is not None else None
-    problem = _required_sandbox_problem(overrides or {})
-    if problem:  # as `autograder grade` does: one line, exit 2, before any student is graded
-        print(f"autograder: stopped before grading: {problem}", file=sys.stderr, flush=True)
-        raise SystemExit(2)
     outcome = grade_solutions(root, assignment, overrides)
     if not outcome.ok:
         print(f"autograder: stopped before grading: {outcome.reason()}", file=sys.stderr, flush=True)
@@ -143,16 +139,25 @@ def nbgrader_pre_convert_hook(assignment=None, student=None, notebooks=None, **_
         print(f"autograder: {UNSANDBOXED_BANNER}", file=sys.stderr, flush=True)
 
 
-def _required_sandbox_problem(settings: dict) -> str | None:
-    """Why the sandbox the course requires cannot run here (``sandbox.sandbox_problem``), or None: also None when
-    the course's kernels are not sandboxed ones or it opted out (``require_sandbox = False``)."""
+_PROBED: dict[int, str | None] = {}  # this process's sandbox probe (a worker grades many submissions)
+
+
+def stop_unless_sandbox_runs(config) -> None:
+    """Stop ``nbgrader autograde`` (exit 2, one line, as ``autograder grade`` does) when the sandbox its ``config``
+    requires cannot start here (``sandbox.sandbox_problem``: no bubblewrap, no user namespaces); nothing when its
+    kernels are not sandboxed ones or it opted out (``require_sandbox = False``)."""
+    settings = _flatten(config) if config is not None else {}
     manager = str(settings.get("Execute.kernel_manager_class", ""))
     if not manager.endswith("SandboxedKernelManager") or not settings.get("SandboxedKernelManager.require_sandbox",
                                                                               True):
-        return None
-    from autograder.sandbox import sandbox_problem
+        return
+    if os.getpid() not in _PROBED:
+        from autograder.sandbox import sandbox_problem
 
-    return sandbox_problem()
+        _PROBED[os.getpid()] = sandbox_problem()
+    if _PROBED[os.getpid()]:
+        print(f"autograder: stopped before grading: {_PROBED[os.getpid()]}", file=sys.stderr, flush=True)
+        raise SystemExit(2)
 
 
 def _flatten(config) -> dict:
