@@ -1,8 +1,8 @@
 """Isolation between users through nbgrader's exchange (issue 27 item 4): real users, real nbgrader commands.
 
 An instructor and two students, A and B, each a system user created here (homes 0700) and removed afterwards. The
-exchange is nbgrader's own, its root made world-writable with the sticky bit as an admin (and `make hub`) makes it;
-nbgrader's commands make the rest. The instructor releases ps1; each student fetches it, answers (A as the demo's
+exchange is nbgrader's own, made by its commands (the root world-writable and, with the course's
+``StickyReleaseAssignment``, sticky). The instructor releases ps1; each student fetches it, answers (A as the demo's
 alice, B as bob) and submits as themselves; the instructor collects, autogrades, generates and releases feedback
 with the course's config; each student fetches their feedback. Then B tries everything that is not B's (the
 attempts are in ``exchange_attempts.py``): each is refused, while B's and A's own feedback reach them. One leak is
@@ -39,11 +39,10 @@ def course_life(tmp_path_factory):
     stage = tmp_path_factory.mktemp("stage")
     top = Path(tempfile.mkdtemp(prefix="agx-", dir="/tmp"))  # outside pytest's 0700 folder: every user crosses it
     top.chmod(0o755)
-    exchange = top / "exchange"
-    exchange.mkdir()
-    exchange.chmod(0o1777)
+    exchange = top / "exchange"  # made by the instructor's release_assignment (the course's StickyReleaseAssignment)
     try:
         with system_users("ins", "sta", "stb") as (ins, a, b):
+            os.chown(top, ins.uid, ins.gid)
             course = prepare_course(ins.home / "course")
             with open(course / "nbgrader_config.py", "a", encoding="utf-8") as f:
                 f.write(f"\nc.Exchange.root = {str(exchange)!r}\n")
@@ -62,6 +61,7 @@ def course_life(tmp_path_factory):
 
             instructor("generate_assignment", "ps1", "--force")
             instructor("release_assignment", "ps1", "--force")
+            root_mode = exchange.stat().st_mode
             demo = {s.id: s for s in load_class("ps1")}
             for user, role in ((a, "a"), (b, "b")):
                 student(user, "fetch_assignment", "ps1")
@@ -86,7 +86,7 @@ def course_life(tmp_path_factory):
                 return json.loads(done.stdout)
 
             yield {"ins": ins, "a": a, "b": b, "course": course, "exchange": exchange, "submitted": submitted,
-                   "scores": read_scores(course), "fetch_feedback": fetched_feedback, "attempts_by": attempts_by,
+                   "scores": read_scores(course), "root_mode": root_mode, "fetch_feedback": fetched_feedback, "attempts_by": attempts_by,
                    "student": student, "instructor": instructor}
     finally:
         shutil.rmtree(top, ignore_errors=True)
@@ -106,6 +106,12 @@ def test_the_life_through_the_exchange_grades_each_student_as_themselves(course_
     assert [p.name for p in course_life["submitted"]] == sorted([a.name, b.name])
     expected = {s.id: s.expected for s in load_class("ps1")}
     assert course_life["scores"] == {a.name: expected["alice"], b.name: expected["bob"]}
+
+
+def test_the_exchange_root_nbgrader_made_is_sticky(course_life):
+    import stat
+
+    assert stat.S_IMODE(course_life["root_mode"]) == 0o1777
 
 
 def test_each_student_fetches_their_own_feedback(course_life):
