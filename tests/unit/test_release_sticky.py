@@ -11,7 +11,7 @@ from autograder.nbgrader.release import StickyReleaseAssignment
 
 def _root_mode(cls, root) -> int:
     coursedir = CourseDirectory(course_id="c")
-    cls(coursedir=coursedir, authenticator=Authenticator(coursedir=coursedir), root=str(root)).ensure_root()
+    cls(coursedir=coursedir, authenticator=Authenticator(), root=str(root)).ensure_root()
     return stat.S_IMODE(root.stat().st_mode)
 
 
