@@ -126,7 +126,6 @@ async def main(workdir: str) -> dict:
         found["instructor_forks"] = _instructor_forks(150)
         found["a_still_full"] = await _run(kc_a, STILL_FULL)
         found["strays_ended"] = km_a.end_strays()
-        found["a_after_strays"] = await _run(kc_a, STILL_FULL)
         found["ipc_write"] = await _run(kc_b, IPC_WRITE)
         found["attack"] = await _run(kc_b, ATTACK.format(pid=os.getpid()))
         found["max_processes"] = km_a.max_processes
