@@ -433,6 +433,18 @@ def _remove_socket_root(owner: int, root: str) -> None:
 atexit.register(sweep_socket_roots)
 
 
+def _kill(processes) -> int:
+    """SIGKILL each of ``processes`` (psutil processes; one already gone is skipped); returns how many there were."""
+    import psutil
+
+    for proc in processes:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    return len(processes)
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager that starts the kernel inside ``sandbox_command`` (see the module docstring)."""
 
@@ -555,13 +567,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             except (psutil.Error, TypeError):
                 pass
         pids = {p.pid for p in mine}
-        strays = [p for p in mine if p.info["ppid"] in pids]  # the kernel is the one whose parent is bwrap's
-        for proc in strays:
-            try:
-                proc.kill()
-            except psutil.Error:
-                pass
-        return len(strays)
+        return _kill([p for p in mine if p.info["ppid"] in pids])  # the kernel is the one whose parent is bwrap's
 
     def _end_strays_in_sandbox(self) -> int:
         import psutil
@@ -577,13 +583,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         except psutil.Error:
             return 0
         # the kernel is the init's first child; the others are orphans the init adopted, plus the kernel's children
-        strays = inside[1:] + (inside[0].children(recursive=True) if inside else [])
-        for proc in strays:
-            try:
-                proc.kill()
-            except psutil.Error:
-                pass
-        return len(strays)
+        return _kill(inside[1:] + (inside[0].children(recursive=True) if inside else []))
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)

@@ -23,14 +23,13 @@ import tempfile
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench_grading import FRESH, CpuMeter, autograder, kernel_starts, synthetic_class  # noqa: E402
+from bench_grading import FRESH, CpuMeter, autograder, rate_table, synthetic_class  # noqa: E402
 
-from autograder.demo import ASSIGNMENT, nbgrader, prepare_course, read_scores, write_submissions  # noqa: E402
+from autograder.demo import ASSIGNMENT, nbgrader, prepare_course, write_submissions  # noqa: E402
 from tests.batch.system_users import as_user_command, chown_tree, system_users  # noqa: E402
 
 
@@ -74,21 +73,9 @@ def main(argv=None) -> int:
             results["non-root"] = ("non-root user, fresh kernels in their own user namespaces",
                                    *meter.run(lambda pre: grade_as(user, copies["non-root"], stage, pre)),
                                    meter.source)
-            scores = {name: read_scores(course) for name, course in copies.items()}
-            starts = {name: kernel_starts(course) for name, course in copies.items()}
-        reference = scores["root-warm"]
-        table = Table(title=f"`autograder grade --jobs 2` of {args.count} ps1 submissions, root and non-root "
-                            f"(same run)")
-        for col in ("who grades", "seconds", "submissions/min", "× root warm", "CPU-s/submission", "CPU from",
-                    "grades identical to root's", "kernels"):
-            table.add_column(col, justify="left" if col == "who grades" else "right")
-        base_rate = 60 * args.count / results["root-warm"][1]
-        for name, (label, wall, cpu, source) in results.items():
-            rate = 60 * args.count / wall
-            same = sum(scores[name].get(s) == reference.get(s) for s in reference)
-            table.add_row(label, f"{wall:.1f}", f"{rate:.1f}", f"{rate / base_rate:.2f}", f"{cpu / args.count:.3f}",
-                          source, f"{same}/{len(reference)}", starts[name])
-        console.print(table)
+            # read while the user's course is there (it goes with the user's home)
+            console.print(rate_table(f"`autograder grade --jobs 2` of {args.count} ps1 submissions, root and "
+                                     "non-root (same run)", ("who grades", "root-warm"), results, args.count, copies))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
