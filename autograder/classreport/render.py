@@ -89,6 +89,7 @@ def _step_section(s: dict) -> str:
         feedback = "<br>".join(f"{page_text(f)} <span class=\"n\">(×{n})</span>" for f, n in g["feedback"].items())
         forms = len(g["forms"])
         rows.append(f"<tr><td>{g['count']}</td><td>{_math(g['answer'], g['latex'])}"
+                    + (f"<br><small>for the variant {page_text(g['variant'])}</small>" if g.get("variant") else "")
                     + (f"<br><small>{forms} forms equal to it</small>" if forms > 1 else "")
                     + f"</td><td>{page_text((g['diagnosis'] or '—').replace('_', ' '))}</td>"
                     f"<td class=fb>{feedback}</td></tr>")

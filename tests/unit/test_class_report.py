@@ -73,7 +73,7 @@ def test_equal_wrong_answers_are_one_group_with_the_diagnosis_and_feedback(synth
 
 def test_unequal_wrong_answers_stay_apart(synthetic_class):
     groups = wrong_answer_groups(synthetic_class)
-    assert [(g.count, g.comparable) for g in groups["dL_da"]] == [(18, True), (4, False), (3, True)]
+    assert [(g.count, g.readable) for g in groups["dL_da"]] == [(18, True), (4, False), (3, True)]
     # the near miss: an `equal` that says yes to everything merges the two readable ones; the engine does not
     merged = wrong_answer_groups(synthetic_class, equal=lambda a, b, step: True)
     assert [g.count for g in merged["dL_da"]] == [21, 4]  # the unreadable text is never compared
@@ -127,3 +127,101 @@ def test_quiz_questions_are_counted_per_variant():
         mine = [i for i, s in enumerate(students) if variant_label(q4.variant(s)) == label]
         assert cell == {"students": len(mine), "right": sum(i % 2 for i in mine)}
         assert label.startswith("z=")
+
+
+QUIZ = None
+
+
+def _quiz():
+    from autograder.authoring.quiz_spec import QuizSpec
+
+    global QUIZ
+    QUIZ = QUIZ or QuizSpec.from_file(REPO / "source" / "quiz1" / "quiz1.spec.toml")
+    return QUIZ
+
+
+def _quiz_class(answers: list) -> ClassRecords:
+    """A quiz1 class whose ``answers`` [(student, question, answer)] are graded by the question for the student's
+    own variant, and recorded as the quiz judge records them."""
+    from autograder.protocol import StepResult
+
+    quiz = _quiz()
+    records = ClassRecords("quiz1", spec=quiz)
+    for student, qid, answer in answers:
+        q = quiz.question(qid)
+        if (qid, qid, float(q.points)) not in records.steps:
+            records.steps.append((qid, qid, float(q.points)))
+        result = q.grade(answer, q.variant(student))
+        records.outcomes.append(Outcome(student, qid, StepResult(qid, qid, result.points, result.max_points,
+                                                                 result.feedback, answer_text=answer).to_dict()))
+    return records
+
+
+def _ids(where, count: int) -> list:
+    """The first ``count`` ids s0, s1, … whose variant satisfies ``where``."""
+    found = [s for s in (f"s{i}" for i in range(2000)) if where(s)]
+    assert len(found) >= count
+    return found[:count]
+
+
+def test_a_choice_groups_by_the_option_picked_not_the_letter():
+    """The same wrong option picked under two shuffled orders (two letters) is one answer; the same letter that
+    names another option in another order is another answer."""
+    q1 = _quiz().question("q1")
+    wrong, other = sorted(set(range(len(q1.options))) - q1.correct)[:2]
+    letter = lambda student, option: chr(97 + q1.variant(student)["order"].index(option))  # noqa: E731
+    first = "s0"
+    twin = _ids(lambda s: s != first and letter(s, wrong) != letter(first, wrong), 1)[0]
+    near = _ids(lambda s: q1.variant(s)["order"][ord(letter(first, wrong)) - 97] == other, 1)[0]
+    records = _quiz_class([(first, "q1", letter(first, wrong)), (twin, "q1", letter(twin, wrong)),
+                           (near, "q1", letter(first, wrong))])
+    groups = wrong_answer_groups(records)["q1"]
+    assert [(g.text, sorted(g.students)) for g in groups] == [(q1.options[wrong], sorted([first, twin])),
+                                                              (q1.options[other], [near])]
+
+
+def test_a_numeric_answer_groups_by_its_value_within_one_variant():
+    """1/2, 0.5 and 0.50004 (within 0.1 %) for the same z are one answer; 0.5 for another z, and 0.6, are not."""
+    q4 = _quiz().question("q4")
+    z = q4.variant("s0")["z"]
+    same = _ids(lambda s: q4.variant(s)["z"] == z, 5)
+    elsewhere = _ids(lambda s: q4.variant(s)["z"] != z, 1)[0]
+    records = _quiz_class([(same[0], "q4", "0.5"), (same[1], "q4", "1/2"), (same[2], "q4", "0.50004"),
+                           (same[3], "q4", "0.6"), (same[4], "q4", "half"), (elsewhere, "q4", "0.5")])
+    assert all(o.category != "right" for o in records.outcomes)
+    groups = wrong_answer_groups(records)["q4"]
+    half = next(g for g in groups if same[0] in g.students)
+    assert sorted(half.students) == sorted(same[:3]) and half.variant == f"z={z}"
+    assert sorted(half.texts) == ["0.5", "0.50004", "1/2"]
+    apart = sorted((sorted(g.students), g.readable) for g in groups if g is not half)
+    assert apart == sorted([([same[3]], True), ([same[4]], False), ([elsewhere], True)])
+
+
+def test_a_symbolic_question_groups_equal_forms_with_the_engine():
+    q10 = _quiz().question("q10")
+    k2 = _ids(lambda s: q10.variant(s)["k"] == 2, 2)
+    k3 = _ids(lambda s: q10.variant(s)["k"] == 3, 1)[0]
+    records = _quiz_class([(k2[0], "q10", "sigma(2*x)*(1 - sigma(2*x))"), (k2[1], "q10", "sigma(2*x)*sigma(-2*x)"),
+                           (k3, "q10", "sigma(3*x)*(1 - sigma(3*x))")])
+    groups = wrong_answer_groups(records)["q10"]
+    assert [sorted(g.students) for g in groups] == [sorted(k2), [k3]]
+
+
+def test_a_derivation_groups_by_the_line_where_it_went_wrong():
+    """Two derivations that break at equal lines (written differently) are one group, shown by that line; one that
+    breaks elsewhere is another; a right derivation is in none."""
+    start = "-y/a + (1 - y)/(1 - a)"
+    derivations = {
+        "plus": [start, "(a + y)/(a*(1 - a))", "(a + y)/(a*(1 - a))"],
+        "plus_split": [start, "a/(a*(1 - a)) + y/(a*(1 - a))", "(a + y)/(a*(1 - a))"],
+        "minus_two": [start, "(a - 2*y)/(a*(1 - a))", "(a - 2*y)/(a*(1 - a))"],
+        "right": [start, "(-y*(1 - a) + a*(1 - y))/(a*(1 - a))", "(a - y)/(a*(1 - a))"],
+    }
+    records = ClassRecords("ps1", spec=PS1, steps=[("simplify_dL_da", "s", 2.0)])
+    for student, lines in derivations.items():
+        verdict = graded_in_order({"simplify_dL_da": lines}, PS1)["simplify_dL_da"].to_dict()
+        records.outcomes.append(Outcome(student, "simplify_dL_da", verdict))
+    groups = wrong_answer_groups(records)["simplify_dL_da"]
+    assert [(sorted(g.students), g.text) for g in groups] == [
+        (["plus", "plus_split"], "(a + y)/(a*(1 - a))"), (["minus_two"], "(a - 2*y)/(a*(1 - a))")]
+    assert groups[0].diagnosis == "derivation" and len(groups[0].texts) == 2
