@@ -188,22 +188,30 @@ def engine_equal(spec):
     of a numeric question: the same variant and within the question's tolerance. False for a step the spec lacks."""
     from autograder import check_equivalent
     from autograder.api import _without_name  # "dL_da = …" written as an answer: the expression after the name
+    from autograder.limits import BoundExceeded
     from autograder.quiz import Numeric, Symbolic
 
     steps = {s.id: s for s in getattr(spec, "steps", ())}
     questions = {q.id: q for q in getattr(spec, "questions", ())}
     engine = spec.engine_kwargs() if hasattr(spec, "engine_kwargs") else {}
 
+    def verdict(a, b, step: str):
+        question = questions.get(step)
+        if isinstance(question, Symbolic):
+            return check_equivalent(a, b, timeout=CHECK_TIMEOUT, domain=question.domain, define=question.define,
+                                    symbols=question.symbols, decimals="exact")
+        quantity = (steps[step].variable, step)
+        return check_equivalent(a, _without_name(b, quantity)[0], timeout=CHECK_TIMEOUT, quantity=quantity,
+                                decimals="exact", **engine)
+
     def equal(a, b, step: str) -> bool:
         question = questions.get(step)
         if isinstance(question, Numeric):
             return a[0] == b[0] and question.close(a[1], b[1])
-        if isinstance(question, Symbolic):
-            return check_equivalent(a, b, timeout=CHECK_TIMEOUT, domain=question.domain, define=question.define,
-                                    symbols=question.symbols, decimals="exact").status == "equivalent"
-        if step not in steps:
+        if step not in steps and not isinstance(question, Symbolic):
             return False
-        quantity = (steps[step].variable, step)
-        return check_equivalent(a, _without_name(b, quantity)[0], timeout=CHECK_TIMEOUT, quantity=quantity,
-                                decimals="exact", **engine).status == "equivalent"
+        try:
+            return verdict(a, b, step).status == "equivalent"
+        except (ValueError, BoundExceeded):  # `b`, a student's answer, stands in for the reference here: the
+            return False  # engine refuses a reference it cannot read (an instructor's error), and so do we
     return equal

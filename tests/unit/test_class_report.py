@@ -199,12 +199,16 @@ def test_a_numeric_answer_groups_by_its_value_within_one_variant():
 
 def test_a_symbolic_question_groups_equal_forms_with_the_engine():
     q10 = _quiz().question("q10")
-    k2 = _ids(lambda s: q10.variant(s)["k"] == 2, 2)
+    """...and an answer the engine cannot read (recorded as merely wrong, as a quiz records it) stays apart, with
+    no error: it is compared as the other side of the engine's check, where an unreadable text raises."""
+    k2 = _ids(lambda s: q10.variant(s)["k"] == 2, 3)
     k3 = _ids(lambda s: q10.variant(s)["k"] == 3, 1)[0]
     records = _quiz_class([(k2[0], "q10", "sigma(2*x)*(1 - sigma(2*x))"), (k2[1], "q10", "sigma(2*x)*sigma(-2*x)"),
-                           (k3, "q10", "sigma(3*x)*(1 - sigma(3*x))")])
+                           (k3, "q10", "sigma(3*x)*(1 - sigma(3*x))"), (k2[2], "q10", "2*sigma(2*x*(1 - x)")])
+    assert records.outcomes[-1].category == "wrong"
     groups = wrong_answer_groups(records)["q10"]
-    assert [sorted(g.students) for g in groups] == [sorted(k2), [k3]]
+    assert sorted(sorted(g.students) for g in groups) == sorted([sorted(k2[:2]), [k3], [k2[2]]])
+    assert groups[0].students == k2[:2]
 
 
 def test_a_derivation_groups_by_the_line_where_it_went_wrong():
@@ -225,3 +229,21 @@ def test_a_derivation_groups_by_the_line_where_it_went_wrong():
     assert [(sorted(g.students), g.text) for g in groups] == [
         (["plus", "plus_split"], "(a + y)/(a*(1 - a))"), (["minus_two"], "(a - 2*y)/(a*(1 - a))")]
     assert groups[0].diagnosis == "derivation" and len(groups[0].texts) == 2
+
+
+def test_compare_refuses_what_is_not_an_earlier_report_of_this_assignment(synthetic_class, tmp_path):
+    """An earlier report of another assignment, or with markup where a count should be, is refused with where."""
+    import json
+
+    from autograder.classreport.compare import earlier_state
+
+    earlier = json.loads(write_report(synthetic_class, tmp_path, ("json",))[0].read_text(encoding="utf-8"))
+    steps, scores = earlier_state(earlier, "ps1")  # the near miss: this one is accepted
+    assert steps["dL_da"]["right"] == 25 and len(scores) == 50
+    with pytest.raises(ValueError, match="the earlier report is of 'ps1', not 'ps2'"):
+        earlier_state(earlier, "ps2")
+    earlier["steps"][1]["counts"]["wrong"] = "<img src=x onerror=alert(1)>"
+    with pytest.raises(ValueError, match=r"steps\[1\] \(da_dz\): counts.wrong is '<img"):
+        earlier_state(earlier, "ps1")
+    with pytest.raises(ValueError, match="not a report's JSON"):
+        earlier_state([], "ps1")
