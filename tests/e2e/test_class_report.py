@@ -131,3 +131,17 @@ def test_a_regrade_shows_before_and_after(ps1_report, graded_class, tmp_path):
     assert f"Scores changed for {len(changes)} student(s)" in page
     assert f"right {dL_dz['before']['right']} → {dL_dz['counts']['right']}" in page
 
+
+
+def test_quiz_wrong_answers_are_read_as_their_question_asks(graded_demos):
+    """quiz1's demo class: bob's letter for q3 is shown as the option it picked in his shuffled order (no 1/m),
+    carol's rounded q5 as a value for her own variant, frank's q10 that does not parse as a group of its own."""
+    records = read_class(load_course_config(graded_demos["quiz1"]["course"]), "quiz1")
+    report = build_report(records)
+    q3 = records.spec.question("q3")
+    bob = _group_of(report, "q3", "bob")
+    assert bob["answer"] == "dw = np.dot(X, dZ.T)" == q3.options[next(iter(q3.picked("d", q3.variant("bob"))))]
+    carol = _group_of(report, "q5", "carol")
+    assert (carol["answer"], carol["variant"]) == ("0.19", "z=1")
+    frank = _group_of(report, "q10", "frank")
+    assert frank["students"] == ["frank"] and frank["count"] == 1
