@@ -19,10 +19,12 @@ from .compare import compare_with
 from .groups import wrong_answer_groups
 from .records import CATEGORIES
 from .stats import (diagnoses, mistakes_together, score_distribution, step_counts, step_quality,
-                    variant_difficulty)
+                    parameter_difficulty, variant_difficulty)
 
 SHOWN_GROUPS = 8  # wrong-answer groups typeset per step in the HTML (all are in the JSON)
 SHOWN_PAIRS = 10  # pairs of steps listed under "mistakes that go together"
+SHOWN_VARIANTS = 12  # a quiz question's variants listed one per row in the HTML; with more, per parameter value
+SHOWN_VALUES = 20  # a parameter's values listed one per row (a parameter with more is in the JSON only)
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
@@ -30,7 +32,7 @@ def build_report(records, equal=None) -> dict:
     """Everything the report says about ``records``, as plain data (the JSON file)."""
     counts, named, quality = step_counts(records), diagnoses(records), step_quality(records)
     groups = wrong_answer_groups(records, equal)
-    variants = variant_difficulty(records)
+    variants, parameters = variant_difficulty(records), parameter_difficulty(records)
     table = records.by_student()
     return {
         "assignment": records.assignment,
@@ -38,7 +40,7 @@ def build_report(records, equal=None) -> dict:
         "steps": [{"step": step, "title": title, "max_points": top, "counts": counts[step],
                    "diagnoses": dict(named[step].most_common()), **quality[step],
                    "wrong_answers": [g.to_dict() for g in groups.get(step, [])],
-                   "variants": variants.get(step, {})}
+                   "variants": variants.get(step, {}), "by_parameter": parameters.get(step, {})}
                   for step, title, top in records.steps],
         "mistakes_together": [{"steps": [a, b], "students_wrong_on_both": n, "phi": phi}
                               for a, b, n, phi in mistakes_together(records)],
@@ -111,6 +113,26 @@ def _before_section(report: dict) -> str:
             + f"<p>Scores changed for {len(report['score_changes'])} student(s){': ' + scores if scores else '.'}</p>")
 
 
+def _difficulty_table(heading: str, rows: dict) -> str:
+    """{label: {students, right}} as a table with each row's share right."""
+    return (f"<table><tr><th>{page_text(heading)}</th><th>students</th><th>right</th><th>share right</th></tr>"
+            + "".join(f"<tr><td>{page_text(label)}</td><td>{c['students']}</td><td>{c['right']}</td>"
+                      f"<td>{c['right'] / c['students']:.2f}</td></tr>" for label, c in rows.items()) + "</table>")
+
+
+def _variant_tables(s: dict) -> str:
+    """A quiz question's difficulty per variant (is one harder?); with more variants than ``SHOWN_VARIANTS``, per
+    value of each parameter instead (those with at most ``SHOWN_VALUES`` values), every variant in the JSON."""
+    if not s.get("variants"):
+        return ""
+    if len(s["variants"]) <= SHOWN_VARIANTS:
+        return "<p>Per variant (is one harder?):</p>" + _difficulty_table("variant", s["variants"])
+    shown = {name: values for name, values in s.get("by_parameter", {}).items() if len(values) <= SHOWN_VALUES}
+    return (f"<p>{len(s['variants'])} variants, too many to compare one by one (each is in the JSON); "
+            "per value of each parameter (is one value harder?):</p>"
+            + "".join(_difficulty_table(name, values) for name, values in shown.items()))
+
+
 def _step_section(s: dict) -> str:
     c = s["counts"]
     cells = "".join(f"<td>{c[k]}</td>" for k in ("answered", *CATEGORIES))
@@ -131,10 +153,7 @@ def _step_section(s: dict) -> str:
         "<p>No wrong answer recorded.</p>"
     if s.get("before"):
         groups = f"<p>Before (the earlier report): {_count_changes(s['before'], c)}</p>" + groups
-    if s.get("variants"):
-        groups += ("<p>Per variant (is one harder?):</p><table><tr><th>variant</th><th>students</th><th>right</th>"
-                   "</tr>" + "".join(f"<tr><td>{page_text(v)}</td><td>{c['students']}</td><td>{c['right']}</td></tr>"
-                                     for v, c in s["variants"].items()) + "</table>")
+    groups += _variant_tables(s)
     return (f"<section id='step-{page_text(s['step'])}'><h3>{page_text(s['title'])} <small>({page_text(s['step'])},"
             f" {s['max_points']:g} pts)</small></h3>"
             f"<table><tr>{''.join(f'<th>{k.replace(chr(95), chr(45))}</th>' for k in ('answered', *CATEGORIES))}"

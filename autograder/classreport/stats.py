@@ -125,6 +125,37 @@ def variant_difficulty(records) -> dict:
     return {q: dict(sorted(v.items())) for q, v in found.items() if len(v) > 1 or next(iter(v)) != "(one variant)"}
 
 
+def parameter_difficulty(records) -> dict:
+    """Quizzes: {question: {parameter: {value: {"students": n, "right": k}}}}: whether one value of a parameter
+    makes a question harder, readable where the variants are too many to compare one by one. A choice question's
+    parameter is the letter(s) its right option(s) were shown as (is a right answer shown first easier?)."""
+    questions = {q.id: q for q in getattr(records.spec, "questions", ())}
+    found: dict = {}
+    for o in records.outcomes:
+        question = questions.get(o.step)
+        if question is None:
+            continue
+        for name, value in variant_parameters(question, question.variant(o.student)).items():
+            cell = found.setdefault(o.step, {}).setdefault(name, {}).setdefault(str(value), {"students": 0, "right": 0})
+            cell["students"] += 1
+            cell["right"] += o.category == "right"
+    return {q: {name: dict(sorted(values.items())) for name, values in params.items() if len(values) > 1}
+            for q, params in found.items()}
+
+
+def variant_parameters(question, variant: dict) -> dict:
+    """A variant's parameters one by one; of a choice question, the letters its right options were shown as.
+
+    >>> from autograder.quiz import Choice
+    >>> variant_parameters(Choice("q", "?", ("x", "y", "z"), frozenset({0})), {"order": [2, 0, 1]})
+    {'right option shown as': 'b'}
+    """
+    if set(variant) == {"order"}:
+        letters = [chr(97 + i) for i, option in enumerate(variant["order"]) if option in question.correct]
+        return {"right option shown as": ", ".join(letters)}
+    return dict(variant)
+
+
 def variant_label(variant: dict) -> str:
     """A variant as text: its parameters, or the order options were shown in.
 

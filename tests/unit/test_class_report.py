@@ -247,3 +247,25 @@ def test_compare_refuses_what_is_not_an_earlier_report_of_this_assignment(synthe
         earlier_state(earlier, "ps1")
     with pytest.raises(ValueError, match="not a report's JSON"):
         earlier_state([], "ps1")
+
+
+def test_a_quiz_with_many_variants_is_compared_per_parameter_value(tmp_path):
+    """q8 has hundreds of variants (one per student here): the page compares each parameter's values instead, and
+    each value's row counts exactly the students whose variant had it; a choice question is compared by the letter
+    its right option was shown as."""
+    from autograder.classreport.stats import parameter_difficulty
+
+    quiz = _quiz()
+    q8, q1 = quiz.question("q8"), quiz.question("q1")
+    students = [f"s{i}" for i in range(60)]
+    records = _quiz_class([(s, "q8", "0") for s in students] + [(s, "q1", "a") for s in students])
+    by_value = parameter_difficulty(records)
+    for value, cell in by_value["q8"]["a1"].items():
+        assert cell["students"] == sum(str(q8.variant(s)["a1"]) == value for s in students) > 0
+    shown_as = {s: chr(97 + q1.variant(s)["order"].index(next(iter(q1.correct)))) for s in students}
+    assert {v: c["right"] for v, c in by_value["q1"]["right option shown as"].items()} == \
+        {letter: sum(shown_as[s] == letter == "a" for s in students) for letter in set(shown_as.values())}
+    page = write_report(records, tmp_path, ("html",))[0].read_text(encoding="utf-8")
+    variants = len({str(q8.variant(s)) for s in students})
+    assert variants > 12 and f"{variants} variants, too many to compare one by one" in page
+    assert "<th>a1</th>" in page and "<th>right option shown as</th>" in page
