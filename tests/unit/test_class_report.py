@@ -269,3 +269,20 @@ def test_a_quiz_with_many_variants_is_compared_per_parameter_value(tmp_path):
     variants = len({str(q8.variant(s)) for s in students})
     assert variants > 12 and f"{variants} variants, too many to compare one by one" in page
     assert "<th>a1</th>" in page and "<th>right option shown as</th>" in page
+
+
+def test_a_class_of_1000_costs_a_bounded_number_of_comparisons():
+    """1,000 students with 400 distinct wrong answers to one step: all are counted, yet at most the
+    MAX_DISTINCT most frequent distinct ones are ever compared (the engine's cost does not grow with the class)."""
+    from autograder.classreport.groups import MAX_DISTINCT
+
+    records = ClassRecords("ps1", spec=PS1, steps=[("dL_da", "∂L/∂a", 2.0)])
+    for i in range(1000):
+        text = f"(y - a)/(a*(1 - a)) + {i % 400}"  # 400 different answers, 2 or 3 students each
+        records.outcomes.append(Outcome(f"s{i:04d}", "dL_da", {"points": 0.0, "max_points": 2.0, "answer_text": text,
+                                                               "status": "not_equivalent", "feedback": "Not equal."}))
+    asked = []
+    groups = wrong_answer_groups(records, equal=lambda a, b, step: asked.append((a, b)) or False)["dL_da"]
+    assert sum(g.count for g in groups) == 1000 and len(groups) == 400
+    compared = {text for pair in asked for text in pair}
+    assert len(compared) == MAX_DISTINCT and len(asked) == MAX_DISTINCT * (MAX_DISTINCT - 1) // 2
