@@ -2,7 +2,8 @@
 
 Each answer that was not right on its own is first *read* as its step's kind asks (:class:`Reader`):
 
-- an expression step, or a symbolic quiz question: its text, compared with the engine's ``check_equivalent``;
+- an expression step, or a symbolic quiz question: its text, compared with the engine's ``check_equivalent`` (a
+  symbolic quiz answer is read by the engine first, for its LaTeX and whether it can be read at all);
 - a derivation: the line where it went wrong (the first that does not follow; the last when every line follows
   but the result is not simplified), compared with the engine;
 - a choice question: the options picked, whatever letters this student's shuffled order gave them;
@@ -78,10 +79,11 @@ class Reader:
     def __init__(self, spec):
         self.questions = {q.id: q for q in getattr(spec, "questions", ())}
         self._values: dict = {}  # answer text -> its number, or None (not a number): each text evaluated once
+        self._read: dict = {}  # symbolic answer text -> the engine's reading of it: each text read once
 
     def read(self, outcome) -> Reading | None:
         """``outcome``'s answer as a :class:`Reading`; None when there is no answer text to group."""
-        from autograder.quiz import Choice, Numeric
+        from autograder.quiz import Choice, Numeric, Symbolic
 
         verdict = outcome.verdict
         if verdict.get("lines"):
@@ -97,7 +99,21 @@ class Reader:
             return self._choice(question, outcome.student, text)
         if isinstance(question, Numeric):
             return self._number(question, outcome.student, text)
+        if isinstance(question, Symbolic):
+            return self._expression(question, text)
         return Reading(by_text.key, text, by_text.latex, compared=text)
+
+    def _expression(self, question, text: str) -> Reading:
+        """A symbolic quiz answer: the quiz records no LaTeX and no readability, so the engine reads it here."""
+        from autograder.api import read_answer
+
+        if text not in self._read:
+            self._read[text] = read_answer(text, timeout=CHECK_TIMEOUT, domain=question.domain,
+                                           define=question.define, symbols=question.symbols, forbid=question.forbid)
+        verdict = self._read[text]
+        readable = verdict.status != "invalid"
+        return Reading(("text", text_key(text)), text, verdict.answer_latex, compared=text if readable else None,
+                       readable=readable)
 
     def _choice(self, question, student: str, text: str) -> Reading:
         picked = question.picked(text, question.variant(student))

@@ -199,8 +199,14 @@ def test_a_numeric_answer_groups_by_its_value_within_one_variant():
 
 def test_a_symbolic_question_groups_equal_forms_with_the_engine():
     q10 = _quiz().question("q10")
-    """...and an answer the engine cannot read (recorded as merely wrong, as a quiz records it) stays apart, with
-    no error: it is compared as the other side of the engine's check, where an unreadable text raises."""
+    """...and an answer the engine cannot read (recorded as merely wrong, as a quiz records it) stays apart, read
+    as unreadable; were it compared, as the other side of the engine's check an unreadable text raises: `equal`
+    says "not equal" instead (the near miss: a readable pair is compared)."""
+    from autograder.classreport.groups import engine_equal
+
+    equal = engine_equal(_quiz())
+    assert equal("sigma(2*x)", "2*sigma(2*x*(1 - x)", "q10") is False
+    assert equal("sigma(2*x)*sigma(-2*x)", "sigma(2*x)*(1 - sigma(2*x))", "q10") is True
     k2 = _ids(lambda s: q10.variant(s)["k"] == 2, 3)
     k3 = _ids(lambda s: q10.variant(s)["k"] == 3, 1)[0]
     records = _quiz_class([(k2[0], "q10", "sigma(2*x)*(1 - sigma(2*x))"), (k2[1], "q10", "sigma(2*x)*sigma(-2*x)"),
@@ -208,7 +214,8 @@ def test_a_symbolic_question_groups_equal_forms_with_the_engine():
     assert records.outcomes[-1].category == "wrong"
     groups = wrong_answer_groups(records)["q10"]
     assert sorted(sorted(g.students) for g in groups) == sorted([sorted(k2[:2]), [k3], [k2[2]]])
-    assert groups[0].students == k2[:2]
+    assert groups[0].students == k2[:2] and groups[0].latex  # typeset, though the quiz recorded no LaTeX
+    assert [g.readable for g in groups if g.students == [k2[2]]] == [False]
 
 
 def test_a_derivation_groups_by_the_line_where_it_went_wrong():
