@@ -91,9 +91,8 @@ class Reader:
         text = verdict.get("answer_text")
         if not text:
             return None
-        by_text = Reading(("text", text_key(text)), text, verdict.get("answer_latex"))
         if outcome.category == "unreadable":
-            return Reading(by_text.key, text, by_text.latex, readable=False)
+            return as_typed(text, verdict.get("answer_latex"))
         question = self.questions.get(outcome.step)
         if isinstance(question, Choice):
             return self._choice(question, outcome.student, text)
@@ -101,7 +100,7 @@ class Reader:
             return self._number(question, outcome.student, text)
         if isinstance(question, Symbolic):
             return self._expression(question, text)
-        return Reading(by_text.key, text, by_text.latex, compared=text)
+        return Reading(("text", text_key(text)), text, verdict.get("answer_latex"), compared=text)
 
     def _expression(self, question, text: str) -> Reading:
         """A symbolic quiz answer: the quiz records no LaTeX and no readability, so the engine reads it here."""
@@ -111,14 +110,14 @@ class Reader:
             self._read[text] = read_answer(text, timeout=CHECK_TIMEOUT, domain=question.domain,
                                            define=question.define, symbols=question.symbols, forbid=question.forbid)
         verdict = self._read[text]
-        readable = verdict.status != "invalid"
-        return Reading(("text", text_key(text)), text, verdict.answer_latex, compared=text if readable else None,
-                       readable=readable)
+        if verdict.status == "invalid":
+            return as_typed(text)
+        return Reading(("text", text_key(text)), text, verdict.answer_latex, compared=text)
 
     def _choice(self, question, student: str, text: str) -> Reading:
         picked = question.picked(text, question.variant(student))
-        if picked is None:  # letters of no option: as typed
-            return Reading(("text", text_key(text)), text, readable=False)
+        if picked is None:  # letters of no option
+            return as_typed(text)
         return Reading(("options", tuple(sorted(picked))), "; ".join(question.options[i] for i in sorted(picked)))
 
     def _number(self, question, student: str, text: str) -> Reading:
@@ -126,7 +125,7 @@ class Reader:
 
         value = self._value(text)
         if value is None:
-            return Reading(("text", text_key(text)), text, readable=False)
+            return as_typed(text)
         label = variant_label(question.variant(student))
         return Reading(("value", label, repr(value)), text, compared=(label, value), variant=label)
 
@@ -141,6 +140,11 @@ class Reader:
             except (ParseError, NotNumeric, TypeError, ValueError, OverflowError):
                 self._values[text] = None
         return self._values[text]
+
+
+def as_typed(text: str, latex: str | None = None) -> Reading:
+    """An answer the engine could not read: grouped with the same text (spaces aside) only, never compared."""
+    return Reading(("text", text_key(text)), text, latex, readable=False)
 
 
 def derivation_reading(lines: list) -> Reading:
