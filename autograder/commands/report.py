@@ -49,7 +49,7 @@ def run(args) -> int:
             with open(args.compare, encoding="utf-8") as f:
                 before = json.load(f)
             earlier_state(before, args.assignment)  # checked before any work: a wrong file is said at once
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deep to read
             print(f"error: --compare {args.compare}: {exc}")
             return 2
     started = time.monotonic()

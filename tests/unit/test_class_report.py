@@ -293,3 +293,25 @@ def test_a_class_of_1000_costs_a_bounded_number_of_comparisons():
     assert sum(g.count for g in groups) == 1000 and len(groups) == 400
     compared = {text for pair in asked for text in pair}
     assert len(compared) == MAX_DISTINCT and len(asked) == MAX_DISTINCT * (MAX_DISTINCT - 1) // 2
+
+
+@pytest.mark.parametrize("content, said", [
+    ("[" * 100_000 + "]" * 100_000, "maximum recursion depth"),
+    ('{"assignment": "ps2", "steps": [], "students": {}}', "the earlier report is of 'ps2', not 'ps1'"),
+    ("{not json", "Expecting property name"),
+    # the near miss: a good earlier report passes, and the command goes on to find no class here
+    ('{"assignment": "ps1", "steps": [], "students": {}}', "expected one *.spec.toml in"),
+])
+def test_the_command_refuses_a_bad_earlier_report_before_reading_the_class(tmp_path, capsys, content, said):
+    """`autograder report ps1 --compare F` with F unreadable, or another assignment's: exit 2 saying so, before
+    the class is read (there is no gradebook here at all) and with nothing written."""
+    import argparse
+
+    from autograder.commands import report
+
+    (tmp_path / "before.json").write_text(content, encoding="utf-8")
+    args = argparse.Namespace(assignment="ps1", course=str(tmp_path), db_url=None, out="reports", formats=None,
+                              compare=str(tmp_path / "before.json"))
+    assert report.run(args) == 2
+    assert said in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["before.json"]
