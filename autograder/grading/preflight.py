@@ -146,13 +146,14 @@ def stop_unless_sandbox_runs(config) -> None:
     """Stop ``nbgrader autograde`` (exit 2, one line, as ``autograder grade`` does) when the sandbox its ``config``
     requires cannot start here (``sandbox.sandbox_problem``: no bubblewrap, no user namespaces); nothing when its
     kernels are not sandboxed ones or it opted out (``require_sandbox = False``)."""
-    settings = _flatten(config) if config is not None else {}
-    manager = str(settings.get("Execute.kernel_manager_class", ""))
-    if not manager.endswith("SandboxedKernelManager") or not settings.get("SandboxedKernelManager.require_sandbox",
-                                                                              True):
+    if config is None or not str(_flatten(config).get("Execute.kernel_manager_class", "")).endswith(
+            "SandboxedKernelManager"):
+        return
+    from autograder.sandbox import SandboxedKernelManager, sandbox_problem
+
+    if not SandboxedKernelManager(config=config).require_sandbox:  # read as the kernels will (a command line's string)
         return
     if os.getpid() not in _PROBED:
-        from autograder.sandbox import sandbox_problem
 
         _PROBED[os.getpid()] = sandbox_problem()
     if _PROBED[os.getpid()]:
