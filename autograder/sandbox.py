@@ -141,6 +141,10 @@ def bwrap_command(kernel_cmd: list[str], policy: SandboxPolicy, bwrap: str = "bw
     workdir = Path(policy.cwd)
     size = str(policy.disk_bytes)
     cmd = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
+    if policy.uid is None and os.geteuid() != 0:
+        # a user namespace of the kernel's own, where its process cap counts only its processes (implied when bwrap is
+        # not setuid; asked for, so that a setuid bwrap makes one too)
+        cmd.append("--unshare-user")
     view, bound = _system_view(size, policy.root, policy.visible)
     cmd += view
     # the working folder: a private, size-capped copy in which the submission's files are read-only
