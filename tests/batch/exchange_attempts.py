@@ -4,7 +4,8 @@ Prints one JSON object, attempt -> result: ``"refused <errno name>"`` or what B 
 ``"listed <names>"``, ``"renamed"``).
 
 Usage: python exchange_attempts.py SETTINGS_JSON  (exchange, course_id, a (A's user name), a_timestamp, a_home,
-course (the instructor's course folder))
+course (the instructor's course folder), a_submission and a_plain_submission (the names of A's two submissions in
+the inbound folder, made by the course's submit and by nbgrader's own))
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ def main(settings: dict) -> dict:
         "list inbound": attempt(lambda: listed(inbound)),
         "read A's submission by its guessed name": attempt(lambda: read(os.path.join(guessed, "ps1.ipynb"))),
         "list A's submission folder by its guessed name": attempt(lambda: listed(guessed)),
+        # were B to learn the whole name: closed by the course's GroupPrivateSubmit, open with nbgrader's own submit
+        "read A's submission by its exact name": attempt(lambda: read(os.path.join(
+            inbound, settings["a_submission"], "ps1.ipynb"))),
+        "read A's submission made by nbgrader's own submit, by its exact name": attempt(lambda: read(os.path.join(
+            inbound, settings["a_plain_submission"], "ps1.ipynb"))),
         "list feedback": attempt(lambda: listed(feedback)),
         # the feedback's name is md5(submission secret + notebook): without A's secret, B can only guess
         "read A's feedback by a guessed name": attempt(lambda: read(os.path.join(

@@ -3,7 +3,8 @@
 An instructor and two students, A and B, each a system user created here (homes 0700) and removed afterwards. The
 exchange is nbgrader's own, made by its commands (the root world-writable and, with the course's
 ``StickyReleaseAssignment``, sticky). The instructor releases ps1; each student fetches it, answers (A as the demo's
-alice, B as bob) and submits as themselves; the instructor collects, autogrades, generates and releases feedback
+alice, B as bob) and submits as themselves (with ``GroupPrivateSubmit``, as a hub's config for students would
+have it); the instructor collects, autogrades, generates and releases feedback
 with the course's config; each student fetches their feedback. Then B tries everything that is not B's (the
 attempts are in ``exchange_attempts.py``): each is refused, while B's and A's own feedback reach them. One leak is
 shown for what it is: with a home readable by others (Debian's useradd default, 0755), B reads A's submission
@@ -30,6 +31,8 @@ pytestmark = pytest.mark.e2e
 COURSE_ID = "chain-rule-101"  # the course's nbgrader_config.py
 ATTEMPTS = Path(__file__).with_name("exchange_attempts.py")
 AS_STUDENT = {"a": "alice", "b": "bob"}  # which demo student's answers each student hands in
+PRIVATE = "autograder.nbgrader.submit.GroupPrivateSubmit"
+PLAIN = "nbgrader.exchange.default.submit.ExchangeSubmit"
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +50,7 @@ def course_life(tmp_path_factory):
             with open(course / "nbgrader_config.py", "a", encoding="utf-8") as f:
                 f.write(f"\nc.Exchange.root = {str(exchange)!r}\n")
             chown_tree(course, ins)
+            # what a hub's system-wide nbgrader config gives students: the course's exchange, its private submit
             flags = [f"--course={COURSE_ID}", f"--Exchange.root={exchange}"]
 
             def instructor(*args):
@@ -54,8 +58,9 @@ def course_life(tmp_path_factory):
                 assert done.returncode == 0, f"nbgrader {args}: {done.stderr[-3000:]}"
                 return done
 
-            def student(user, *args, check=True):
-                done = as_user(user, ["nbgrader", *args, *flags], user.home, stage)
+            def student(user, *args, check=True, submit=PRIVATE):
+                done = as_user(user, ["nbgrader", *args, *flags, f"--ExchangeFactory.submit={submit}"], user.home,
+                               stage)
                 assert done.returncode == 0 or not check, f"nbgrader {args} as {user.name}: {done.stderr[-3000:]}"
                 return done
 
@@ -76,9 +81,14 @@ def course_life(tmp_path_factory):
             instructor("release_feedback", "ps1")
             fetched_feedback = {role: student(user, "fetch_feedback", "ps1") for role, user in (("a", a), ("b", b))}
             submitted = sorted((course / "submitted").iterdir())
+            inbound = exchange / COURSE_ID / "inbound"
+            (a_private,) = [p.name for p in inbound.iterdir() if p.name.startswith(a.name + "+")]
+            student(a, "submit", "ps1", submit=PLAIN)  # again, with nbgrader's own submit
+            (a_plain,) = [p.name for p in inbound.iterdir() if p.name.startswith(a.name + "+") and p.name != a_private]
             a_stamp = (course / "submitted" / a.name / "ps1" / "timestamp.txt").read_text().strip()
             settings = {"exchange": str(exchange), "course_id": COURSE_ID, "a": a.name, "a_timestamp": a_stamp,
-                        "a_home": str(a.home), "course": str(course)}
+                        "a_home": str(a.home), "course": str(course), "a_submission": a_private,
+                        "a_plain_submission": a_plain}
 
             def attempts_by(user) -> dict:
                 done = as_user(user, ["python", str(ATTEMPTS), json.dumps(settings)], user.home, stage)
@@ -139,6 +149,7 @@ REFUSED = {
     "list inbound": "EACCES",
     "read A's submission by its guessed name": "ENOENT",  # the name ends in 12 random characters
     "list A's submission folder by its guessed name": "ENOENT",
+    "read A's submission by its exact name": "EACCES",  # GroupPrivateSubmit: 0770, the instructor's group
     "list feedback": "EACCES",
     "read A's feedback by a guessed name": "ENOENT",
     "read A's nbgrader cache (submission secret)": "EACCES",
@@ -153,7 +164,11 @@ REFUSED = {
 
 
 def test_every_attempt_of_b_on_what_is_not_bs_is_refused(b_attempts):
-    assert b_attempts == {name: f"refused {code}" for name, code in REFUSED.items()}
+    plain = "read A's submission made by nbgrader's own submit, by its exact name"
+    assert {k: v for k, v in b_attempts.items() if k != plain} == {
+        name: f"refused {code}" for name, code in REFUSED.items()}
+    # the near miss: nbgrader's own submit leaves it to anyone who learns the name
+    assert b_attempts[plain].startswith("read ")
 
 
 def test_a_reads_what_b_was_refused_of_as(course_life):
