@@ -127,6 +127,12 @@ async def main(workdir: str) -> dict:
         found["a_still_full"] = await _run(kc_a, STILL_FULL)
         found["strays_ended"] = km_a.end_strays()
         found["ipc_write"] = await _run(kc_b, IPC_WRITE)
+        # the near miss: the same user, outside the kernel's mount namespace, writes there (no permission bit stops
+        # the kernel: the read-only remount in its sandbox does)
+        planted = os.path.join(os.path.dirname(km_b.connection_file), "planted-by-grader")
+        with open(planted, "w") as f:
+            f.write("x")
+        found["ipc_write_by_grader"] = os.path.exists(planted)
         found["attack"] = await _run(kc_b, ATTACK.format(pid=os.getpid()))
         found["max_processes"] = km_a.max_processes
     finally:

@@ -92,12 +92,6 @@ def test_the_sandbox_ran_and_kernels_fell_back_once_with_the_reason(instructor, 
     assert autograde.stderr.count(FELL_BACK) == 1 and "does not run as root" in autograde.stderr
 
 
-def test_no_socket_folder_of_the_instructor_is_left(instructor, graded):
-    user, _, _ = instructor
-    left = [p for p in Path("/tmp").glob("agk-*") if p.lstat().st_uid == user.uid]
-    assert left == []
-
-
 def _state(course: Path) -> tuple:
     """What grading would change: the gradebook's scores and every autograded file with its time."""
     files = {str(p): p.stat().st_mtime_ns for p in (course / "autograded").rglob("*")} \
@@ -151,9 +145,17 @@ def test_the_other_kernel_and_the_instructor_are_unaffected(two_kernels):
 def test_the_kernel_cannot_write_its_socket_folder(two_kernels):
     word, errno, folder = two_kernels["ipc_write"].split()
     assert word == "refused" and int(errno) == 30 and folder.startswith("/tmp/agk-")  # EROFS
+    assert two_kernels["ipc_write_by_grader"] is True  # the same uid outside the sandbox: the remount is what refuses
 
 
 def test_the_kernel_cannot_reach_the_graders_environment_or_memory(two_kernels):
     assert two_kernels["attack"].splitlines() == ["environ refused 2", "ptrace refused 3"]  # ENOENT, ESRCH
     # the near miss: the same code, run by the same user outside the sandbox, reads the secret and attaches
     assert two_kernels["attack_unsandboxed"].splitlines() == ["environ True", "ptrace attached"]
+
+
+def test_no_socket_folder_of_the_instructor_is_left(instructor, graded, two_kernels):
+    """After both gradings and the two-kernel run (last in this module): every /tmp/agk-* of the instructor's is gone."""
+    user, _, _ = instructor
+    left = [p for p in Path("/tmp").glob("agk-*") if p.lstat().st_uid == user.uid]
+    assert left == []
