@@ -3,9 +3,9 @@
 ``system_users(...)`` creates users with ``useradd`` (unique names, homes 0700) and removes them with their homes
 and every process they still have (each killed by its pid), even when the test failed. ``as_user`` runs a command
 as one of them the way a login would: ``setpriv`` to their uid, gid and groups, an environment of HOME, USER, PATH
-and the locale only. This project's interpreter may live where other users cannot go (a pyenv under /root): the
-command then runs in a private mount namespace in which only the interpreter's own folder is brought back, under a
-tmpfs laid over the closed folder (nothing changes on the host).
+and the locale only. This checkout (its interpreter, venv and repository) may live where other users cannot go (a
+pyenv or a clone under /root): the command then runs in a private mount namespace in which only those folders are
+brought back, under a tmpfs laid over the closed folder (nothing changes on the host).
 """
 
 from __future__ import annotations
@@ -107,28 +107,46 @@ def _closed_ancestor(path: Path) -> Path | None:
     return None
 
 
-def _interpreter_prefix() -> Path:
-    return Path(os.path.realpath(sys.base_prefix))
+def _needed_paths() -> list[Path]:
+    """What a user's command needs of this checkout: the interpreter's installation, the venv and the repository
+    (the package, the tests' scripts); the top-most of any nested ones."""
+    paths = sorted({Path(os.path.realpath(p)) for p in (sys.base_prefix, sys.prefix, Path(__file__).parents[2])})
+    return [p for p in paths if not any(q != p and p.is_relative_to(q) for q in paths)]
+
+
+def _reopen_script(stage: Path) -> list[str]:
+    """Shell commands (run as root in a private mount namespace) that make each needed path reachable where a
+    closed folder (a home such as /root) is on its way: each is bound aside under ``stage``, a tmpfs laid over the
+    closed folder, and each bound back at its own path; nothing else of the closed folder is there."""
+    closed: dict[Path, list[Path]] = {}
+    for path in _needed_paths():
+        top = _closed_ancestor(path)
+        if top is not None:
+            closed.setdefault(top, []).append(path)
+    commands = []
+    for n, (top, paths) in enumerate(sorted(closed.items())):
+        for m, path in enumerate(paths):
+            aside = shlex.quote(str(stage / f"{n}-{m}"))
+            commands.append(f"mkdir -p {aside} && mount --bind {shlex.quote(str(path))} {aside}")
+        commands.append(f"mount -t tmpfs -o mode=0755,size=1m tmpfs {shlex.quote(str(top))}")
+        for m, path in enumerate(paths):
+            aside = shlex.quote(str(stage / f"{n}-{m}"))
+            commands.append(f"mkdir -p {shlex.quote(str(path))} && mount --bind {aside} {shlex.quote(str(path))}")
+    return commands
 
 
 def as_user_command(user: User, argv: list[str], stage: Path | None = None) -> list[str]:
     """``argv`` run as ``user``: setpriv to the user's ids and groups, in a clean environment (see ``as_user``);
-    in a private mount namespace where this interpreter is reachable when it is not on the host (``stage`` is an
-    empty folder the mounts use)."""
+    in a private mount namespace where this checkout is reachable when it is not on the host (``stage`` is a
+    root-only folder the mounts use)."""
     become = ["setpriv", f"--reuid={user.uid}", f"--regid={user.gid}", "--init-groups", "--", "env", "-i",
               *(f"{k}={v}" for k, v in user_env(user).items()), *argv]
-    prefix = _interpreter_prefix()
-    closed = _closed_ancestor(prefix)
-    if closed is None:
-        return become
     if stage is None:
-        raise ValueError(f"{prefix} is not reachable by other users: a stage folder is needed")
-    script = " && ".join([
-        f"mount --bind {shlex.quote(str(prefix))} {shlex.quote(str(stage))}",
-        f"mount -t tmpfs -o mode=0755,size=1m tmpfs {shlex.quote(str(closed))}",
-        f"mkdir -p {shlex.quote(str(prefix))}",
-        f"mount --bind {shlex.quote(str(stage))} {shlex.quote(str(prefix))}",
-        'exec "$@"'])
+        return become
+    commands = _reopen_script(stage)
+    if not commands:
+        return become
+    script = " && ".join([*commands, 'exec "$@"'])
     return ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, "sh", *become]
 
 
