@@ -32,6 +32,8 @@ from autograder.hub.course import chown_tree
 from autograder.hub.run import HubProcess, find_proxy
 from autograder.hub.setup import set_up, take_down
 from autograder.hub.users import processes_of
+from autograder.nbgrader.execute import SANDBOXED
+from autograder.protocol import METADATA_KEY, SANDBOX_KEY
 
 pytestmark = pytest.mark.browser
 
@@ -228,6 +230,10 @@ def test_a_course_life_through_the_hub(course_hub, browser, screenshot_dir):
     print(f"autograder grade as {teacher.name} (uid {teacher.uid}), exit {graded.returncode}:\n"
           f"{graded.stdout[-3000:]}\n{graded.stderr[-3000:]}")
     assert graded.returncode == 0, graded.stdout[-3000:] + graded.stderr[-3000:]
+    assert "UNSANDBOXED" not in graded.stdout + graded.stderr
+    for student in (ann, ben):  # each kernel ran in bubblewrap although the grader is not root
+        notebook = nbformat.read(course.course / "autograded" / student.name / "ps1" / "ps1.ipynb", as_version=4)
+        assert notebook.metadata[METADATA_KEY][SANDBOX_KEY] == SANDBOXED, notebook.metadata.get(METADATA_KEY)
     timings["autograder grade"] = time.monotonic() - started
     page.goto(f"{base}/user/{teacher.name}/formgrader/manage_assignments")
     wait_for_table(page)
