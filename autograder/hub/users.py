@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pwd
 import secrets
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -112,29 +113,21 @@ def processes_of(uid: int) -> list[int]:
 
 
 def stop_processes_of(uid: int, grace: float = 5.0) -> list[int]:
-    """SIGTERM every process of ``uid``, SIGKILL what is left after ``grace`` s; return the ids that were running."""
-    import psutil
-
-    pids = processes_of(uid)
-    procs = []
-    for pid in pids:
-        try:
-            proc = psutil.Process(pid)
-            proc.terminate()
-            procs.append(proc)
-        except psutil.NoSuchProcess:
-            pass
-    _, alive = psutil.wait_procs(procs, timeout=grace)
-    for proc in alive:
-        try:
-            proc.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(alive, timeout=grace)
-    deadline = time.monotonic() + grace
-    while processes_of(uid) and time.monotonic() < deadline:  # a child forked while its parent was stopping
-        stop_processes_of(uid, grace=0.5)
-    return pids
+    """SIGTERM every process of ``uid``, SIGKILL (each by its id) what is left after ``grace`` s; return the ids of
+    every process that was running. A process forked while the others were stopping is caught by the next pass."""
+    stopped: list[int] = []
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        deadline = time.monotonic() + grace
+        while (pids := processes_of(uid)) and time.monotonic() < deadline:
+            for pid in pids:
+                if pid not in stopped:
+                    stopped.append(pid)
+                try:
+                    os.kill(pid, signum)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.1)
+    return stopped
 
 
 def _run(command: list[str], doing: str, stdin: str | None = None, ok_codes=(0,)) -> None:

@@ -50,11 +50,15 @@ def click_in_list(page: Page, list_id: str, assignment: str, button: str) -> Non
 def run_cell(page: Page, cell: Locator, tries: int = 5) -> None:
     """Run one cell with Ctrl+Enter, as a student would, until its prompt shows it ran or runs (``[1]``/``[*]``).
 
-    A notebook just opened may report its kernel idle before it takes requests: JupyterLab then drops the run
-    silently (the prompt stays ``[ ]``), so the keystroke is repeated, a few seconds apart, a bounded number of times.
+    A notebook just opened may report its kernel idle before its session takes requests: JupyterLab then drops the
+    run (the prompt stays ``[ ]``) or asks which kernel to start, which the student answers with the preselected
+    Python 3. So the keystroke is repeated, a few seconds apart, a bounded number of times.
     """
     prompt = cell.locator(".jp-InputArea-prompt")
+    choose_kernel = page.locator(".jp-Dialog", has_text="Select Kernel")
     for _ in range(tries):
+        if choose_kernel.is_visible():
+            choose_kernel.get_by_role("button", name="Select", exact=True).click()
         prompt.click()
         page.keyboard.press("Control+Enter")
         try:
