@@ -30,13 +30,13 @@ sys.path.insert(0, str(REPO))
 from bench_grading import FRESH, CpuMeter, autograder, rate_table, synthetic_class  # noqa: E402
 
 from autograder.demo import ASSIGNMENT, nbgrader, prepare_course, write_submissions  # noqa: E402
-from tests.batch.system_users import as_user_command, chown_tree, system_users  # noqa: E402
+from tests.batch.system_users import as_user_command, chown_tree, reach_preexec, system_users  # noqa: E402
 
 
-def grade_as(user, course: Path, stage: Path, preexec=None) -> None:
+def grade_as(user, course: Path, preexec=None) -> None:
     """`autograder grade --jobs 2` run by ``user`` in ``course`` (a clean environment, as a login gives)."""
-    proc = subprocess.run(as_user_command(user, ["autograder", "grade", ASSIGNMENT, "--jobs", "2"], stage),
-                          cwd=course, capture_output=True, text=True, preexec_fn=preexec)
+    proc = subprocess.run(as_user_command(user, ["autograder", "grade", ASSIGNMENT, "--jobs", "2"]), cwd=course,
+                          capture_output=True, text=True, preexec_fn=reach_preexec(preexec))
     if proc.returncode not in (0, 1):
         raise RuntimeError(proc.stdout[-3000:] + proc.stderr[-3000:])
 
@@ -64,14 +64,12 @@ def main(argv=None) -> int:
             results[name] = (label, *meter.run(lambda pre, n=name: autograder(copies[n], "grade", ASSIGNMENT,
                                                                                "--jobs", "2", preexec=pre)),
                              meter.source)
-        stage = work / "stage"
-        stage.mkdir()
         with system_users("bench") as (user,):
             copies["non-root"] = Path(shutil.copytree(base, user.home / "course"))
             chown_tree(copies["non-root"], user)
             meter = CpuMeter("non-root")
             results["non-root"] = ("non-root user, fresh kernels in their own user namespaces",
-                                   *meter.run(lambda pre: grade_as(user, copies["non-root"], stage, pre)),
+                                   *meter.run(lambda pre: grade_as(user, copies["non-root"], pre)),
                                    meter.source)
             # read while the user's course is there (it goes with the user's home)
             console.print(rate_table(f"`autograder grade --jobs 2` of {args.count} ps1 submissions, root and "

@@ -3,9 +3,9 @@
 ``system_users(...)`` creates users with ``useradd`` (unique names, homes 0700) and removes them with their homes
 and every process they still have (each killed by its pid), even when the test failed. ``as_user`` runs a command
 as one of them the way a login would: ``setpriv`` to their uid, gid and groups, an environment of HOME, USER, PATH
-and the locale only. This checkout (its interpreter, venv and repository) may live where other users cannot go (a
-pyenv or a clone under /root): the command then runs in a private mount namespace in which only those folders are
-brought back, under a tmpfs laid over the closed folder (nothing changes on the host).
+and the locale only. This checkout may live where other users cannot go (a pyenv or a clone under /root): the
+command then runs in the private mount namespace the hub gives its users' servers (``autograder.hub.reach``), where
+only what it needs is brought back (nothing changes on the host).
 """
 
 from __future__ import annotations
@@ -13,11 +13,8 @@ from __future__ import annotations
 import os
 import pwd
 import secrets
-import shlex
 import shutil
-import stat
 import subprocess
-import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -99,62 +96,33 @@ def user_env(user: User, **extra: str) -> dict[str, str]:
             "PATH": path_with_bin(BARE_PATH, bin_dir()), **extra}
 
 
-def _closed_ancestor(path: Path) -> Path | None:
-    """The top-most folder above ``path`` that other users may not cross (no o+x), if any."""
-    for parent in reversed(path.parents):
-        if not os.stat(parent).st_mode & stat.S_IXOTH:
-            return parent
-    return None
+def reach_preexec(then=None):
+    """A preexec function that makes this checkout reachable for the user the command becomes (the hub's own
+    ``reopen``, in a private mount namespace: the interpreter, the venv, the package and these tests' scripts), after
+    ``then`` (another preexec function) if given."""
+    from autograder.hub.reach import needed_folders, reopen, reopenings
+
+    plan = reopenings([*needed_folders(), Path(__file__).resolve().parent])
+
+    def preexec():
+        if then is not None:
+            then()
+        if plan:
+            reopen(plan)
+    return preexec
 
 
-def _needed_paths() -> list[Path]:
-    """What a user's command needs of this checkout: the interpreter's installation, the venv and the repository
-    (the package, the tests' scripts); the top-most of any nested ones."""
-    paths = sorted({Path(os.path.realpath(p)) for p in (sys.base_prefix, sys.prefix, Path(__file__).parents[2])})
-    return [p for p in paths if not any(q != p and p.is_relative_to(q) for q in paths)]
+def as_user_command(user: User, argv: list[str]) -> list[str]:
+    """``argv`` run as ``user``: setpriv to the user's ids and groups, in a clean environment (``user_env``); run it
+    with ``reach_preexec()``."""
+    return ["setpriv", f"--reuid={user.uid}", f"--regid={user.gid}", "--init-groups", "--", "env", "-i",
+            *(f"{k}={v}" for k, v in user_env(user).items()), *argv]
 
 
-def _reopen_script(stage: Path) -> list[str]:
-    """Shell commands (run as root in a private mount namespace) that make each needed path reachable where a
-    closed folder (a home such as /root) is on its way: each is bound aside under ``stage``, a tmpfs laid over the
-    closed folder, and each bound back at its own path; nothing else of the closed folder is there."""
-    closed: dict[Path, list[Path]] = {}
-    for path in _needed_paths():
-        top = _closed_ancestor(path)
-        if top is not None:
-            closed.setdefault(top, []).append(path)
-    commands = []
-    for n, (top, paths) in enumerate(sorted(closed.items())):
-        for m, path in enumerate(paths):
-            aside = shlex.quote(str(stage / f"{n}-{m}"))
-            commands.append(f"mkdir -p {aside} && mount --bind {shlex.quote(str(path))} {aside}")
-        commands.append(f"mount -t tmpfs -o mode=0755,size=1m tmpfs {shlex.quote(str(top))}")
-        for m, path in enumerate(paths):
-            aside = shlex.quote(str(stage / f"{n}-{m}"))
-            commands.append(f"mkdir -p {shlex.quote(str(path))} && mount --bind {aside} {shlex.quote(str(path))}")
-    return commands
-
-
-def as_user_command(user: User, argv: list[str], stage: Path | None = None) -> list[str]:
-    """``argv`` run as ``user``: setpriv to the user's ids and groups, in a clean environment (see ``as_user``);
-    in a private mount namespace where this checkout is reachable when it is not on the host (``stage`` is a
-    root-only folder the mounts use)."""
-    become = ["setpriv", f"--reuid={user.uid}", f"--regid={user.gid}", "--init-groups", "--", "env", "-i",
-              *(f"{k}={v}" for k, v in user_env(user).items()), *argv]
-    if stage is None:
-        return become
-    commands = _reopen_script(stage)
-    if not commands:
-        return become
-    script = " && ".join([*commands, 'exec "$@"'])
-    return ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, "sh", *become]
-
-
-def as_user(user: User, argv: list[str], cwd: Path | str, stage: Path, timeout: float = 600,
-            **kw) -> subprocess.CompletedProcess:
+def as_user(user: User, argv: list[str], cwd: Path | str, timeout: float = 600, **kw) -> subprocess.CompletedProcess:
     """Run ``argv`` as ``user`` in ``cwd``; its output captured as text."""
-    return subprocess.run(as_user_command(user, argv, stage), cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, **kw)
+    return subprocess.run(as_user_command(user, argv), cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          preexec_fn=reach_preexec(), **kw)
 
 
 def chown_tree(path: Path, user: User) -> None:

@@ -36,10 +36,9 @@ PLAIN = "nbgrader.exchange.default.submit.ExchangeSubmit"
 
 
 @pytest.fixture(scope="module")
-def course_life(tmp_path_factory):
+def course_life():
     """The whole life through the exchange; yields what the attempts need and the commands' results."""
     require_root()
-    stage = tmp_path_factory.mktemp("stage")
     top = Path(tempfile.mkdtemp(prefix="agx-", dir="/tmp"))  # outside pytest's 0700 folder: every user crosses it
     top.chmod(0o755)
     exchange = top / "exchange"  # made by the instructor's release_assignment (the course's StickyReleaseAssignment)
@@ -54,13 +53,12 @@ def course_life(tmp_path_factory):
             flags = [f"--course={COURSE_ID}", f"--Exchange.root={exchange}"]
 
             def instructor(*args):
-                done = as_user(ins, ["nbgrader", *args], course, stage)
+                done = as_user(ins, ["nbgrader", *args], course)
                 assert done.returncode == 0, f"nbgrader {args}: {done.stderr[-3000:]}"
                 return done
 
             def student(user, *args, check=True, submit=PRIVATE):
-                done = as_user(user, ["nbgrader", *args, *flags, f"--ExchangeFactory.submit={submit}"], user.home,
-                               stage)
+                done = as_user(user, ["nbgrader", *args, *flags, f"--ExchangeFactory.submit={submit}"], user.home)
                 assert done.returncode == 0 or not check, f"nbgrader {args} as {user.name}: {done.stderr[-3000:]}"
                 return done
 
@@ -91,7 +89,7 @@ def course_life(tmp_path_factory):
                         "a_plain_submission": a_plain}
 
             def attempts_by(user) -> dict:
-                done = as_user(user, ["python", str(ATTEMPTS), json.dumps(settings)], user.home, stage)
+                done = as_user(user, ["python", str(ATTEMPTS), json.dumps(settings)], user.home)
                 assert done.returncode == 0, done.stderr[-3000:]
                 return json.loads(done.stdout)
 

@@ -37,17 +37,16 @@ NO_USERNS = ["bwrap", "--unshare-user", "--disable-userns", "--dev-bind", "/", "
 
 
 @pytest.fixture(scope="module")
-def instructor(tmp_path_factory):
+def instructor():
     """(user, course, run): the instructor's course in its home with ps1 released and the class submitted;
     ``run(*argv)`` runs a command as the instructor in the course."""
     require_root()
-    stage = tmp_path_factory.mktemp("stage")
     with system_users("ins") as (user,):
         course = prepare_course(user.home / "course")
         chown_tree(course, user)
 
         def run(*argv, timeout=600):
-            return as_user(user, list(argv), course, stage, timeout=timeout)
+            return as_user(user, list(argv), course, timeout=timeout)
 
         released = run("nbgrader", "generate_assignment", "ps1", "--force")
         assert released.returncode == 0, released.stderr[-2000:]
