@@ -70,8 +70,10 @@ class GradingResult:
     def score_text(self) -> str:
         """``3 / 3``, ``–`` when there is no score.
 
-        >>> GradingResult("ada", "hw", Outcome.GRADED, 2.5, 3.0).score_text, GradingResult("b", "hw", Outcome.FAILED).score_text
-        ('2.5 / 3', '–')
+        >>> GradingResult("ada", "hw", Outcome.GRADED, 2.5, 3.0).score_text
+        '2.5 / 3'
+        >>> GradingResult("bo", "hw", Outcome.FAILED).score_text
+        '–'
         """
         if self.score is None:
             return "–"
