@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 
 HELP = "autograde every submission of ASSIGNMENT with nbgrader, in parallel and resumable"
 EXAMPLES = """examples:
@@ -71,7 +70,3 @@ def options(args):
     return GradingOptions(students=tuple(args.students) if args.students else None, force=args.force,
                           db_url=args.db_url, cell_timeout=args.cell_timeout, unsandboxed=args.unsandboxed,
                           limits=Limits(args.timeout, args.memory, args.gradebook_wait))
-
-
-if __name__ == "__main__":
-    sys.exit(run(None))
