@@ -218,7 +218,7 @@ def check_derivation(steps, *, final=None, start=None, timeout=2.0, **kwargs) ->
         if known is not None and not isinstance(known, dict):
             names |= _reference_names(known)
     kwargs["symbols"] = tuple(sorted(names))
-    readable = [_bounded(read, (step,), dict(kwargs, forbid=forbid), timeout) for step in steps]
+    readable = [read_answer(step, timeout=timeout, **dict(kwargs, forbid=forbid)) for step in steps]
     verdicts = []
     for i, step in enumerate(steps):
         if readable[i].status == "invalid":
@@ -234,6 +234,16 @@ def check_derivation(steps, *, final=None, start=None, timeout=2.0, **kwargs) ->
     last = (_against(steps[-1], final, forbid, require_simplified, kwargs, timeout)
             if final is not None else None)
     return DerivationVerdict(tuple(verdicts), first, last)
+
+
+def read_answer(answer, *, timeout=2.0, **engine) -> Verdict:
+    """Only read ``answer`` with an exercise's names (domain, define, symbols, forbid), bounded: an invalid
+    verdict saying why, or one carrying the answer's LaTeX; nothing is compared.
+
+    >>> read_answer("a(1-a)", symbols=("a",)).answer_latex, read_answer("a(1-a", symbols=("a",)).status
+    ('a \\\\left(1 - a\\\\right)', 'invalid')
+    """
+    return _bounded(read, (answer,), engine, timeout)
 
 
 def _against(step, reference, forbid, require_simplified, kwargs, timeout) -> Verdict:

@@ -90,15 +90,26 @@ class Choice:
     def shown(self, variant: dict) -> list[str]:
         return [self.options[i] for i in variant["order"]]
 
+    def picked(self, answer, variant: dict) -> frozenset | None:
+        """The options ``answer`` picks, as indices into ``options`` (the same for every order they were shown
+        in); None when it names no option that exists.
+
+        >>> Choice("q", "?", ("x", "y", "z"), frozenset({0})).picked("b", {"order": [2, 0, 1]})
+        frozenset({0})
+        """
+        letters = _letters(answer)
+        if letters is None or any(ord(c) - 97 >= len(self.options) for c in letters):
+            return None
+        return frozenset(variant["order"][ord(c) - 97] for c in letters)
+
     def grade(self, answer, variant: dict) -> QuestionResult:
         """``answer``: letters as shown ("b", "a,c", ["a", "c"]) for this student's order."""
-        letters = _letters(answer)
-        if letters is None:
+        if _letters(answer) is None:
             return QuestionResult(self.id, 0.0, self.points, "Answer with the letter(s) of your choice, e.g. 'b' or 'a, c'.")
-        if any(ord(c) - 97 >= len(self.options) for c in letters):
+        picked = self.picked(answer, variant)
+        if picked is None:
             return QuestionResult(self.id, 0.0, self.points,
                                   f"There are only options a–{chr(96 + len(self.options))}.")
-        picked = {variant["order"][ord(c) - 97] for c in letters}
         if not self.multiple and len(picked) != 1:
             return QuestionResult(self.id, 0.0, self.points, "Pick exactly one option.")
         right, wrong = len(picked & self.correct), len(picked - self.correct)
@@ -164,6 +175,14 @@ class Numeric:
             point = {sympy.Symbol(k): mpmath.mpf(v) for k, v in variant.items()}
             return mpmath.re(evaluate(expr, point))
 
+    def close(self, given, want) -> bool:
+        """Whether ``given`` is ``want`` within this question's tolerance (relative to ``want``).
+
+        >>> Numeric("q", "{z}", {"z": [1]}, "z").close(1.0005, 1), Numeric("q", "{z}", {"z": [1]}, "z").close(1.01, 1)
+        (True, False)
+        """
+        return abs(given - want) <= max(self.abs_tol, self.rel_tol * abs(want))
+
     def grade(self, answer, variant: dict) -> QuestionResult:
         """``answer``: a number, or a plain expression of numbers such as '1/4' or 'exp(-1)'."""
         try:
@@ -172,9 +191,9 @@ class Numeric:
             message = exc.message if isinstance(exc, ParseError) else str(exc)
             return QuestionResult(self.id, 0.0, self.points, f"Your answer is not a number: {message}.")
         want = self.expected(variant)
-        if abs(given - want) <= max(self.abs_tol, self.rel_tol * abs(want)):
+        if self.close(given, want):
             return QuestionResult(self.id, self.points, self.points, "Correct.")
-        if want != 0 and abs(given + want) <= max(self.abs_tol, self.rel_tol * abs(want)):
+        if want != 0 and self.close(-given, want):
             return QuestionResult(self.id, 0.0, self.points, "Not correct: check the sign.")
         return QuestionResult(self.id, 0.0, self.points,
                               f"Not correct (answers within {self.rel_tol:.1%} of the right value are accepted).")

@@ -15,13 +15,16 @@ import json
 from pathlib import Path
 
 from . import plots
+from .compare import compare_with
 from .groups import wrong_answer_groups
 from .records import CATEGORIES
 from .stats import (diagnoses, mistakes_together, score_distribution, step_counts, step_quality,
-                    variant_difficulty)
+                    parameter_difficulty, variant_difficulty)
 
 SHOWN_GROUPS = 8  # wrong-answer groups typeset per step in the HTML (all are in the JSON)
 SHOWN_PAIRS = 10  # pairs of steps listed under "mistakes that go together"
+SHOWN_VARIANTS = 12  # a quiz question's variants listed one per row in the HTML; with more, per parameter value
+SHOWN_VALUES = 20  # a parameter's values listed one per row (a parameter with more is in the JSON only)
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
@@ -29,7 +32,7 @@ def build_report(records, equal=None) -> dict:
     """Everything the report says about ``records``, as plain data (the JSON file)."""
     counts, named, quality = step_counts(records), diagnoses(records), step_quality(records)
     groups = wrong_answer_groups(records, equal)
-    variants = variant_difficulty(records)
+    variants, parameters = variant_difficulty(records), parameter_difficulty(records)
     table = records.by_student()
     return {
         "assignment": records.assignment,
@@ -37,7 +40,7 @@ def build_report(records, equal=None) -> dict:
         "steps": [{"step": step, "title": title, "max_points": top, "counts": counts[step],
                    "diagnoses": dict(named[step].most_common()), **quality[step],
                    "wrong_answers": [g.to_dict() for g in groups.get(step, [])],
-                   "variants": variants.get(step, {})}
+                   "variants": variants.get(step, {}), "by_parameter": parameters.get(step, {})}
                   for step, title, top in records.steps],
         "mistakes_together": [{"steps": [a, b], "students_wrong_on_both": n, "phi": phi}
                               for a, b, n, phi in mistakes_together(records)],
@@ -80,6 +83,56 @@ def _math(answer: str, latex: str | None) -> str:
     return (f'<img class="math" src="{uri}" alt="{page_text(answer)}"> {code}' if uri else code)
 
 
+def _count_changes(before: dict, now: dict) -> str:
+    """A step's counts that differ between two reports, as "wrong 2 → 5"; "unchanged" when none does.
+
+    >>> _count_changes({"right": 3, "wrong": 1}, {"right": 1, "wrong": 3, "empty": 0})
+    'right 3 → 1, wrong 1 → 3'
+    """
+    changed = [f"{k.replace('_', '-')} {before.get(k, 0)} → {now.get(k, 0)}" for k in CATEGORIES
+               if before.get(k, 0) != now.get(k, 0)]
+    return ", ".join(changed) or "unchanged"
+
+
+def _score(score) -> str:
+    return "—" if score is None else f"{score:g}"  # — : the student was not in that report
+
+
+def _before_section(report: dict) -> str:
+    """Before → now at a glance (with ``--compare``): the steps whose counts moved, the students whose score did."""
+    if "score_changes" not in report:
+        return ""
+    steps = "".join(f"<li>{page_text(s['title'])}: {_count_changes(s['before'], s['counts'])}</li>"
+                    for s in report["steps"] if s.get("before") is not None)
+    missing = [s["step"] for s in report["steps"] if s.get("before") is None]
+    scores = ", ".join(f"{page_text(st)} {_score(c['before'])} → {_score(c['now'])}"
+                       for st, c in report["score_changes"].items())
+    return ("<h2>Before → now</h2><p>Against the earlier report given with <code>--compare</code>.</p>"
+            f"<ul>{steps}</ul>"
+            + (f"<p>Steps not in the earlier report: {page_text(', '.join(missing))}.</p>" if missing else "")
+            + f"<p>Scores changed for {len(report['score_changes'])} student(s){': ' + scores if scores else '.'}</p>")
+
+
+def _difficulty_table(heading: str, rows: dict) -> str:
+    """{label: {students, right}} as a table with each row's share right."""
+    return (f"<table><tr><th>{page_text(heading)}</th><th>students</th><th>right</th><th>share right</th></tr>"
+            + "".join(f"<tr><td>{page_text(label)}</td><td>{c['students']}</td><td>{c['right']}</td>"
+                      f"<td>{c['right'] / c['students']:.2f}</td></tr>" for label, c in rows.items()) + "</table>")
+
+
+def _variant_tables(s: dict) -> str:
+    """A quiz question's difficulty per variant (is one harder?); with more variants than ``SHOWN_VARIANTS``, per
+    value of each parameter instead (those with at most ``SHOWN_VALUES`` values), every variant in the JSON."""
+    if not s.get("variants"):
+        return ""
+    if len(s["variants"]) <= SHOWN_VARIANTS:
+        return "<p>Per variant (is one harder?):</p>" + _difficulty_table("variant", s["variants"])
+    shown = {name: values for name, values in s.get("by_parameter", {}).items() if len(values) <= SHOWN_VALUES}
+    return (f"<p>{len(s['variants'])} variants, too many to compare one by one (each is in the JSON); "
+            "per value of each parameter (is one value harder?):</p>"
+            + "".join(_difficulty_table(name, values) for name, values in shown.items()))
+
+
 def _step_section(s: dict) -> str:
     c = s["counts"]
     cells = "".join(f"<td>{c[k]}</td>" for k in ("answered", *CATEGORIES))
@@ -89,6 +142,7 @@ def _step_section(s: dict) -> str:
         feedback = "<br>".join(f"{page_text(f)} <span class=\"n\">(×{n})</span>" for f, n in g["feedback"].items())
         forms = len(g["forms"])
         rows.append(f"<tr><td>{g['count']}</td><td>{_math(g['answer'], g['latex'])}"
+                    + (f"<br><small>for the variant {page_text(g['variant'])}</small>" if g.get("variant") else "")
                     + (f"<br><small>{forms} forms equal to it</small>" if forms > 1 else "")
                     + f"</td><td>{page_text((g['diagnosis'] or '—').replace('_', ' '))}</td>"
                     f"<td class=fb>{feedback}</td></tr>")
@@ -98,14 +152,8 @@ def _step_section(s: dict) -> str:
               + (f"<p>{more} more distinct wrong answers in the JSON.</p>" if more > 0 else "")) if rows else \
         "<p>No wrong answer recorded.</p>"
     if s.get("before"):
-        b = s["before"]
-        groups = ("<p>Before (the earlier report): " + ", ".join(
-            f"{k.replace('_', '-')} {b.get(k, 0)} → {c[k]}" for k in CATEGORIES if b.get(k, 0) != c[k])
-            + (" (unchanged)" if all(b.get(k, 0) == c[k] for k in CATEGORIES) else "") + "</p>") + groups
-    if s.get("variants"):
-        groups += ("<p>Per variant (is one harder?):</p><table><tr><th>variant</th><th>students</th><th>right</th>"
-                   "</tr>" + "".join(f"<tr><td>{page_text(v)}</td><td>{c['students']}</td><td>{c['right']}</td></tr>"
-                                     for v, c in s["variants"].items()) + "</table>")
+        groups = f"<p>Before (the earlier report): {_count_changes(s['before'], c)}</p>" + groups
+    groups += _variant_tables(s)
     return (f"<section id='step-{page_text(s['step'])}'><h3>{page_text(s['title'])} <small>({page_text(s['step'])},"
             f" {s['max_points']:g} pts)</small></h3>"
             f"<table><tr>{''.join(f'<th>{k.replace(chr(95), chr(45))}</th>' for k in ('answered', *CATEGORIES))}"
@@ -133,6 +181,7 @@ def write_html(report: dict, records, path) -> Path:
 median {d.get('median', '—')}, mean {d.get('mean', '—')}, max {d.get('max', '—')}.
 Verdicts read from {len(table)} sealed autograded notebooks (no kernel, no regrading).</p>
 {f'<p>Not counted per step (gradebook score only):</p><ul>{unread}</ul>' if unread else ''}
+{_before_section(report)}
 <h2>Scores</h2>{figure('score histogram', plots.score_histogram(list(records.scores.values()), d['max_score']))}
 <h2>Outcome per step</h2>{figure('outcome per step', plots.outcome_bars(records.steps, counts))}
 <h2>Difficulty and discrimination</h2>
@@ -157,25 +206,6 @@ td.fb {{ font-size: .85rem; }} .n {{ color: #666; }} section {{ margin-bottom: 2
 """
     Path(path).write_text(page, encoding="utf-8")
     return Path(path)
-
-
-def compare_with(report: dict, before: dict) -> dict:
-    """``report`` with, per step, the counts of an earlier report of the same assignment (e.g. before a regrade)
-    under ``before``, and each student's score then under ``score_before``.
-
-    >>> now = {"assignment": "ps1", "steps": [{"step": "s", "counts": {"right": 3}}], "students": {"al": {"score": 2}}}
-    >>> old = {"assignment": "ps1", "steps": [{"step": "s", "counts": {"right": 1}}], "students": {"al": {"score": 1}}}
-    >>> r = compare_with(now, old); r["steps"][0]["before"], r["students"]["al"]["score_before"]
-    ({'right': 1}, 1)
-    """
-    if before.get("assignment") != report["assignment"]:
-        raise ValueError(f"the earlier report is of {before.get('assignment')!r}, not {report['assignment']!r}")
-    then = {s["step"]: s["counts"] for s in before.get("steps", [])}
-    for s in report["steps"]:
-        s["before"] = then.get(s["step"])
-    for student, row in report["students"].items():
-        row["score_before"] = before.get("students", {}).get(student, {}).get("score")
-    return report
 
 
 def write_report(records, out_dir, formats=("html", "json", "csv"), equal=None, before=None) -> list:

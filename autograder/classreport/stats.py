@@ -110,19 +110,52 @@ def score_distribution(records) -> dict:
 
 
 def variant_difficulty(records) -> dict:
-    """Quizzes: {question: {variant label: {"students": n, "right": k}}}, the variant each student was graded
-    against rebuilt from their id as grading does (``question.variant``); {} for an assignment without variants."""
-    questions = {q.id: q for q in getattr(records.spec, "questions", ())}
+    """Quizzes: {question: {variant label: {"students": n, "right": k}}}; {} for an assignment without variants."""
     found: dict = {}
-    for o in records.outcomes:
-        question = questions.get(o.step)
-        if question is None:
-            continue
-        label = variant_label(question.variant(o.student))
-        cell = found.setdefault(o.step, {}).setdefault(label, {"students": 0, "right": 0})
-        cell["students"] += 1
-        cell["right"] += o.category == "right"
+    for o, question, variant in graded_variants(records):
+        _tally(found.setdefault(o.step, {}), variant_label(variant), o)
     return {q: dict(sorted(v.items())) for q, v in found.items() if len(v) > 1 or next(iter(v)) != "(one variant)"}
+
+
+def parameter_difficulty(records) -> dict:
+    """Quizzes: {question: {parameter: {value: {"students": n, "right": k}}}}: whether one value of a parameter
+    makes a question harder, readable where the variants are too many to compare one by one. A choice question's
+    parameter is the letter(s) its right option(s) were shown as (is a right answer shown first easier?)."""
+    found: dict = {}
+    for o, question, variant in graded_variants(records):
+        for name, value in variant_parameters(question, variant).items():
+            _tally(found.setdefault(o.step, {}).setdefault(name, {}), str(value), o)
+    return {q: {name: dict(sorted(values.items())) for name, values in params.items() if len(values) > 1}
+            for q, params in found.items()}
+
+
+def graded_variants(records):
+    """(outcome, question, variant) of each quiz answer: the variant it was graded against, rebuilt from the
+    student's id as grading does (``question.variant``)."""
+    questions = {q.id: q for q in getattr(records.spec, "questions", ())}
+    for o in records.outcomes:
+        if o.step in questions:
+            yield o, questions[o.step], questions[o.step].variant(o.student)
+
+
+def _tally(table: dict, label: str, outcome) -> None:
+    """Count ``outcome`` under ``label`` of ``table``: one more student, one more right if it was."""
+    cell = table.setdefault(label, {"students": 0, "right": 0})
+    cell["students"] += 1
+    cell["right"] += outcome.category == "right"
+
+
+def variant_parameters(question, variant: dict) -> dict:
+    """A variant's parameters one by one; of a choice question, the letters its right options were shown as.
+
+    >>> from autograder.quiz import Choice
+    >>> variant_parameters(Choice("q", "?", ("x", "y", "z"), frozenset({0})), {"order": [2, 0, 1]})
+    {'right option shown as': 'b'}
+    """
+    if set(variant) == {"order"}:
+        letters = [chr(97 + i) for i, option in enumerate(variant["order"]) if option in question.correct]
+        return {"right option shown as": ", ".join(letters)}
+    return dict(variant)
 
 
 def variant_label(variant: dict) -> str:

@@ -105,4 +105,6 @@ def run(args) -> int:
         console.print(f"[bold red]{UNSANDBOXED_BANNER}[/]")
     console.print(f"total {time.monotonic() - started:.1f} s. Results kept in {workdir}: "
                   f"feedback/<student>/<assignment>/<assignment>.html, grades.csv, gradebook.db", highlight=False)
+    console.print(f"what a class got wrong: cd {workdir} && autograder report {(args.assignments or known)[0]}",
+                  highlight=False, soft_wrap=True)
     return 0 if ok else 1

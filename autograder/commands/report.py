@@ -39,6 +39,19 @@ def run(args) -> int:
 
     course = os.path.abspath(args.course)
     config = load_course_config(course, {"CourseDirectory.db_url": args.db_url} if args.db_url else None)
+    before = None
+    if args.compare:
+        import json
+
+        from autograder.classreport.compare import earlier_state
+
+        try:
+            with open(args.compare, encoding="utf-8") as f:
+                before = json.load(f)
+            earlier_state(before, args.assignment)  # checked before any work: a wrong file is said at once
+        except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deep to read
+            print(f"error: --compare {args.compare}: {exc}")
+            return 2
     started = time.monotonic()
     try:
         records = read_class(config, args.assignment)
@@ -48,21 +61,8 @@ def run(args) -> int:
     if not records.scores:
         print(f"error: no submission of {args.assignment} in the gradebook: grade it first")
         return 2
-    before = None
-    if args.compare:
-        import json
-
-        try:
-            before = json.loads(open(args.compare, encoding="utf-8").read())
-        except (OSError, ValueError) as exc:
-            print(f"error: --compare {args.compare}: {exc}")
-            return 2
     out = args.out if os.path.isabs(args.out) else os.path.join(course, args.out)
-    try:
-        paths = write_report(records, out, tuple(args.formats or FORMATS), before=before)
-    except ValueError as exc:
-        print(f"error: --compare {args.compare}: {exc}")
-        return 2
+    paths = write_report(records, out, tuple(args.formats or FORMATS), before=before)
     for student, why in sorted(records.unread.items()):
         print(f"not counted per step: {student}: {why}")
     print(f"{args.assignment}: {len(records.scores)} submission(s) reported in {time.monotonic() - started:.1f} s")

@@ -3,6 +3,7 @@ counts per step equals the gradebook and the demo students' expected points, and
 appear under their diagnosis with the feedback they read. No grading here: the report reads what grading wrote."""
 
 import json
+import shutil
 import subprocess
 
 import pytest
@@ -11,6 +12,7 @@ from autograder.classreport.records import read_class
 from autograder.classreport.render import build_report
 from autograder.demo import console_script
 from autograder.grading.grade_one import load_course_config
+from tests.e2e.test_regrade import RIGHT, TYPO, _spec
 
 pytestmark = pytest.mark.e2e
 
@@ -89,3 +91,57 @@ def test_every_demo_class_reports_as_its_gradebook_says(graded_demos, assignment
     report = build_report(read_class(load_course_config(result["course"]), assignment))
     _agrees_with_gradebook(report, result)
     assert report["steps"] and any(s["wrong_answers"] for s in report["steps"])
+
+
+def test_a_regrade_shows_before_and_after(ps1_report, graded_class, tmp_path):
+    """Report, change the spec (∂L/∂z's reference typed with the wrong sign), regrade, report again with
+    ``--compare``: exactly the students the regrade marked down move, each step's before → now counts are the
+    difference of the students' outcomes in the two reports, and every step the regrade did not touch is as it was."""
+    from autograder.nbgrader.regrade import regrade
+
+    before, _, out = ps1_report
+    course = shutil.copytree(graded_class["course"], tmp_path / "course")
+    _spec(course, RIGHT, TYPO)
+    changes = regrade(load_course_config(course), "ps1").changes
+    assert {c.step for c in changes} == {"dL_dz"} and len(changes) >= 3
+    exe, env = console_script("autograder", inherit=False)
+    proc = subprocess.run([exe, "report", "ps1", "--out", str(tmp_path / "after"), "--format", "json",
+                           "--format", "html", "--compare", str(out / "ps1-report.json")], cwd=course,
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    after = json.loads((tmp_path / "after" / "ps1-report.json").read_text(encoding="utf-8"))
+    assert after["score_changes"] == {c.student: {"before": before["students"][c.student]["score"],
+                                                  "now": before["students"][c.student]["score"] + c.delta}
+                                      for c in changes}
+    for step_now, step_then in zip(after["steps"], before["steps"]):
+        step = step_now["step"]
+        moved = {c.student for c in changes if c.step == step}
+        outcome = {when: {s: row["steps"].get(step, {}).get("outcome") for s, row in report["students"].items()}
+                   for when, report in (("then", before), ("now", after))}
+        assert {s for s in outcome["now"] if outcome["now"][s] != outcome["then"][s] and s in moved} == moved
+        for kind, then in step_now["before"].items():
+            assert then == step_then["counts"][kind]
+            assert step_now["counts"][kind] - then == (sum(o == kind for o in outcome["now"].values())
+                                                       - sum(o == kind for o in outcome["then"].values()))
+        if not moved:  # the near miss: a step no grade of which changed has the same counts
+            assert step_now["counts"] == step_then["counts"], step
+    dL_dz = next(s for s in after["steps"] if s["step"] == "dL_dz")
+    assert dL_dz["counts"]["right"] < dL_dz["before"]["right"]  # the typo marked right answers down
+    page = (tmp_path / "after" / "ps1-report.html").read_text(encoding="utf-8")
+    assert f"Scores changed for {len(changes)} student(s)" in page
+    assert f"right {dL_dz['before']['right']} → {dL_dz['counts']['right']}" in page
+
+
+
+def test_quiz_wrong_answers_are_read_as_their_question_asks(graded_demos):
+    """quiz1's demo class: bob's letter for q3 is shown as the option it picked in his shuffled order (no 1/m),
+    carol's rounded q5 as a value for her own variant, frank's q10 that does not parse as a group of its own."""
+    records = read_class(load_course_config(graded_demos["quiz1"]["course"]), "quiz1")
+    report = build_report(records)
+    q3 = records.spec.question("q3")
+    bob = _group_of(report, "q3", "bob")
+    assert bob["answer"] == "dw = np.dot(X, dZ.T)" == q3.options[next(iter(q3.picked("d", q3.variant("bob"))))]
+    carol = _group_of(report, "q5", "carol")
+    assert (carol["answer"], carol["variant"]) == ("0.19", "z=1")
+    frank = _group_of(report, "q10", "frank")
+    assert frank["students"] == ["frank"] and frank["count"] == 1
