@@ -42,18 +42,19 @@ class GradingBackend(ABC):
 
 
 def results_as_completed(finished: Iterable[tuple[Submission, object]], stop_pending: Callable[[], None],
-                         lost: str = "") -> Iterator[GradingResult]:
+                         lost: tuple[type[Exception], ...] = ()) -> Iterator[GradingResult]:
     """The result of each (submission, future) of ``finished``, in the order they finish.
 
-    A future that raised (cancelled, or its worker lost: ``lost`` says how to tell it) gives a failed result with
-    the reason; once one result says the gradebook is down, ``stop_pending()`` is called and the futures it cancels
-    give that reason."""
+    A future that raised (cancelled, the task broken, or an exception of ``lost``: its workers died) gives a failed
+    result with the reason; once one result says the gradebook is down, ``stop_pending()`` is called and the
+    futures it cancels give that reason."""
     down = ""
     for sub, future in finished:
         try:
             result = future.result()
         except Exception as exc:
-            why = down or (f"{lost} ({type(exc).__name__}: {exc})" if lost else f"{type(exc).__name__}: {exc}")
+            why = f"{type(exc).__name__}: {exc}"
+            why = down or (f"its workers died ({why})" if isinstance(exc, lost) else why)
             result = GradingResult.failed(sub.student, sub.assignment, f"not graded: {why}")
         down = down or result.gradebook_down
         yield result
@@ -118,7 +119,7 @@ class DaskCluster(GradingBackend):
             return client.submit(solutions_task, root, assignment, overrides, limits, pure=False).result()
 
     def grade(self, root, todo, overrides, limits) -> Iterator[GradingResult]:
-        from distributed import as_completed
+        from distributed import KilledWorker, as_completed
 
         run = f"{time.time_ns():x}"
         with self._client() as client:
@@ -130,8 +131,9 @@ class DaskCluster(GradingBackend):
                     yield futures[future], future
                     future.release()  # its result is here: a worker lost later costs no grading to bring it back
 
+            # KilledWorker: the scheduler gave up on a task whose workers kept dying under it
             yield from results_as_completed(finished(), lambda: client.cancel([f for f in futures if not f.done()]),
-                                            lost="its Dask workers died")
+                                            lost=(KilledWorker,))
 
 
 def backend_for(jobs: int = 1, scheduler: str | None = None) -> GradingBackend:

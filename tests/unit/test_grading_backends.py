@@ -109,6 +109,18 @@ def test_a_gradebook_outage_cancels_what_has_not_started():
     assert [r.outcome for r in results_as_completed(zip(CLASS, calm), pytest.fail)] == [Outcome.GRADED] * 2
 
 
+def test_a_lost_worker_is_told_apart_from_a_broken_task():
+    class WorkerLost(Exception):
+        """Stands for distributed.KilledWorker: the workers running the task kept dying."""
+
+    raised = [Future(), Future()]
+    raised[0].set_exception(WorkerLost("grade-hw-s0 died on 3 workers"))
+    raised[1].set_exception(RuntimeError("the worker broke"))  # the near miss: the task itself raised
+    results = list(results_as_completed(zip(CLASS, raised), pytest.fail, lost=(WorkerLost,)))
+    assert [r.error for r in results] == ["not graded: its workers died (WorkerLost: grade-hw-s0 died on 3 workers)",
+                                          "not graded: RuntimeError: the worker broke"]
+
+
 def test_a_dask_worker_raising_leaves_the_others_graded():
     """The same on a real (in-process) Dask cluster: the failed task is a failed result, the rest are graded."""
     from distributed import LocalCluster
@@ -117,7 +129,9 @@ def test_a_dask_worker_raising_leaves_the_others_graded():
         backend = DaskCluster(cluster.scheduler_address, task=task_failing_for_s2)
         results = {r.student: r for r in backend.grade("/course", CLASS, {}, Limits())}
     assert set(results) == {s.student for s in CLASS}
-    assert results["s2"].outcome is Outcome.FAILED and "RuntimeError: the worker broke" in results["s2"].error
+    # a task that raised is not a lost worker: the message says what it raised, nothing more
+    assert results["s2"].outcome is Outcome.FAILED
+    assert results["s2"].error == "not graded: RuntimeError: the worker broke"
     assert [results[s].outcome for s in ("s0", "s1", "s3", "s4")] == [Outcome.GRADED] * 4
 
 
