@@ -6,11 +6,18 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast docs bench bench-grading bench-regrade bench-report pins clean system-packages-demo system-packages-test
+.PHONY: demo test test-fast docs bench bench-grading bench-regrade bench-report pins clean system-packages-demo system-packages-test \
+	system-packages-hub hub hub-clean
 
 # Grading kernels run under bubblewrap; the tests also drive Chromium and start a private PostgreSQL server.
 DEMO_PACKAGES := bubblewrap
 TEST_PACKAGES := bubblewrap chromium chromium-driver postgresql
+# `make hub` and its browser test run JupyterHub's proxy, configurable-http-proxy, on Node.js.
+HUB_PACKAGES := nodejs npm
+
+# configurable-http-proxy from npm, every version pinned by tools/hub-proxy/package-lock.json, in the venv (not -g).
+PROXY_DIR := $(VENV)/hub-proxy
+PROXY := $(PROXY_DIR)/node_modules/.bin/configurable-http-proxy
 
 # rfc3987-syntax comes in through jupyter-events' jsonschema[format-nongpl] extra, and jsonschema imports it when
 # present: it compiles 39 lark grammars at import, 2-3 CPU-seconds added to every nbgrader command, grading worker
@@ -35,12 +42,30 @@ system-packages-demo:
 system-packages-test:
 	@tools/system-packages.sh $(TEST_PACKAGES)
 
+system-packages-hub:
+	@tools/system-packages.sh $(HUB_PACKAGES)
+
+$(PROXY): tools/hub-proxy/package.json tools/hub-proxy/package-lock.json | $(STAMP)
+	mkdir -p $(PROXY_DIR)
+	cp tools/hub-proxy/package.json tools/hub-proxy/package-lock.json $(PROXY_DIR)/
+	cd $(PROXY_DIR) && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(PROXY)
+
 # The whole instructor path on the demo class: generate, submit, autograde, feedback, export.
 demo: system-packages-demo $(STAMP)
 	$(VENV)/bin/autograder demo
 
-# The whole suite: unit, doctests, end-to-end nbgrader runs and browser tests.
-test: system-packages-test $(STAMP)
+# A local JupyterHub for the demo course (docs/hub.md): system users created with generated passwords printed
+# once, the course in the instructor's home, nbgrader's exchange in /srv/nbgrader/exchange. Ctrl-C stops it.
+hub: system-packages-demo system-packages-hub $(STAMP) $(PROXY)
+	$(VENV)/bin/autograder hub
+
+# Remove the system users `make hub` created (and their homes): only users it created, listed in .hub/users.json.
+hub-clean: $(STAMP)
+	$(VENV)/bin/autograder hub --remove-users
+
+# The whole suite: unit, doctests, end-to-end nbgrader runs and browser tests (the hub's too).
+test: system-packages-test system-packages-hub $(STAMP) $(PROXY)
 	$(PY) -m pytest
 
 # Unit tests and doctests only (no kernels, no browser): seconds, for the edit loop.

@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "grade": "grade",
     "regrade": "regrade",
     "report": "report",
+    "hub": "hub",
 }
 
 DISTRIBUTION = "chainrule-grader"  # the name on the package index (pyproject.toml); "autograder" there is another's
@@ -32,11 +33,12 @@ EXTRA_MODULES = {
     "dask": ("dask", "distributed"),
     "postgres": ("psycopg",),
     "report": ("nbgrader", "nbformat", "matplotlib"),
+    "hub": ("jupyterhub", "jupyterlab", "nbgrader", "psutil"),
 }
 
 # Subcommand -> the extra it always needs (equiv and derivation need only the core dependencies).
 COMMAND_EXTRAS = {"check": "nbgrader", "demo": "nbgrader", "build": "nbgrader", "grade": "nbgrader",
-                  "regrade": "nbgrader", "report": "report"}
+                  "regrade": "nbgrader", "report": "report", "hub": "hub"}
 
 
 def _load(name: str):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages a make target needs, when they are missing (usage: system-packages.sh PKG...).
-# Known packages: chromium, chromium-driver, postgresql, bubblewrap. Silent when everything is there;
+# Known packages: chromium, chromium-driver, postgresql, bubblewrap, nodejs, npm. Silent when everything is there;
 # as root it installs what is missing with apt-get; otherwise it stops with the one command to run.
 set -euo pipefail
 
@@ -11,6 +11,8 @@ present() {
         chromium) command -v chromium >/dev/null 2>&1 ;;
         chromium-driver) command -v chromedriver >/dev/null 2>&1 ;;
         bubblewrap) command -v bwrap >/dev/null 2>&1 ;;
+        nodejs) command -v node >/dev/null 2>&1 ;;
+        npm) command -v npm >/dev/null 2>&1 ;;
         postgresql) compgen -G "${POSTGRES_LIB:-/usr/lib/postgresql}/*/bin/initdb" >/dev/null || command -v initdb >/dev/null 2>&1 ;;
         *) echo "system-packages.sh: no check for package '$1'" >&2; exit 2 ;;
     esac

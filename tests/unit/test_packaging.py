@@ -77,7 +77,7 @@ def test_dependencies_and_extras_hold_the_pins():
 
 def test_each_extra_the_cli_names_installs_its_modules():
     extras = PROJECT["optional-dependencies"]
-    assert set(EXTRA_MODULES) == set(extras) == {"nbgrader", "dask", "postgres", "report"}
+    assert set(EXTRA_MODULES) == set(extras) == {"nbgrader", "dask", "postgres", "report", "hub"}
     assert set(COMMAND_EXTRAS.values()) <= set(extras) and set(COMMAND_EXTRAS) <= set(SUBCOMMANDS)
     for extra, modules in EXTRA_MODULES.items():  # the distribution of each module is declared in that extra
         declared = {canonicalize_name(Requirement(r).name) for r in extras[extra]}
