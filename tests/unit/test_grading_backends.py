@@ -73,6 +73,25 @@ def test_a_task_raising_mid_batch_leaves_the_others_graded():
     assert all(r.outcome is Outcome.GRADED for s, r in by_student.items() if s != "s2")
 
 
+def test_ctrl_c_while_results_come_starts_nothing_more(tmp_path):
+    """KeyboardInterrupt raised where the results are read (the progress bar): the backend is closed, what has not
+    started never starts, and the interrupt reaches the command."""
+    started = []
+
+    def task(root, sub, overrides, limits):
+        started.append(sub.student)
+        if sub.student != "s0":
+            threading.Event().wait(0.3)  # a grading under way when the interrupt comes
+        return GradingResult.graded(record(sub))
+
+    def interrupt(result):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(LocalProcesses(1, task=task), Batch(str(tmp_path), "hw", CLASS, [], {}, Limits()), interrupt)
+    assert started[0] == "s0" and len(started) <= 2, started  # s0, and at most the one running with it
+
+
 def test_a_gradebook_outage_cancels_what_has_not_started():
     """Futures by hand, so what is pending when the outage is reported is known: s1 runs (it finishes), s2 and s3
     have not started (they are cancelled and say why)."""
