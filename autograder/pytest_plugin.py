@@ -66,7 +66,7 @@ def assignment_steps(notebook: Path) -> list[tuple[str, str, float]] | None:
         graded = []
     if not any(s in steps for s in graded) and not named_alike:
         return None
-    from autograder.commands.check import step_order
+    from autograder.local_check import step_order
 
     return [(s, steps[s].get("title") or steps[s].get("id", s), float(steps[s]["points"]))
             for s in step_order(graded, steps)]
@@ -85,7 +85,7 @@ class AssignmentNotebook(pytest.File):
         if self._error is not None:  # a run that could not happen is not retried for every step
             raise self._error
         if self._report is None:
-            from autograder.commands.check import check_notebook, on_grader_machine
+            from autograder.local_check import check_notebook, on_grader_machine
 
             # As `autograder check`: inside a course that holds a gradebook or submissions the kernel runs in the
             # grading sandbox, and without one the notebook is not run (`autograder check --unsandboxed` is the

@@ -20,7 +20,8 @@ Configure it for autograding in nbgrader_config.py::
 Its kernels are forked from a warm template in the same sandbox (``autograder.warm``) unless the config names
 another provisioner (``c.KernelProvisionerFactory.default_provisioner_name = "local-provisioner"``).
 
->>> cmd = sandbox_command(["python", "-m", "ipykernel_launcher"], "/course/autograded/s1/ps1", "/course")
+>>> policy = SandboxPolicy("/course/autograded/s1/ps1", root="/course")
+>>> cmd = bwrap_command(["python", "-m", "ipykernel_launcher"], policy)
 >>> cmd[:4], cmd[-3:]
 (['bwrap', '--die-with-parent', '--unshare-pid', '--unshare-net'], ['python', '-m', 'ipykernel_launcher'])
 """
@@ -120,17 +121,6 @@ SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"
 
 def _system(path: Path) -> bool:
     return any(_inside(path, Path(top)) for top in SYSTEM if os.path.isdir(top) and not os.path.islink(top))
-
-
-def sandbox_command(kernel_cmd: list[str], workdir, root=None, bwrap: str = "bwrap", *, visible=(),
-                    ipc_dir=None, disk_mb: int = DISK_MB, run_as: int | None = None) -> list[str]:
-    """``kernel_cmd`` wrapped in bubblewrap (``bwrap_command``) for the policy these arguments make: the working
-    folder ``workdir`` of the course ``root``, the ``visible`` paths, the socket folder ``ipc_dir``, ``disk_mb`` MiB
-    of writes and, as root, the user ``run_as``."""
-    return bwrap_command(kernel_cmd, SandboxPolicy(
-        cwd=str(Path(workdir).resolve()), disk_bytes=disk_mb * MIB, uid=run_as,
-        ipc_dir=None if ipc_dir is None else str(ipc_dir), visible=tuple(str(p) for p in visible),
-        root=None if root is None else str(root)), bwrap)
 
 
 def bwrap_command(kernel_cmd: list[str], policy: SandboxPolicy, bwrap: str = "bwrap") -> list[str]:
@@ -307,8 +297,8 @@ def sandbox_problem() -> str | None:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return MISSING_BWRAP
-    probe = sandbox_command(["true"], tempfile.gettempdir(), None, bwrap,
-                            run_as=_SPARE_UIDS[0] if os.geteuid() == 0 else None)
+    probe = bwrap_command(["true"], SandboxPolicy(str(Path(tempfile.gettempdir()).resolve()),
+                                                  uid=_SPARE_UIDS[0] if os.geteuid() == 0 else None), bwrap)
     try:
         proc = subprocess.run(probe, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -450,7 +440,7 @@ def _kill(processes) -> int:
 
 
 class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel manager that starts the kernel inside ``sandbox_command`` (see the module docstring)."""
+    """A kernel manager that starts the kernel inside ``bwrap_command`` (see the module docstring)."""
 
     require_sandbox = Bool(
         True,

@@ -30,11 +30,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from bench_grading import synthetic_class  # noqa: E402
+from bench_grading import synthetic_course  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from autograder.demo import ASSIGNMENT, console_script, nbgrader, prepare_course, write_submissions  # noqa: E402
+from autograder.demo import ASSIGNMENT, console_script, nbgrader  # noqa: E402
+from tests.batch.dask_workers import dask_workers  # noqa: E402
 from tests.batch.orphans import Orphans  # noqa: E402
 from tests.batch.postgres import postgres_control  # noqa: E402
 
@@ -120,43 +121,21 @@ def run_postgres(base: Path, work: Path, third: int, orphans: Orphans) -> dict:
 
 
 def run_dask(base: Path, work: Path, third: int, orphans: Orphans) -> dict:
-    import psutil
-    from distributed import Client, LocalCluster
-
-    exe, env = console_script("dask")
     result = {}
-    with LocalCluster(n_workers=0, dashboard_address=None, host="127.0.0.1") as cluster:
-        for name in ("clean", "fault"):
-            course = Path(shutil.copytree(base, work / f"dask-{name}"))
-            nannies = [subprocess.Popen([exe, "worker", cluster.scheduler_address, "--nworkers", "1", "--nthreads",
-                                         "1", "--no-dashboard", "--host", "127.0.0.1"], env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
-            orphans.known.update(n.pid for n in nannies)
-            try:
-                with Client(cluster.scheduler_address) as client:
-                    client.wait_for_workers(2, timeout=120)
-                start = time.monotonic()
-                proc = grade(course, "--scheduler", cluster.scheduler_address)
-                orphans.known.add(proc.pid)  # running, not orphaned
-                if name == "fault":
-                    until(third, course, proc)
-                    victim = nannies[0]
-                    for process in psutil.Process(victim.pid).children():
-                        process.kill()
-                    victim.kill()
-                    victim.wait()
-                    result["left_after_fault"] = orphans.left(within=5.0)
-                finish(proc)
-                result[name] = time.monotonic() - start
-                result["expected" if name == "clean" else "got"] = scores(f"sqlite:///{course / 'gradebook.db'}")
-            finally:
-                for nanny in nannies:
-                    nanny.kill()
-                    nanny.wait()
-                with Client(cluster.scheduler_address) as client:  # the next run starts with two fresh workers
-                    deadline = time.monotonic() + 30
-                    while client.scheduler_info()["workers"] and time.monotonic() < deadline:
-                        time.sleep(0.2)
+    for name in ("clean", "fault"):  # each on two fresh workers
+        course = Path(shutil.copytree(base, work / f"dask-{name}"))
+        with dask_workers(2) as cluster:
+            orphans.known.update(cluster.pids)
+            start = time.monotonic()
+            proc = grade(course, "--scheduler", cluster.scheduler_address)
+            orphans.known.add(proc.pid)  # running, not orphaned
+            if name == "fault":
+                until(third, course, proc)
+                cluster.kill(cluster.nannies[0])
+                result["left_after_fault"] = orphans.left(within=5.0)
+            finish(proc)
+            result[name] = time.monotonic() - start
+            result["expected" if name == "clean" else "got"] = scores(f"sqlite:///{course / 'gradebook.db'}")
     return dict(clean=result["clean"], fault=result["fault"], commands=1, again=0, expected=result["expected"],
                 got=result["got"], left_after_fault=result["left_after_fault"])
 
@@ -173,9 +152,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     console = Console(width=200)
     work = Path(tempfile.mkdtemp(prefix="bench-faults-"))
-    base = prepare_course(work / "base")
-    nbgrader(base, "generate_assignment", ASSIGNMENT, "--force")
-    write_submissions(base, synthetic_class(args.count))
+    base = synthetic_course(work / "base", args.count)
     console.print(f"{args.count} submissions of {ASSIGNMENT} in {work}; {os.cpu_count()} cores; the fault lands "
                   f"once {args.count // 3} are graded")
     table = Table(title=f"A class of {args.count} with a fault a third of the way in")

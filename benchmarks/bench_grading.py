@@ -8,7 +8,7 @@ every grade is identical to serial's:
   - `nbgrader autograde`, serial, every kernel started afresh under bubblewrap (the baseline),
   - `autograder grade --jobs 2` with fresh kernels,
   - `autograder grade --jobs 2` with kernels forked from the warm template (the course's configuration),
-  - optionally the same on a 2-worker Dask cluster;
+  - optionally the same on a Dask cluster of 2 `dask worker` processes (tests/batch/dask_workers.py);
 then `autograder regrade` on the warm copy's 200 (no kernels). "Fresh" copies differ from the course only by one
 line appended to their nbgrader_config.py naming jupyter_client's own provisioner.
 CPU time is read from a cpuacct cgroup per run where one can be made (every process the run starts, kernels killed
@@ -35,8 +35,12 @@ import nbformat
 from rich.console import Console
 from rich.table import Table
 
-from autograder.demo import (ASSIGNMENT, console_script, load_class, nbgrader, prepare_course, read_scores,
-                             write_submissions)
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from autograder.demo import (ASSIGNMENT, Student, console_script, load_class, nbgrader, prepare_course,  # noqa: E402
+                             read_scores, write_submissions)
+from tests.batch.dask_workers import dask_workers  # noqa: E402
 
 # frank loops until the cell timeout (one timeout would dominate the figure); zack's upload is not a
 # notebook, which serial nbgrader cannot grade at all (it exits 1), so neither is a fair unit of work
@@ -46,6 +50,14 @@ SKIP = {"frank", "zack"}
 def synthetic_class(count: int) -> list[Student]:
     demo = [s for s in load_class() if s.id not in SKIP]
     return [dataclasses.replace(demo[i % len(demo)], id=f"s{i:03d}{demo[i % len(demo)].id}") for i in range(count)]
+
+
+def synthetic_course(folder: Path, count: int) -> Path:
+    """A course in ``folder`` with ps1 released and ``count`` synthetic submissions of it."""
+    course = prepare_course(folder)
+    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+    write_submissions(course, synthetic_class(count))
+    return course
 
 
 FRESH = '\nc.KernelProvisionerFactory.default_provisioner_name = "local-provisioner"  # benchmark: no warm fork\n'
@@ -142,9 +154,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     console = Console(width=170)
     work = Path(tempfile.mkdtemp(prefix="bench-grading-"))
-    base = prepare_course(work / "base")
-    nbgrader(base, "generate_assignment", ASSIGNMENT, "--force")
-    write_submissions(base, synthetic_class(args.count))
+    base = synthetic_course(work / "base", args.count)
     names = ["serial", "jobs2-fresh", "jobs2-warm"] + ([] if args.no_dask else ["dask-warm"])
     copies = {name: Path(shutil.copytree(base, work / name)) for name in names}
     for name in ("serial", "jobs2-fresh"):
@@ -167,10 +177,7 @@ def main(argv=None) -> int:
         meter = CpuMeter(name)
         results[name] = (label, *meter.run(func), meter.source)
     if not args.no_dask:
-        from distributed import LocalCluster
-
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                          host="127.0.0.1") as cluster:
+        with dask_workers(2) as cluster:
             # the cluster's workers are not children of the command: only its wall time is comparable
             start = time.monotonic()
             autograder(copies["dask-warm"], "grade", ASSIGNMENT, "--scheduler", cluster.scheduler_address)

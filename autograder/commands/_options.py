@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import re
 
+from autograder.domain import DomainError  # the commands say it in one line, exit 2
+
 
 def add_exercise_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--domain", action="append", default=[], metavar="NAME=(LO,HI)",
@@ -31,16 +33,16 @@ def parse_domain(items: list[str]) -> dict:
     for item in items:
         m = re.fullmatch(r"\s*([A-Za-z]\w*)\s*=\s*([({])(.*)([)}])\s*", item)
         if not m or (m.group(2) == "(") != (m.group(4) == ")"):
-            raise SystemExit(f"--domain {item!r}: write NAME=(LO,HI) or NAME={{V1,V2,...}}")
+            raise DomainError(f"--domain {item!r}: write NAME=(LO,HI) or NAME={{V1,V2,...}}")
         name, values = m.group(1), [v.strip() for v in m.group(3).split(",")]
         try:
             numbers = [float(v) if v else None for v in values]
         except ValueError:
-            raise SystemExit(f"--domain {item!r}: the bounds must be numbers") from None
+            raise DomainError(f"--domain {item!r}: the bounds must be numbers") from None
         if m.group(2) == "{":
             result[name] = set(numbers)
         elif len(numbers) != 2:
-            raise SystemExit(f"--domain {item!r}: an interval has two ends")
+            raise DomainError(f"--domain {item!r}: an interval has two ends")
         else:
             result[name] = tuple(numbers)
     return result
@@ -52,7 +54,7 @@ def parse_define(items: list[str]) -> dict:
     for item in items:
         name, sep, body = item.partition("=")
         if not sep or not name.strip().isidentifier():
-            raise SystemExit(f"--define {item!r}: write NAME=EXPRESSION")
+            raise DomainError(f"--define {item!r}: write NAME=EXPRESSION")
         result[name.strip()] = body.strip()
     return result
 

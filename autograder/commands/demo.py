@@ -22,6 +22,34 @@ def register(parser) -> None:
                         help="grade even without bubblewrap (student code then runs with your rights)")
 
 
+def without_demo_course() -> str | None:
+    """The one line saying the demo needs the repository, when this installation has no demo course beside it
+    (an installed wheel holds the package only: not ``source/`` nor ``tests/data/demo_class/``), else None."""
+    from autograder.demo import DEMO_CLASS, REPO
+
+    needed = [REPO / "source", REPO / "nbgrader_config.py", DEMO_CLASS]
+    if all(path.exists() for path in needed):
+        return None
+    return ("autograder demo needs the repository's demo course (source/, nbgrader_config.py, "
+            "tests/data/demo_class/), which the installed package does not hold: clone the repository it comes from "
+            f"(git clone {installed_from() or '<its URL>'}) and run `make demo` or `autograder demo` in the clone")
+
+
+def installed_from() -> str | None:
+    """The repository pip installed this package from (``pip install 'chainrule-grader @ git+URL'`` records it in
+    the distribution's direct_url.json, PEP 610), or None (a wheel file, an index, a clone)."""
+    import json
+    from importlib import metadata
+
+    from autograder.cli import DISTRIBUTION
+
+    try:
+        found = json.loads(metadata.distribution(DISTRIBUTION).read_text("direct_url.json") or "{}")
+    except (metadata.PackageNotFoundError, ValueError):
+        return None
+    return found.get("url") if isinstance(found, dict) and "vcs_info" in found else None
+
+
 def run(args) -> int:
     import os
     import sys
@@ -34,17 +62,21 @@ def run(args) -> int:
     from autograder.demo import demo_assignments, grade_table, prepare_course, run_demo
     from autograder.sandbox import UNSANDBOXED_BANNER, sandbox_problem
 
+    missing_course = without_demo_course()
+    if missing_course:
+        print(missing_course, file=sys.stderr)
+        return 2
     # piped into a file or a CI log, rich would assume 80 columns and cut ps4's ten step names to "d…"
     console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
-    workdir = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="autograder-demo-"))
-    if workdir.exists() and any(workdir.iterdir()):
-        console.print(f"error: {workdir} is not empty")
-        return 2
     known = demo_assignments()
     unknown = [a for a in args.assignments if a not in known]
     if unknown:
         console.print(f"error: no demo class for {', '.join(unknown)}; there is one for {', '.join(known)}")
         return 2
+    if args.dir and Path(args.dir).exists() and any(Path(args.dir).iterdir()):
+        console.print(f"error: {args.dir} is not empty")
+        return 2
+    workdir = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="autograder-demo-"))  # made once checked
     missing = sandbox_problem()
     if missing and not args.unsandboxed:
         console.print(f"error: {missing}", highlight=False, markup=False, soft_wrap=True)

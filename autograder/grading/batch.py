@@ -1,130 +1,81 @@
-"""Run many gradings: on N local processes or on a Dask cluster, with the same task either way.
+"""The steps of grading a class, whatever the backend: plan the run, prepare it, run it.
 
-Each task grades one submission in an isolated worker process (own process group, time
-and memory limit; one per thread, reused from submission to submission) and returns a
-plain dict; a failure is a result, never an exception, so one bad submission cannot stop
-the batch.
+``plan_batch`` finds the submissions and checks everything that would otherwise fail every student alike (the
+sandbox, the gradebook, the solutions) before one is graded; a problem stops it with a ``BatchStop`` that says what
+to do. ``run_batch`` grades the plan's submissions on a backend and collects a ``BatchResult``.
 """
 
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
-from ..limits import BoundExceeded, kill_isolated, run_isolated, stop_isolated
-from .grade_one import grade_submission, load_course_config
-from .gradebook_faults import GradebookFault, GradebookUnavailable, wait_for_gradebook
-from .preflight import Preflight, grade_solutions
+from .backends import GradingBackend
+from .results import BatchResult, GradingResult
 from .submissions import Submission, find_submissions, is_graded, read_mark
+from .tasks import Limits
+
+# The classes whose `timeout` a course's config may set for the cells nbgrader runs: nbconvert's preprocessor,
+# nbgrader's Execute (a subclass: its section wins over its parent's) and ours (autograder.nbgrader.execute).
+CELL_TIMEOUT_CLASSES = ("ExecutePreprocessor", "Execute", "ResilientExecute")
 
 
-@dataclass(frozen=True)
-class Limits:
-    seconds: float = 600.0  # wall time per submission, kernel included
-    memory_mb: int = 4096  # address space per submission (grading process and its kernel)
-    gradebook_wait: float = 60.0  # seconds a gradebook that went away (a restart, a failover) is waited for
+class BatchStop(Exception):
+    """Nothing can be graded: the message says why and what to do; ``exit_code`` is the command's (2 for a
+    usage or set-up problem, 1 for a gradebook that does not answer or solutions that fail)."""
+
+    def __init__(self, message: str, exit_code: int = 2):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
-MAX_GRADINGS = 5  # gradings of one submission that gradebook faults may cost before it is reported as failed
-
-
-@dataclass
-class BatchResult:
-    results: list = field(default_factory=list)  # one dict per submission handled in this run
-    skipped: list = field(default_factory=list)  # already graded (kept as they were)
-
-    @property
-    def failed(self) -> list:
-        return [r for r in self.results if r["status"] != "graded"]
-
-
-def _preload() -> None:
-    """Import before any fork what every grading imports: no worker inherits an import lock held by another
-    thread, and a worker forked afresh (after a timeout) does not import them again."""
-    import ipykernel.kernelspec  # noqa: F401  (jupyter_client's kernel lookup; pulls in IPython)
-    import nbgrader.api  # noqa: F401
-    import nbgrader.apps  # noqa: F401
-    import psutil  # noqa: F401
-    import sqlalchemy.dialects.sqlite  # noqa: F401
-
-    import autograder.nbgrader.execute  # noqa: F401
-    import autograder.nbgrader.judge  # noqa: F401
-    import autograder.sandbox  # noqa: F401
-
-
-def grade_task(root: str, sub: Submission, overrides: dict, limits: Limits) -> dict:
-    """Grade one submission in this thread's isolated worker; always returns a result dict with a ``status``.
-
-    Idempotent, so a Dask worker lost mid-way costs only a second run elsewhere: each grading first clears what
-    an earlier one of the same submission left. A grading the gradebook went away under (a restart, a failover)
-    is graded again once the gradebook answers, within ``limits.gradebook_wait``; the result then lists the
-    faults under ``gradebook_faults``."""
-    _preload()
-    started = time.monotonic()
-    base = {"student": sub.student, "assignment": sub.assignment}
-    faults: list[str] = []
-
-    def failed(error: str, **more) -> dict:
-        return {**base, "status": "failed", "error": error, "seconds": round(time.monotonic() - started, 3),
-                **({"gradebook_faults": faults} if faults else {}), **more}
-
-    while True:
-        try:
-            result = run_isolated(grade_submission, (root, sub, overrides), timeout=limits.seconds,
-                                  memory=limits.memory_mb * 1024 * 1024)
-            return {**result, "status": "graded", **({"gradebook_faults": faults} if faults else {})}
-        except GradebookFault as fault:
-            faults.append(fault.reason)
-            try:
-                wait_for_gradebook(fault.url, limits.gradebook_wait)
-            except GradebookUnavailable as exc:
-                return failed(f"not graded: {exc}", gradebook_down=str(exc))
-            if len(faults) >= MAX_GRADINGS:
-                _cleanup(root, sub, overrides)
-                return failed(f"the gradebook failed {len(faults)} gradings of it in a row: {fault.reason}")
-        except BoundExceeded as exc:
-            _cleanup(root, sub, overrides)
-            return failed(f"grading {exc.reason}")
-        except Exception as exc:  # nbgrader's own failure, reported, not raised
-            _cleanup(root, sub, overrides)
-            return failed(str(exc) or type(exc).__name__)
-
-
-def _cleanup(root, sub, overrides):
-    from nbgrader.apps import NbGraderAPI
-
-    from .grade_one import clear_partial, load_course_config
-
-    try:
-        clear_partial(root, sub, NbGraderAPI(config=load_course_config(root, overrides)).coursedir)
-    except Exception:
-        pass  # nothing to clean, or the gradebook is unreachable: the next run clears it
-
-
-class NotReleased(RuntimeError):
+class NotReleased(BatchStop):
     """The gradebook does not know the assignment yet (nbgrader generate_assignment was not run on it)."""
 
 
-def check_gradebook(root, assignment: str, overrides: dict | None = None, wait: float = Limits.gradebook_wait) -> str:
-    """The gradebook's URL; fail early, with the command that fixes it, when it has no notebooks for ``assignment``
-    (GradebookUnavailable when it does not answer within ``wait`` seconds)."""
-    from nbgrader.api import Gradebook, MissingEntry
-    from nbgrader.apps import NbGraderAPI
+@dataclass(frozen=True)
+class GradingOptions:
+    """What the instructor chose for this run (the command's options)."""
 
-    coursedir = NbGraderAPI(config=load_course_config(root, overrides)).coursedir
-    wait_for_gradebook(coursedir.db_url, wait)
-    try:
-        with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-            if gb.find_assignment(assignment).notebooks:
-                return coursedir.db_url
-    except MissingEntry:
-        pass
-    db = f" --db {coursedir.db_url}" if (overrides or {}).get("CourseDirectory.db_url") else ""
-    raise NotReleased(f"the gradebook has no notebooks for {assignment}: run "
-                      f"`nbgrader generate_assignment {assignment}{db}` first")
+    students: tuple[str, ...] | None = None  # only these (None: everyone who submitted)
+    force: bool = False  # grade again what is already graded
+    db_url: str | None = None  # the gradebook (None: the course's)
+    cell_timeout: int | None = None  # seconds per cell (None: the course's config)
+    unsandboxed: bool = False  # grade even without bubblewrap (recorded)
+    limits: Limits = Limits()
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A planned run: what to grade and what to keep, with the config every grading gets."""
+
+    root: str  # the course folder, absolute
+    assignment: str
+    todo: list[Submission]
+    done: list[Submission]  # already graded: kept
+    overrides: dict  # config on top of the course's for every grading
+    limits: Limits
+    db_url: str = ""
+    sandbox_off: str = ""  # the instructor opted out (--unsandboxed) on a machine without the sandbox: why it is off
+    solutions_sandboxed: bool = True  # whether the solutions' kernel ran in the sandbox (where the class will)
+    notes: tuple[str, ...] = ()  # advice for the instructor before grading starts
+
+    @property
+    def unsandboxed(self) -> bool:
+        """Student code of this run may run without the sandbox (said at the start and in the summary)."""
+        return bool(self.sandbox_off) or not self.solutions_sandboxed
+
+
+def plan(root, assignment: str, students=None, force: bool = False) -> tuple[list[Submission], list[Submission]]:
+    """(to grade, already graded) for this run."""
+    subs = find_submissions(root, assignment, students)
+    if force:
+        return subs, []
+    graded = {s for s in subs if is_graded(root, s)}  # once each: it hashes the submission
+    return [s for s in subs if s not in graded], [s for s in subs if s in graded]
 
 
 def sandbox_overrides(unsandboxed: bool = False) -> dict:
@@ -141,96 +92,105 @@ def sandbox_overrides(unsandboxed: bool = False) -> dict:
     return overrides
 
 
-def check_solutions(root, assignment: str, *, scheduler: str | None = None, overrides: dict | None = None,
-                    limits: Limits = Limits()) -> Preflight:
-    """The source notebook's solutions graded like a submission, where the submissions will be: in an isolated
-    worker here, or as a task on the Dask cluster (its workers' environment and sandbox)."""
-    root, overrides = str(Path(root).resolve()), dict(overrides or {})
-    if scheduler:
-        from distributed import Client
+def cell_timeout_overrides(seconds: int) -> dict:
+    """Config giving each cell ``seconds``, whichever of the classes above the course's config sets.
 
-        with Client(scheduler, timeout="30s") as client:
-            return client.submit(_solutions_task, root, assignment, overrides, limits, pure=False).result()
-    return _solutions_task(root, assignment, overrides, limits)
+    >>> cell_timeout_overrides(5)["Execute.timeout"]
+    5
+    """
+    return {f"{name}.timeout": seconds for name in CELL_TIMEOUT_CLASSES}
 
 
-def _solutions_task(root, assignment, overrides, limits) -> Preflight:
-    _preload()
+def grading_overrides(options: GradingOptions) -> dict:
+    """The config on top of the course's for every grading of this run.
+
+    >>> grading_overrides(GradingOptions(db_url="postgresql://db/gb"))["CourseDirectory.db_url"]
+    'postgresql://db/gb'
+    """
+    overrides = sandbox_overrides(options.unsandboxed)
+    if options.db_url:
+        overrides["CourseDirectory.db_url"] = options.db_url
+    if options.cell_timeout:
+        overrides.update(cell_timeout_overrides(options.cell_timeout))
+    return overrides
+
+
+def check_gradebook(root, assignment: str, overrides: dict | None = None, wait: float = Limits.gradebook_wait) -> str:
+    """The gradebook's URL; fail early, with the command that fixes it, when it has no notebooks for ``assignment``
+    (GradebookUnavailable when it does not answer within ``wait`` seconds)."""
+    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.apps import NbGraderAPI
+
+    from .course_config import load_course_config
+    from .gradebook_faults import wait_for_gradebook
+
+    coursedir = NbGraderAPI(config=load_course_config(root, overrides)).coursedir
+    wait_for_gradebook(coursedir.db_url, wait)
     try:
-        return run_isolated(grade_solutions, (root, assignment, overrides), timeout=limits.seconds,
-                            memory=limits.memory_mb * 1024 * 1024)
-    except BoundExceeded as exc:
-        return Preflight(assignment, 0.0, 0.0, [f"grading the solutions {exc.reason}"])
-    finally:
-        stop_isolated()
+        with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+            if gb.find_assignment(assignment).notebooks:
+                return coursedir.db_url
+    except MissingEntry:
+        pass
+    db = f" --db {coursedir.db_url}" if (overrides or {}).get("CourseDirectory.db_url") else ""
+    raise NotReleased(f"the gradebook has no notebooks for {assignment}: run "
+                      f"`nbgrader generate_assignment {assignment}{db}` first")
 
 
-def plan(root, assignment: str, students=None, force: bool = False):
-    """(to grade, already graded) for this run."""
-    subs = find_submissions(root, assignment, students)
-    if force:
-        return subs, []
-    graded = {s for s in subs if is_graded(root, s)}  # once each: it hashes the submission
-    return [s for s in subs if s not in graded], [s for s in subs if s in graded]
+def plan_batch(course, assignment: str, backend: GradingBackend, options: GradingOptions = GradingOptions()) -> Batch:
+    """Plan a run of ``assignment`` in ``course`` on ``backend``: the submissions to grade and to keep, checked to
+    be gradable (a sandbox, a gradebook that knows the assignment, solutions at full marks graded where the class
+    will be); raise BatchStop with the reason otherwise."""
+    from autograder.sandbox import sandbox_problem
+    from autograder.warm.provisioner import FELL_BACK, run_fork_problem
 
+    from .gradebook_faults import GradebookUnavailable
 
-def run_batch(root, todo: Iterable[Submission], *, jobs: int = 1, scheduler: str | None = None,
-              overrides: dict | None = None, limits: Limits = Limits(),
-              on_result: Callable[[dict], None] = lambda r: None) -> list[dict]:
-    """Grade ``todo`` on ``jobs`` local processes, or on the Dask cluster at ``scheduler``."""
-    root, overrides, todo = str(Path(root).resolve()), dict(overrides or {}), list(todo)
-    results = []
-    down = None  # why the gradebook stopped the batch, once it has
-
-    def collect(future, sub: Submission, lost_worker: bool = False) -> None:
-        nonlocal down
-        try:
-            result = future.result()
-        except Exception as exc:  # cancelled once the gradebook stayed away, or lost with Dask workers
-            why = down or (f"its Dask workers died ({type(exc).__name__}: {exc})" if lost_worker
-                           else f"{type(exc).__name__}: {exc}")
-            result = {"student": sub.student, "assignment": sub.assignment, "status": "failed",
-                      "error": f"not graded: {why}", "seconds": 0.0}
-        down = down or result.get("gradebook_down")
-        results.append(result)
-        on_result(result)
-
-    if scheduler:
-        from distributed import Client, as_completed as dask_completed
-
-        run = f"{time.time_ns():x}"
-        with Client(scheduler, timeout="30s") as client:
-            # a worker lost mid-way is Dask's to handle: the scheduler sees its connections close (its grading
-            # processes die with it, see limits.die_with_parent) and runs its tasks again on the others
-            futures = {client.submit(grade_task, root, sub, overrides, limits, pure=False,
-                                     key=f"grade-{sub.key}-{run}"): sub for sub in todo}
-            for future in dask_completed(list(futures)):
-                collect(future, futures[future], lost_worker=True)
-                future.release()  # its result is here: a worker lost later costs no grading again to bring it back
-                if down:
-                    client.cancel([f for f in futures if not f.done()])
-        return results
-    _preload()
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    root = str(Path(course).resolve())
     try:
-        futures = {pool.submit(grade_task, root, sub, overrides, limits): sub for sub in todo}
-        for future in as_completed(futures):
-            collect(future, futures[future])
-            if down:  # the gradebook stayed away: start nothing more (what runs meets the same outage's end)
-                for pending in futures:
-                    pending.cancel()
-    except KeyboardInterrupt:
-        # stop what runs (their partial output is cleared by grade_task), start nothing new
-        pool.shutdown(wait=False, cancel_futures=True)
-        kill_isolated()
-        pool.shutdown(wait=True)
-        stop_isolated()
-        raise
-    pool.shutdown(wait=True)
-    stop_isolated()
-    return results
+        todo, done = plan(root, assignment, options.students, options.force)
+    except FileNotFoundError as exc:
+        raise BatchStop(str(exc)) from None
+    if not todo and not done:
+        raise BatchStop(f"no submissions of {assignment} in {root}/submitted/<student>/")
+    problem = sandbox_problem() if backend.checks_sandbox_here else None
+    if problem and not options.unsandboxed:
+        raise BatchStop(problem)
+    overrides, limits = grading_overrides(options), options.limits
+    try:
+        db_url = check_gradebook(root, assignment, overrides, wait=limits.gradebook_wait)
+    except GradebookUnavailable as exc:
+        raise BatchStop(str(exc), exit_code=1) from None
+    notes = ()
+    if db_url.startswith("sqlite") and backend.many_gradebook_writers:
+        # SQLite serialises writers, and its locks are not safe on a network file system that several machines share
+        notes = (f"the gradebook is SQLite ({db_url}); with many writers, or workers on several machines, use "
+                 "PostgreSQL: --db-url postgresql://user:password@host:5432/gradebook",)
+    if not problem and backend.checks_sandbox_here and (no_fork := run_fork_problem()):
+        notes += (f"{FELL_BACK}: {no_fork}",)  # said once here: the grading workers' own logs are not shown
+    solutions_sandboxed = True
+    if todo:
+        solutions = backend.check_solutions(root, assignment, overrides, limits)
+        if not solutions.ok:
+            raise BatchStop(solutions.reason(), exit_code=1)
+        solutions_sandboxed = solutions.sandboxed
+    return Batch(root, assignment, todo, done, overrides, limits, db_url, problem or "", solutions_sandboxed, notes)
 
 
-def previous_results(root, done: Iterable[Submission]) -> list[dict]:
-    return [{**(read_mark(root, s) or {"student": s.student, "assignment": s.assignment}), "status": "kept"}
-            for s in done]
+def previous_results(root, done) -> list[GradingResult]:
+    """The kept submissions' results, from the marks their gradings left."""
+    return [GradingResult.kept(s.student, s.assignment, read_mark(root, s)) for s in done]
+
+
+def run_batch(backend: GradingBackend, batch: Batch,
+              on_result: Callable[[GradingResult], None] = lambda r: None) -> BatchResult:
+    """Grade ``batch.todo`` on ``backend``, calling ``on_result`` as each finishes; the kept ones are listed too.
+    A KeyboardInterrupt stops what runs (the backend clears it) and is raised again."""
+    outcome = BatchResult(kept=previous_results(batch.root, batch.done))
+    started = time.monotonic()
+    with closing(backend.grade(batch.root, batch.todo, batch.overrides, batch.limits)) as results:
+        for result in results:
+            outcome.add(result)
+            on_result(result)
+    outcome.seconds = time.monotonic() - started
+    return outcome

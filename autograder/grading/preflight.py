@@ -13,6 +13,7 @@ True
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 import shutil
 import sys
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.protocol import METADATA_KEY
+from autograder.upstream import Upstream
 
 # nbgrader's preprocessors that write to the gradebook: not run on the instructor's solutions
 _GRADEBOOK_WRITERS = ("SaveAutoGrades", "AssignLatePenalties")
@@ -114,29 +116,84 @@ def _why(cell) -> str:
     return "lost points"
 
 
-_DONE: set = set()
+_DONE: set = set()  # (course root, assignment, solutions' digest) whose solutions got full marks in this process
+
+#: nbgrader calls ``c.Autograde.pre_convert_hook`` with the assignment, student and notebooks only; the course root
+#: and the command's config are those of the converter running it, found as the ``self`` of nbgrader's
+#: ``run_pre_convert_hook`` (formgrader's autograde button runs the converter inside the Jupyter server, where
+#: ``AutogradeApp.instance()`` is not the running app but raises: the check was skipped there).
+HOOK_CALLER = Upstream("nbgrader", "0.9.6", {
+    "nbgrader.converters.base.BaseConverter.run_pre_convert_hook": "dde4cf759e56d874",
+}, why="that nbgrader's converter still calls pre_convert_hook from its own run_pre_convert_hook method "
+        "(autograder.grading.preflight.running_converter)")
+
+
+def running_converter():
+    """The nbgrader converter whose ``run_pre_convert_hook`` is calling this hook's caller, or None (another
+    nbgrader version, or called from elsewhere)."""
+    if not HOOK_CALLER.installed():
+        return None
+    from nbgrader.converters.base import BaseConverter
+
+    frame = sys._getframe(1)
+    while frame is not None:
+        candidate = frame.f_locals.get("self")
+        if isinstance(candidate, BaseConverter):
+            return candidate
+        frame = frame.f_back
+    return None
+
+
+def _command_app():
+    """``nbgrader autograde``'s app when it is this process's app (not so in a Jupyter server), else None."""
+    from nbgrader.apps import AutogradeApp
+    from traitlets.config import MultipleInstanceError
+
+    try:
+        return AutogradeApp.instance() if AutogradeApp.initialized() else None
+    except MultipleInstanceError:
+        return None
 
 
 def nbgrader_pre_convert_hook(assignment=None, student=None, notebooks=None, **_):
-    """``c.Autograde.pre_convert_hook``: ``nbgrader autograde`` grades the solutions once, before its first
-    submission, and stops (exit 1, one line saying why) unless they get full marks."""
-    from nbgrader.apps import AutogradeApp
-
-    app = AutogradeApp.instance() if AutogradeApp.initialized() else None
-    root = app.coursedir.root if app is not None else os.getcwd()
-    key = (root, assignment)
-    if key in _DONE or not assignment:
+    """``c.Autograde.pre_convert_hook``: ``nbgrader autograde`` (and formgrader's autograde button) grades the
+    solutions before its first submission, and stops (exit 1, one line saying why) unless they get full marks."""
+    if not assignment:
         return
-    _DONE.add(key)
-    overrides = _flatten(app.config) if app is not None else None
-    outcome = grade_solutions(root, assignment, overrides)
+    runner = running_converter() or _command_app()
+    root = runner.coursedir.root if runner is not None else os.getcwd()
+    coursedir = runner.coursedir if runner is not None else None
+    source = (coursedir.format_path(coursedir.source_directory, ".", assignment) if coursedir is not None
+              else os.path.join(root, "source", assignment))
+    key = (os.path.realpath(root), assignment, _solutions_digest(source))
+    if key in _DONE:
+        return
+    outcome = grade_solutions(root, assignment, _flatten(runner.config) if runner is not None else None)
     if not outcome.ok:
-        print(f"autograder: stopped before grading: {outcome.reason()}", file=sys.stderr, flush=True)
-        raise SystemExit(1)  # nbgrader catches Exception around its hooks, not SystemExit
+        message = f"autograder: stopped before grading: {outcome.reason()}"
+        if runner is not None:
+            runner.log.error(message)  # formgrader shows the converter's log, not the server's stderr
+        print(message, file=sys.stderr, flush=True)
+        raise SystemExit(1)  # nbgrader catches Exception around its hooks, not SystemExit (formgrader catches all)
+    _DONE.add(key)  # only a pass is remembered: a failed check runs again on the next click, after the fix
     if not outcome.sandboxed:
         from autograder.sandbox import UNSANDBOXED_BANNER
 
         print(f"autograder: {UNSANDBOXED_BANNER}", file=sys.stderr, flush=True)
+
+
+def _solutions_digest(source) -> str:
+    """A digest of the files in the folder ``source``: a long-lived server checks again after the solutions change.
+
+    >>> _solutions_digest("/nonexistent") == hashlib.sha256().hexdigest()
+    True
+    """
+    digest = hashlib.sha256()
+    source = Path(source)
+    for path in sorted(source.glob("*")) if source.is_dir() else ():
+        if path.is_file() and not path.is_symlink():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 _PROBED: dict[int, str | None] = {}  # this process's sandbox probe (a worker grades many submissions)
@@ -154,7 +211,6 @@ def stop_unless_sandbox_runs(config) -> None:
     if not SandboxedKernelManager(config=config).require_sandbox:  # read as the kernels will (a command line's string)
         return
     if os.getpid() not in _PROBED:
-
         _PROBED[os.getpid()] = sandbox_problem()
     if _PROBED[os.getpid()]:
         print(f"autograder: stopped before grading: {_PROBED[os.getpid()]}", file=sys.stderr, flush=True)

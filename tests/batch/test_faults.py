@@ -20,6 +20,7 @@ import psutil
 import pytest
 
 from .conftest import BIN, ENV, autograder, gradebook_scores, make_course, nbgrader, submit
+from .dask_workers import dask_workers
 from .orphans import Orphans
 
 pytestmark = pytest.mark.e2e
@@ -211,21 +212,14 @@ def test_a_gradebook_that_stays_away_stops_the_batch_with_the_reason(clean, cour
     assert server.url.split(":")[2].split("@")[0] not in str(refused.value)  # the password is not in the message
 
 
-def dask_worker(address: str) -> subprocess.Popen:
-    """A worker as `dask worker` starts one on a machine: a nanny process and the worker process under it."""
-    return subprocess.Popen([str(BIN / "dask"), "worker", address, "--nworkers", "1", "--nthreads", "1",
-                             "--no-dashboard", "--host", "127.0.0.1"], env=ENV, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-
-
-def grading_worker(nannies: list, timeout: float = 60) -> tuple:
-    """The first nanny whose worker is grading now (has a grading process), and the processes under it."""
+def grading_worker(nannies: list, timeout: float = 60) -> subprocess.Popen:
+    """The first nanny whose worker is grading now (has a grading process)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for nanny in nannies:
             under = psutil.Process(nanny.pid).children()  # the worker process (and multiprocessing's helpers)
             if any(p.status() != psutil.STATUS_ZOMBIE for w in under for p in w.children()):
-                return nanny, under
+                return nanny
         time.sleep(0.05)
     raise AssertionError("no Dask worker was grading")
 
@@ -233,35 +227,22 @@ def grading_worker(nannies: list, timeout: float = 60) -> tuple:
 def test_a_lost_dask_worker_costs_only_its_own_submission(clean, course):
     """One of two Dask workers killed with its nanny (SIGKILL both) mid-batch: its submission is graded again on
     the other at once, every grade is the clean run's, and its grading process and kernel end with it."""
-    from distributed import Client, LocalCluster
-
     _, expected, clean_seconds = clean
-    with LocalCluster(n_workers=0, dashboard_address=None, host="127.0.0.1") as cluster, Orphans() as orphans:
-        nannies = [dask_worker(cluster.scheduler_address) for _ in range(2)]
-        orphans.known.update(n.pid for n in nannies)
-        try:
-            with Client(cluster.scheduler_address) as client:
-                client.wait_for_workers(2, timeout=120)
-            started = time.monotonic()
-            proc = start_grading(course, "--scheduler", cluster.scheduler_address)
-            wait_for_marks(course, 2, proc)
-            victim, under = grading_worker(nannies)
-            before = marks(course)
-            for process in under:
-                process.kill()
-            victim.kill()
-            victim.wait()
-            out, _ = proc.communicate(timeout=600)
-            seconds = time.monotonic() - started
-            assert proc.returncode == 0, out
-            assert gradebook_scores(course) == expected
-            assert set(graded_once(f"sqlite:///{course / 'gradebook.db'}").values()) == {(1, 2)}
-            after = marks(course)
-            # only the work it was doing is done again: what was graded before is not (its results are released)
-            assert all(after[s] == t for s, t in before.items()), "graded submissions were graded again"
-            assert not orphans.left(), "the lost worker's grading process outlived it"
-        finally:
-            for nanny in nannies:
-                nanny.kill()
-                nanny.wait()
+    with Orphans() as orphans, dask_workers(2) as cluster:
+        orphans.known.update(cluster.pids)
+        started = time.monotonic()
+        proc = start_grading(course, "--scheduler", cluster.scheduler_address)
+        wait_for_marks(course, 2, proc)
+        victim = grading_worker(cluster.nannies)
+        before = marks(course)
+        cluster.kill(victim)
+        out, _ = proc.communicate(timeout=600)
+        seconds = time.monotonic() - started
+        assert proc.returncode == 0, out
+        assert gradebook_scores(course) == expected
+        assert set(graded_once(f"sqlite:///{course / 'gradebook.db'}").values()) == {(1, 2)}
+        after = marks(course)
+        # only the work it was doing is done again: what was graded before is not (its results are released)
+        assert all(after[s] == t for s, t in before.items()), "graded submissions were graded again"
+        assert not orphans.left(), "the lost worker's grading process outlived it"
     report("a Dask worker and its nanny killed mid-batch", seconds, clean_seconds, 1)

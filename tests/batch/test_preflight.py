@@ -103,3 +103,43 @@ def test_autograder_check_on_a_grader_machine_is_sandboxed(course, tmp_path):
     r = subprocess.run([str(BIN / "autograder"), "check", str(notebook)], cwd=course, env=without_bwrap(tmp_path),
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "apt-get install -y bubblewrap" in r.stdout, r.stdout
+
+
+# formgrader's autograde button: NbGraderAPI.autograde inside the Jupyter server's process, whose app is the server
+# (so AutogradeApp.instance() raises there) and whose working folder is not the course
+FORMGRADER_AUTOGRADE = """
+import json, sys
+from jupyter_server.serverapp import ServerApp
+from nbgrader.apps import NbGraderAPI
+from autograder.grading.course_config import load_course_config
+ServerApp.instance()
+api = NbGraderAPI(config=load_course_config(sys.argv[1]))
+for click in range(int(sys.argv[2])):
+    print(json.dumps(api.autograde("ps1", "alice")))
+"""
+
+
+def formgrader_autograde(course, tmp_path, clicks: int = 1) -> list[dict]:
+    r = subprocess.run([sys.executable, "-c", FORMGRADER_AUTOGRADE, str(course), str(clicks)], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
+
+
+def test_formgraders_autograde_button_grades_the_solutions_first(course, tmp_path):
+    spec = course / "source" / "ps1" / "ps1.spec.toml"
+    right = 'reference = "(a - y)/(a*(1 - a))"'
+    assert right in spec.read_text()
+    spec.write_text(spec.read_text().replace(right, 'reference = "(y - a)/(a*(1 - a))"'))  # a broken set-up
+    (first, second) = formgrader_autograde(course, tmp_path, clicks=2)
+    for click in (first, second):  # a failed check is not remembered: the second click checks again
+        assert not click["success"], click
+        assert "stopped before grading: the solutions of ps1 score" in click["log"], click["log"][-3000:]
+    assert read_scores(course, "ps1") == {}  # nobody graded
+
+
+def test_formgraders_autograde_button_grades_with_sound_solutions(course, tmp_path):
+    (click,) = formgrader_autograde(course, tmp_path)  # the near miss: the same click, the solutions intact
+    assert click["success"], click["log"][-3000:]
+    assert "stopped before grading" not in click["log"]
+    assert sum(read_scores(course, "ps1")["alice"].values()) == 10

@@ -14,7 +14,7 @@ import pytest
 
 from autograder.cli import SUBCOMMANDS
 from autograder.demo import load_class, prepare_course, read_scores, write_submissions
-from autograder.venv_path import BARE_PATH, path_with_bin
+from autograder.venv_path import BARE_PATH, console_script_path, env_with_bin, path_with_bin
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -95,3 +95,19 @@ def test_grade_grades_a_submission_in_the_sandbox(fresh_venv, tmp_path):
     assert "1 graded, 0 failed" in proc.stdout and "UNSANDBOXED" not in proc.stdout.upper(), proc.stdout
     scores = read_scores(course)[STUDENT]
     assert scores == student.expected and 0 < sum(scores.values()) < 10, scores
+
+
+def test_demo_from_the_wheel_says_it_needs_the_repository(fresh_venv, tmp_path):
+    """The wheel holds the package, not the demo course: one line saying so and where to get it, exit 2, no
+    traceback. The near miss: the same command in the repository's own environment finds the demo course."""
+    proc = subprocess.run([fresh_venv / "autograder", "demo", "ps1"], cwd=tmp_path, env=bare_env(fresh_venv),
+                          capture_output=True, text=True, timeout=120)
+    lines = proc.stderr.splitlines()
+    assert (proc.returncode, proc.stdout, len(lines)) == (2, "", 1), proc.stdout + proc.stderr
+    assert lines[0].startswith("autograder demo needs the repository's demo course") and "git clone" in lines[0]
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    here = subprocess.run([console_script_path("autograder"), "demo", "nosuch"], cwd=tmp_path,
+                          env=env_with_bin(extra={"TMPDIR": str(scratch)}), capture_output=True, text=True, timeout=120)
+    assert here.returncode == 2 and "no demo class for nosuch; there is one for ps1" in here.stdout, here.stderr
+    assert list(scratch.iterdir()) == []  # refused before its scratch course was made

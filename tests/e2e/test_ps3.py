@@ -62,8 +62,10 @@ def test_a_missing_keepdims_is_named(graded_demos):
 def test_sympy_matrix_answers_from_the_kernel_are_graded(graded_demos):
     # alice builds dW2, dZ1 and dW1 as sympy matrices in her kernel, not strings
     found = verdicts(graded_demos, "alice")
-    for step in ("dW2", "dZ1", "dW1"):
-        assert found[step]["points"] > 0 and found[step]["answer_text"].startswith("Matrix([["), step
+    full = {"dW2": 2, "dZ1": 3, "dW1": 2}  # each step's points (ps3.spec.toml): all of them, not just some
+    assert {step: found[step]["points"] for step in full} == full
+    for step in full:
+        assert found[step]["answer_text"].startswith("Matrix([["), step
 
 
 CHECKED = ["bob", "alice", "carol", "dave", "erin", "frank", "ivan", "kim"]  # whose local check a test reads

@@ -187,11 +187,11 @@ def _in_a_course(root: Path, student_id: str) -> Path:
 
 
 def test_on_a_grader_machine_without_the_sandbox_the_notebook_is_not_run(pytester, monkeypatch):
-    import autograder.commands.check
+    import autograder.local_check
     import autograder.sandbox
 
     runs = []
-    monkeypatch.setattr(autograder.commands.check, "check_notebook", lambda *a, **k: runs.append(k))
+    monkeypatch.setattr(autograder.local_check, "check_notebook", lambda *a, **k: runs.append(k))
     monkeypatch.setattr(autograder.sandbox, "sandbox_problem", lambda: "bubblewrap (bwrap) is not installed")
     notebook = _in_a_course(pytester.path / "course", "carol")
     result = pytester.runpytest(str(notebook), TIMEOUT)
@@ -205,10 +205,10 @@ def test_on_a_grader_machine_without_the_sandbox_the_notebook_is_not_run(pyteste
 def test_on_a_grader_machine_the_notebook_runs_in_the_grading_sandbox(pytester, monkeypatch):
     """As `autograder check`: a notebook inside a course that holds a gradebook runs sandboxed (bubblewrap is
     installed for the test suite), with the same results."""
-    import autograder.commands.check
+    import autograder.local_check
 
-    real, calls = autograder.commands.check.check_notebook, []
-    monkeypatch.setattr(autograder.commands.check, "check_notebook",
+    real, calls = autograder.local_check.check_notebook, []
+    monkeypatch.setattr(autograder.local_check, "check_notebook",
                         lambda path, **options: calls.append(options) or real(path, **options))
     notebook = _in_a_course(pytester.path / "course", "carol")
     result = pytester.runpytest(str(notebook), TIMEOUT, "-p", "no:cacheprovider")

@@ -4,6 +4,7 @@ Five answer profiles are judged once each as grading does (``graded_in_order``: 
 handed to 50 students; the report must count them, group equal wrong answers with the engine, and escape what a
 student wrote."""
 
+import statistics
 from pathlib import Path
 
 import pytest
@@ -82,10 +83,16 @@ def test_unequal_wrong_answers_stay_apart(synthetic_class):
 def test_discrimination_and_mistakes_together(synthetic_class):
     quality = step_quality(synthetic_class)
     assert quality["dL_da"]["difficulty"] == round(25 / 50, 3)
-    assert quality["da_dz"]["discrimination"] is not None
+    # item-rest correlation, computed here with the standard library from the students' own points
+    table = synthetic_class.by_student()
+    own = [table[s]["da_dz"].fraction for s in table]
+    rest = [synthetic_class.scores[s] - table[s]["da_dz"].verdict["points"] for s in table]
+    assert quality["da_dz"]["discrimination"] == round(statistics.correlation(own, rest), 3)
     pairs = {(a, b): (n, phi) for a, b, n, phi in mistakes_together(synthetic_class)}
     # who misses dL_da misses the chain step too (follow-through is not right on one's own): they go together
-    assert pairs[("dL_da", "dL_dz_chain")][0] == 18 and pairs[("dL_da", "dL_dz_chain")][1] > 0
+    missed = [[float(table[s][step].category != "right") for s in table] for step in ("dL_da", "dL_dz_chain")]
+    phi = statistics.correlation(*missed)
+    assert pairs[("dL_da", "dL_dz_chain")] == (18, round(phi, 3)) and phi > 0
 
 
 def test_pages_escape_answers_and_hold_no_reference_to_the_network(synthetic_class, tmp_path):

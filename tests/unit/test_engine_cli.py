@@ -28,10 +28,14 @@ def test_equiv_reports_invalid_answers():
     assert json.loads(r.stdout)["diagnosis"] == "syntax_error"
 
 
-@pytest.mark.parametrize("bad", ["a=0,1", "a=(x,1)"])
-def test_bad_options_say_what(bad):
-    r = autograder("equiv", "a", "a", "--domain", bad)
-    assert r.returncode != 0 and "--domain" in (r.stdout + r.stderr)
+@pytest.mark.parametrize("command", ["equiv", "derivation"])
+@pytest.mark.parametrize("bad, says", [("a=0,1", "write NAME=(LO,HI) or NAME={V1,V2,...}"),
+                                       ("a=(x,1)", "the bounds must be numbers")])
+def test_bad_options_say_what(command, bad, says):
+    """A usage error exits 2, which a script tells apart from "not equivalent" (1)."""
+    operands = ["a", "a"] if command == "equiv" else ["-"]  # derivation: its lines on stdin
+    r = autograder(command, *operands, "--domain", bad, stdin="a\n")
+    assert (r.returncode, r.stdout) == (2, f"error: --domain '{bad}': {says}\n"), r.stdout + r.stderr
 
 
 def test_derivation_from_a_file(tmp_path):

@@ -13,12 +13,12 @@ import pytest
 from nbclient import NotebookClient
 
 from autograder import upstream
-from autograder.grading import nbgrader_speed
+from autograder.grading import nbgrader_speed, preflight
 from autograder.nbgrader import execute
 from autograder.upstream import Upstream, source_digest
 
 REPO = Path(__file__).resolve().parents[2]
-GUARDS = [execute.POLL_COPIED_FROM, nbgrader_speed.PATCHED_FOR]
+GUARDS = [execute.POLL_COPIED_FROM, nbgrader_speed.PATCHED_FOR, preflight.HOOK_CALLER]
 
 
 def pinned(distribution: str) -> str:
