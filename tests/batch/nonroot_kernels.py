@@ -126,6 +126,8 @@ async def main(workdir: str) -> dict:
         found["instructor_forks"] = _instructor_forks(150)
         found["a_still_full"] = await _run(kc_a, STILL_FULL)
         found["strays_ended"] = km_a.end_strays()
+        time.sleep(0.5)  # the SIGKILLs land
+        found["a_after_strays"] = await _run(kc_a, STILL_FULL)
         found["ipc_write"] = await _run(kc_b, IPC_WRITE)
         # the near miss: the same user, outside the kernel's mount namespace, writes there (no permission bit stops
         # the kernel: the read-only remount in its sandbox does)
