@@ -61,6 +61,9 @@ c.Autograde.sanitize_preprocessors = [  # nbgrader's list, NoteRefusedFiles firs
 ]
 # `nbgrader collect` copies out of the world-writable inbound folder without following links either.
 c.ExchangeFactory.collect = "autograder.nbgrader.collect.SafeExchangeCollect"
+# `nbgrader release_assignment` makes the exchange root sticky (nbgrader's is 0777: a student could move the course's
+# folder aside and read later submissions).
+c.ExchangeFactory.release_assignment = "autograder.nbgrader.release.StickyReleaseAssignment"
 
 # Once the last cell has run, every output is in the notebook: the kernel is killed rather than asked to
 # shut down. A graceful shutdown of the sandboxed kernel often waits seconds for it to exit (measured: a ps1

@@ -9,7 +9,10 @@ files with the references, the gradebook, other students' submissions), not
 a network namespace of its own (no interface but its own loopback) and talks to
 the grader over Jupyter's IPC transport, through unix sockets in a folder bound in.
 Processes of the grader are invisible (own PID namespace). Run by root, the kernel
-runs as a fresh unprivileged user, so its process cap (RLIMIT_NPROC) holds.
+runs as a fresh unprivileged user, so its process cap (RLIMIT_NPROC) holds; run by
+another user, bubblewrap gives the kernel a user namespace of its own, in which the
+cap counts that kernel's processes only (Linux 5.14 and later count them per
+namespace and user).
 Configure it for autograding in nbgrader_config.py::
 
     c.Execute.kernel_manager_class = "autograder.sandbox.SandboxedKernelManager"
@@ -53,6 +56,18 @@ MISSING_BWRAP = (f"bubblewrap (bwrap) is not installed, and grading does not run
 # A uid nobody on the machine has: the kernel of a grader running as root gets one of its own, so that
 # RLIMIT_NPROC (ignored for root) caps its processes and no other kernel's processes count against it.
 _SPARE_UIDS = (2_000_000_000, 2_100_000_000)  # below 2**31: bwrap prints uids as signed ints
+
+
+# What bwrap says when this machine lets no unprivileged user create namespaces: a sysctl at 0 (Debian's
+# unprivileged_userns_clone, user.max_user_namespaces, a container's seccomp or nesting limit) or AppArmor's
+# restriction (Ubuntu 24.04: bwrap then fails setting up its uid map or loopback)
+NO_USERNS = re.compile(r"namespace|setting up uid map|RTM_NEWADDR", re.IGNORECASE)
+NAMESPACES_REFUSED = (
+    "this machine does not let a user who is not root create the namespaces the grading sandbox needs (bwrap said: "
+    "{said}); nothing was graded. An admin enables them with `sysctl -w user.max_user_namespaces=15000` (and "
+    "`kernel.unprivileged_userns_clone=1` on older Debian kernels, `kernel.apparmor_restrict_unprivileged_userns=0` "
+    "or an AppArmor profile allowing userns for bwrap on Ubuntu 24.04), or a container platform that allows them "
+    "(e.g. docker --security-opt seccomp=unconfined); or grade as root")
 
 
 class SandboxMissing(RuntimeError):
@@ -116,6 +131,10 @@ def bwrap_command(kernel_cmd: list[str], policy: SandboxPolicy, bwrap: str = "bw
     workdir = Path(policy.cwd)
     size = str(policy.disk_bytes)
     cmd = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
+    if policy.uid is None and os.geteuid() != 0:
+        # a user namespace of the kernel's own, where its process cap counts only its processes (implied when bwrap is
+        # not setuid; asked for, so that a setuid bwrap makes one too)
+        cmd.append("--unshare-user")
     view, bound = _system_view(size, policy.root, policy.visible)
     cmd += view
     # the working folder: a private, size-capped copy in which the submission's files are read-only
@@ -135,8 +154,11 @@ def bwrap_command(kernel_cmd: list[str], policy: SandboxPolicy, bwrap: str = "bw
     if policy.uid is not None:
         # bwrap runs as root (it can read what it mounts, wherever it is); the kernel then becomes ``uid``,
         # a user whose RLIMIT_NPROC holds, with no capabilities left (bwrap sets no_new_privs itself)
-        cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", sys.executable, "-c", become_script(policy)]
-    return cmd + list(kernel_cmd)
+        cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    # the limits are set here, inside the sandbox, after bwrap made its namespaces: a grader that is not root has its
+    # kernel in a user namespace of its own, where RLIMIT_NPROC counts that kernel's processes only; set before bwrap
+    # it would count every process of the grader's user (and cap the namespace's whole tree at it)
+    return cmd + [sys.executable, "-c", become_script(policy)] + list(kernel_cmd)
 
 
 def _system_view(size: str, root, visible) -> tuple[list[str], list[Path]]:
@@ -282,21 +304,24 @@ def sandbox_problem() -> str | None:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bubblewrap ({bwrap}) does not run: {exc}"
     if proc.returncode != 0:
-        return (f"bubblewrap ({bwrap}) cannot create its sandbox here: {proc.stderr.strip()[:300]} "
+        said = " ".join(proc.stderr.split())[:300]
+        if os.geteuid() != 0 and NO_USERNS.search(said):
+            return NAMESPACES_REFUSED.format(said=said)
+        return (f"bubblewrap ({bwrap}) cannot create its sandbox here: {said} "
                 "(it needs version 0.8 or newer, and unprivileged user namespaces unless the grader runs as root)")
     return None
 
 
 def _limit_child(policy: SandboxPolicy):
-    """A preexec function: ``policy``'s limits on bwrap, which its kernel inherits (``become_student`` with no uid
-    switch: as root, bwrap's own script switches, inside the sandbox)."""
+    """A preexec function: ``policy``'s cap on file sizes on bwrap, which its kernel inherits (``become_student``
+    with no uid switch and no process cap: bwrap's own script sets that inside the sandbox, and switches user)."""
     def limit():
-        become_student(None, policy.disk_bytes, policy.processes)
+        become_student(None, policy.disk_bytes, None)
     return limit
 
 
 def _tasks_of(uid: int) -> int:
-    """Processes and threads ``uid`` has now (RLIMIT_NPROC counts them all)."""
+    """Processes and threads ``uid`` has now (RLIMIT_NPROC counts them all where it is not per namespace)."""
     import psutil
 
     count = 0
@@ -307,6 +332,17 @@ def _tasks_of(uid: int) -> int:
         except (psutil.Error, TypeError):
             pass
     return count
+
+
+def nproc_per_namespace(release: str | None = None) -> bool:
+    """Whether this Linux counts RLIMIT_NPROC per user namespace and user (5.14 and later), so that a cap set in a
+    kernel's own namespace counts that kernel's processes only.
+
+    >>> nproc_per_namespace("5.13.0-generic"), nproc_per_namespace("6.18.44")
+    (False, True)
+    """
+    found = re.match(r"(\d+)\.(\d+)", release or os.uname().release)
+    return found is not None and (int(found.group(1)), int(found.group(2))) >= (5, 14)
 
 
 _FACTORIES: dict[str, object] = {}
@@ -391,6 +427,18 @@ def _remove_socket_root(owner: int, root: str) -> None:
 atexit.register(sweep_socket_roots)
 
 
+def _kill(processes) -> int:
+    """SIGKILL each of ``processes`` (psutil processes; one already gone is skipped); returns how many there were."""
+    import psutil
+
+    for proc in processes:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    return len(processes)
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager that starts the kernel inside ``bwrap_command`` (see the module docstring)."""
 
@@ -448,7 +496,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             os.chown(self._ipc_dir, uid, uid)
             os.chown(self.connection_file, uid, uid)
             processes = self.max_processes
-        else:  # the cap counts every process of this user: leave room for the ones it has
+        elif nproc_per_namespace():  # the kernel's own user namespace: the cap counts its processes only
+            processes = self.max_processes
+        else:  # an older Linux counts every process of this user: leave room for the ones it has
             processes = _tasks_of(os.getuid()) + self.max_processes
         root = course_root(workdir)
         policy = SandboxPolicy(
@@ -471,8 +521,12 @@ class SandboxedKernelManager(AsyncKernelManager):
         """Give the kernel's socket folder back to root once the kernel is ready (its client calls this when the
         kernel has answered, before any cell runs): the kernel's own user can then write nothing there, in the
         grader's /tmp, outside the kernel's size caps. (Not sooner: ipykernel writes its connection file back once
-        its sockets are bound.) Only when the kernel has a uid of its own (grader as root)."""
-        if self._uid is None or self._ipc_dir is None:
+        its sockets are bound.) A grader that is not root remounts the folder read-only in the kernel's sandbox
+        instead (``autograder.sandbox_seal``)."""
+        if self._ipc_dir is None or not self.sandboxed:
+            return
+        if self._uid is None:
+            self._seal_unprivileged()
             return
         for path in (self.connection_file, self._ipc_dir):
             try:
@@ -481,14 +535,24 @@ class SandboxedKernelManager(AsyncKernelManager):
                 pass
         os.chmod(self._ipc_dir, 0o755)
 
+    def _seal_unprivileged(self) -> None:
+        from .sandbox_seal import sandbox_init, seal_readonly
+
+        process = getattr(self.provisioner, "process", None)
+        init = sandbox_init(process.pid) if process is not None else None
+        problem = "the sandbox has no process" if init is None else seal_readonly(init, self._ipc_dir)
+        if problem is not None:  # the kernel may then write in its socket folder (within its file size cap)
+            self.log.warning("The kernel's socket folder %s stays writable by the kernel: %s", self._ipc_dir, problem)
+
     def end_strays(self) -> int:
-        """End every process of the kernel's own user but the kernel (a fork bomb's children, which an interrupt
-        does not reach); returns how many there were. Only when the kernel has a uid of its own (grader as root)."""
+        """End every process of the kernel's sandbox but the kernel (a fork bomb's children, which an interrupt
+        does not reach); returns how many there were. As root, the processes of the kernel's own user; otherwise the
+        processes under the sandbox's init but the kernel (its first child)."""
         import psutil
 
         uid = self._uid
         if uid is None:
-            return 0
+            return self._end_strays_in_sandbox()
         mine = []
         for proc in psutil.process_iter(["uids", "ppid"]):
             try:
@@ -497,13 +561,23 @@ class SandboxedKernelManager(AsyncKernelManager):
             except (psutil.Error, TypeError):
                 pass
         pids = {p.pid for p in mine}
-        strays = [p for p in mine if p.info["ppid"] in pids]  # the kernel is the one whose parent is bwrap's
-        for proc in strays:
-            try:
-                proc.kill()
-            except psutil.Error:
-                pass
-        return len(strays)
+        return _kill([p for p in mine if p.info["ppid"] in pids])  # the kernel is the one whose parent is bwrap's
+
+    def _end_strays_in_sandbox(self) -> int:
+        import psutil
+
+        from .sandbox_seal import sandbox_init
+
+        process = getattr(self.provisioner, "process", None)
+        init = sandbox_init(process.pid) if self.sandboxed and process is not None else None
+        if init is None:
+            return 0
+        try:
+            inside = sorted(psutil.Process(init).children(), key=lambda p: p.create_time())
+        except psutil.Error:
+            return 0
+        # the kernel is the init's first child; the others are orphans the init adopted, plus the kernel's children
+        return _kill(inside[1:] + (inside[0].children(recursive=True) if inside else []))
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)

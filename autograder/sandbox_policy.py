@@ -122,15 +122,17 @@ class SandboxPolicy:
 
 
 def become_student(uid, disk_bytes, processes):
-    """Cap the calling process's file sizes and its user's processes, then (``uid`` not None) become ``uid`` with no
-    groups and, from root, no capabilities left. Both sandboxes call this: the warm fork in its kernel's process,
-    bubblewrap's command as the script it runs before the kernel (``become_script``), and the grader before bwrap
-    (limits only). Self-contained (its imports inside): its source is that script."""
+    """Cap the calling process's file sizes and (``processes`` not None) its user's processes, then (``uid`` not
+    None) become ``uid`` with no groups and, from root, no capabilities left. Both sandboxes call this: the warm fork
+    in its kernel's process, bubblewrap's command as the script it runs before the kernel (``become_script``), and
+    the grader before bwrap (file sizes only: the process cap is set inside the sandbox, see ``bwrap_command``).
+    Self-contained (its imports inside): its source is that script."""
     import os
     import resource
 
     resource.setrlimit(resource.RLIMIT_FSIZE, (disk_bytes, disk_bytes))
-    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    if processes is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     if uid is not None:
         os.setgroups([])
         os.setgid(uid)

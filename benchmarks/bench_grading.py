@@ -126,6 +126,27 @@ def kernel_starts(course: Path) -> str:
     return ", ".join(f"{n} {start}" for start, n in sorted(starts.items()))
 
 
+def rate_table(title: str, names: tuple[str, str], results: dict, count: int, copies: dict) -> Table:
+    """Per run of ``results`` ({name: (label, wall s, CPU s or None, CPU source)}): seconds, submissions per minute,
+    the rate as a multiple of the base run's, CPU-s per submission, and how many grades in its course (``copies``)
+    equal the base run's; ``names`` = (the first column's heading, the base run's name)."""
+    heading, base = names
+    reference = read_scores(copies[base])
+    table = Table(title=title)
+    for col in (heading, "seconds", "submissions/min", f"× {base}", "CPU-s/submission", "CPU from",
+                f"grades identical to {base}", "kernels"):
+        table.add_column(col, justify="left" if col == heading else "right")
+    base_rate = 60 * count / results[base][1]
+    for name, (label, wall, cpu, source) in results.items():
+        rate = 60 * count / wall
+        scores = read_scores(copies[name])
+        same = sum(scores.get(s) == reference.get(s) for s in reference)
+        table.add_row(label, f"{wall:.1f}", f"{rate:.1f}", f"{rate / base_rate:.2f}",
+                      "-" if cpu is None else f"{cpu / count:.3f}", source, f"{same}/{len(reference)}",
+                      kernel_starts(copies[name]))
+    return table
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200)
@@ -166,20 +187,8 @@ def main(argv=None) -> int:
     regrade_wall, regrade_cpu = regrade.run(lambda pre: autograder(copies["jobs2-warm"], "regrade", ASSIGNMENT,
                                                                    "--no-feedback", preexec=pre))
 
-    reference = read_scores(copies["serial"])
-    table = Table(title=f"Grading {args.count} ps1 submissions on {os.cpu_count()} cores (same run)")
-    for col in ("method", "seconds", "submissions/min", "× serial", "CPU-s/submission", "CPU from",
-                "grades identical to serial", "kernels"):
-        table.add_column(col, justify="left" if col == "method" else "right")
-    serial_rate = 60 * args.count / results["serial"][1]
-    for name, (label, wall, cpu, source) in results.items():
-        rate = 60 * args.count / wall
-        scores = read_scores(copies[name])
-        same = sum(scores.get(s) == reference.get(s) for s in reference)
-        table.add_row(label, f"{wall:.1f}", f"{rate:.1f}", f"{rate / serial_rate:.2f}",
-                      "-" if cpu is None else f"{cpu / args.count:.3f}", source, f"{same}/{len(reference)}",
-                      kernel_starts(copies[name]))
-    console.print(table)
+    console.print(rate_table(f"Grading {args.count} ps1 submissions on {os.cpu_count()} cores (same run)",
+                             ("method", "serial"), results, args.count, copies))
     fresh_cpu, warm_cpu = results["jobs2-fresh"][2], results["jobs2-warm"][2]
     console.print(f"CPU per submission, warm-forked / fresh (--jobs 2): {warm_cpu / fresh_cpu:.2f}")
     console.print(f"autograder regrade of the same {args.count} (no kernels): {regrade_wall:.1f} s, "

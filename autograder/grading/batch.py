@@ -142,6 +142,7 @@ def plan_batch(course, assignment: str, backend: GradingBackend, options: Gradin
     be gradable (a sandbox, a gradebook that knows the assignment, solutions at full marks graded where the class
     will be); raise BatchStop with the reason otherwise."""
     from autograder.sandbox import sandbox_problem
+    from autograder.warm.provisioner import FELL_BACK, run_fork_problem
 
     from .gradebook_faults import GradebookUnavailable
 
@@ -165,6 +166,8 @@ def plan_batch(course, assignment: str, backend: GradingBackend, options: Gradin
         # SQLite serialises writers, and its locks are not safe on a network file system that several machines share
         notes = (f"the gradebook is SQLite ({db_url}); with many writers, or workers on several machines, use "
                  "PostgreSQL: --db-url postgresql://user:password@host:5432/gradebook",)
+    if not problem and backend.checks_sandbox_here and (no_fork := run_fork_problem()):
+        notes += (f"{FELL_BACK}: {no_fork}",)  # said once here: the grading workers' own logs are not shown
     solutions_sandboxed = True
     if todo:
         solutions = backend.check_solutions(root, assignment, overrides, limits)

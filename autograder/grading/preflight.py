@@ -196,6 +196,27 @@ def _solutions_digest(source) -> str:
     return digest.hexdigest()
 
 
+_PROBED: dict[int, str | None] = {}  # this process's sandbox probe (a worker grades many submissions)
+
+
+def stop_unless_sandbox_runs(config) -> None:
+    """Stop ``nbgrader autograde`` (exit 2, one line, as ``autograder grade`` does) when the sandbox its ``config``
+    requires cannot start here (``sandbox.sandbox_problem``: no bubblewrap, no user namespaces); nothing when its
+    kernels are not sandboxed ones or it opted out (``require_sandbox = False``)."""
+    if config is None or not str(_flatten(config).get("Execute.kernel_manager_class", "")).endswith(
+            "SandboxedKernelManager"):
+        return
+    from autograder.sandbox import SandboxedKernelManager, sandbox_problem
+
+    if not SandboxedKernelManager(config=config).require_sandbox:  # read as the kernels will (a command line's string)
+        return
+    if os.getpid() not in _PROBED:
+        _PROBED[os.getpid()] = sandbox_problem()
+    if _PROBED[os.getpid()]:
+        print(f"autograder: stopped before grading: {_PROBED[os.getpid()]}", file=sys.stderr, flush=True)
+        raise SystemExit(2)
+
+
 def _flatten(config) -> dict:
     """{"Section.trait": value} of a traitlets Config (the command line's options on top of the file's)."""
     return {f"{section}.{trait}": value for section, traits in config.items() if hasattr(traits, "items")

@@ -66,7 +66,9 @@ def write_user_settings(user: HubUser, exchange: Path, course: str, course_root:
     instructor the course folder), formgrader off for a student, and JupyterLab user settings.
     """
     jupyter = user.home / ".jupyter"
-    lines = [f"c.Exchange.root = {str(exchange)!r}", f"c.CourseDirectory.course_id = {course!r}"]
+    lines = [f"c.Exchange.root = {str(exchange)!r}", f"c.CourseDirectory.course_id = {course!r}",
+             # a submission open to the instructor's group only, not to whoever learns its name (docs/security.md)
+             'c.ExchangeFactory.submit = "autograder.nbgrader.submit.GroupPrivateSubmit"']
     if course_root is not None:
         lines.append(f"c.CourseDirectory.root = {str(course_root)!r}")
     _write(jupyter / "nbgrader_config.py", "\n".join(["c = get_config()  # noqa: F821", *lines, ""]))

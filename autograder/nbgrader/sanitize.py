@@ -35,6 +35,14 @@ MAX_BYTES = 64 * 1024 * 1024  # a notebook larger than this is not read (the stu
 class SanitizingExporter(NotebookExporter):
     """nbgrader's notebook exporter, reading a *submitted* notebook safely, repaired and distrusted."""
 
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        # made before nbgrader's first submission (before --force removes one's earlier grading): the place to stop
+        # a run whose sandbox cannot start at all
+        from autograder.grading.preflight import stop_unless_sandbox_runs
+
+        stop_unless_sandbox_runs(getattr(self.parent, "config", None))
+
     def from_filename(self, filename, resources=None, **kw):
         converter = self.parent
         if not getattr(converter, "_sanitizing", False) or not hasattr(converter, "coursedir"):

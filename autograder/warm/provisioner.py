@@ -36,6 +36,7 @@ from ..sandbox import kernel_environment, template_command
 from ..sandbox_policy import ForkRequest, ForksKernels
 from .template import _ipykernel_args
 
+FELL_BACK = "Starting a fresh sandboxed kernel instead of a warm-forked one"
 READY_TIMEOUT = 120.0  # seconds the template may take to import everything on a loaded machine
 KILL_WAIT = 2.0  # seconds a killed kernel's exit is awaited here before jupyter_client's own polling takes over
 
@@ -175,6 +176,19 @@ def _stop_templates() -> None:
     _TEMPLATES.clear()
 
 
+def run_fork_problem(euid: int | None = None) -> str | None:
+    """Why no kernel of this run can be forked from a template (the grader is not root), or None: said once at the
+    start of ``autograder grade``, whose workers' logs the instructor does not see.
+
+    >>> run_fork_problem(euid=0) is None, run_fork_problem(euid=1000).startswith("the grader does not run as root")
+    (True, True)
+    """
+    if (os.geteuid() if euid is None else euid) != 0:
+        return ("the grader does not run as root, which the template needs to give each kernel its own namespaces "
+                "and user")
+    return None
+
+
 class WarmForkProvisioner(ForksKernels, LocalProvisioner):
     """``LocalProvisioner`` whose kernels are forked from this process's warm template (see the module docstring);
     the kernel manager passes what the kernel needs as ``warm_fork`` (a ``ForkRequest``: the kernel's sandbox
@@ -185,9 +199,9 @@ class WarmForkProvisioner(ForksKernels, LocalProvisioner):
     @staticmethod
     def fork_problem(kernel_cmd: list[str], euid: int | None = None) -> str | None:
         """Why this kernel cannot be forked from a template here, or None."""
-        if (os.geteuid() if euid is None else euid) != 0:
-            return ("the grader does not run as root, which the template needs to give each kernel its own "
-                    "namespaces and user")
+        problem = run_fork_problem(euid)
+        if problem is not None:
+            return problem
         if _ipykernel_args(kernel_cmd) is None:
             return f"the kernel is not ipykernel ({' '.join(kernel_cmd)})"
         if shutil.which("bwrap") is None:
@@ -231,7 +245,7 @@ class WarmForkProvisioner(ForksKernels, LocalProvisioner):
     def _fall_back(self, reason: str) -> None:
         if reason not in self._said:
             self._said.add(reason)
-            self.log.warning("Starting a fresh sandboxed kernel instead of a warm-forked one: %s", reason)
+            self.log.warning("%s: %s", FELL_BACK, reason)
 
 
 def _wait_quietly(process, timeout: float) -> None:

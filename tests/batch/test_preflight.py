@@ -47,7 +47,7 @@ def without_bwrap(tmp_path) -> dict:
 
 def test_without_bubblewrap_autograde_stops_with_one_line(course, tmp_path):
     r = autograde(course, without_bwrap(tmp_path))
-    assert r.returncode == 1, r.stderr[-3000:]
+    assert r.returncode == 2, r.stderr[-3000:]  # as `autograder grade`: the set-up, not a submission, is wrong
     ours = [line for line in r.stderr.splitlines() if line.startswith("autograder:")]
     assert len(ours) == 1 and "apt-get install -y bubblewrap" in ours[0], r.stderr[-3000:]
     assert read_scores(course, "ps1") == {}  # nobody was graded (to zero or otherwise)

@@ -200,10 +200,9 @@ def test_a_course_life_through_the_hub(course_hub, browser, screenshot_dir):
     page.screenshot(path=str(screenshot_dir / "hub-3-student2-probe.png"))
     print("student 2's attempts:", results)
     assert results["list the exchange's inbound"] == "refused"
-    # nbgrader's own model: a submission in inbound is 0777/0644, hidden only by its unguessable name (student,
-    # assignment, timestamp, random string), so whoever knows the exact path reads it. Recorded here as it is (issue
-    # 27 item 4): when submissions become readable by the instructor only, this line fails and must say "refused".
-    assert results["read student 1's submitted notebook by its exact path"] == "allowed"
+    # nbgrader's own submit leaves a submission 0777/0644, hidden only by its unguessable name; the students' config
+    # names GroupPrivateSubmit, which makes it 0770 in the instructor's group: the exact path is refused too
+    assert results["read student 1's submitted notebook by its exact path"] == "refused"
     assert results["list the instructor's home"] == "refused"
     assert results["read the spec in the instructor's course"] == "refused"
     # the near miss: the same attempts as the instructor's own user are allowed (so "refused" is not a broken probe)
