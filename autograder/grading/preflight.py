@@ -158,9 +158,13 @@ def _command_app():
 def nbgrader_pre_convert_hook(assignment=None, student=None, notebooks=None, **_):
     """``c.Autograde.pre_convert_hook``: ``nbgrader autograde`` (and formgrader's autograde button) grades the
     solutions before its first submission, and stops (exit 1, one line saying why) unless they get full marks."""
-    if not assignment:
-        return
-    runner = running_converter() or _command_app()
+    if assignment:
+        check_solutions_once(running_converter() or _command_app(), assignment)
+
+
+def check_solutions_once(runner, assignment: str) -> None:
+    """Grade ``assignment``'s solutions with the config of ``runner`` (nbgrader's converter or app; None: this
+    folder's course) unless this process already saw these solutions pass; stop (SystemExit 1) unless they do."""
     root = runner.coursedir.root if runner is not None else os.getcwd()
     coursedir = runner.coursedir if runner is not None else None
     source = (coursedir.format_path(coursedir.source_directory, ".", assignment) if coursedir is not None

@@ -39,9 +39,17 @@ class SanitizingExporter(NotebookExporter):
         super().__init__(*args, **kw)
         # made before nbgrader's first submission (before --force removes one's earlier grading): the place to stop
         # a run whose sandbox cannot start at all
-        from autograder.grading.preflight import stop_unless_sandbox_runs
+        from autograder.grading.preflight import check_solutions_once, stop_unless_sandbox_runs
+        from autograder.nbgrader.submission_files import autograde_pre_convert_hook
 
         stop_unless_sandbox_runs(getattr(self.parent, "config", None))
+        # and, when the course's hook checks the solutions (`autograder grade` checks them once itself), whose
+        # solutions fall short: the hook runs after --force removed a student's earlier grading; it checks again per
+        # assignment when the command names none or a pattern (a pass is remembered: no second cost)
+        assignment = getattr(getattr(self.parent, "coursedir", None), "assignment_id", "")
+        if (getattr(self.parent, "pre_convert_hook", None) is autograde_pre_convert_hook and assignment
+                and not any(c in assignment for c in "*?[")):
+            check_solutions_once(self.parent, assignment)
 
     def from_filename(self, filename, resources=None, **kw):
         converter = self.parent

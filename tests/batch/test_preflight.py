@@ -143,3 +143,14 @@ def test_formgraders_autograde_button_grades_with_sound_solutions(course, tmp_pa
     assert click["success"], click["log"][-3000:]
     assert "stopped before grading" not in click["log"]
     assert sum(read_scores(course, "ps1")["alice"].values()) == 10
+
+
+def test_a_forced_autograde_stopped_by_the_solutions_keeps_the_earlier_grading(course):
+    assert autograde(course, os.environ).returncode == 0
+    graded = course / "autograded" / "alice" / "ps1" / "ps1.ipynb"
+    before = (graded.read_bytes(), read_scores(course, "ps1"))
+    spec = course / "source" / "ps1" / "ps1.spec.toml"
+    spec.write_text(spec.read_text().replace('reference = "(a - y)/(a*(1 - a))"', 'reference = "(y - a)/(a*(1 - a))"'))
+    r = autograde(course, os.environ)  # --force: nbgrader removes a student's grading before its per-student hook
+    assert r.returncode == 1 and "stopped before grading: the solutions of ps1 score" in r.stderr, r.stderr[-3000:]
+    assert (graded.read_bytes(), read_scores(course, "ps1")) == before
