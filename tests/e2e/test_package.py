@@ -64,8 +64,8 @@ def test_the_venv_holds_only_what_the_extra_declares(fresh_venv):
 def test_help_lists_every_command(fresh_venv):
     out = run(fresh_venv / "autograder", "--help", env=bare_env(fresh_venv), timeout=60).stdout
     assert re.findall(r"^ {4}(\w+)", out, re.MULTILINE) == list(SUBCOMMANDS)
-    # the [nbgrader] extra is there: only the report, whose plots need the [report] extra (matplotlib), names one
-    assert re.findall(r"needs: pip install '([^']+)'", out) == ["chainrule-grader[report]"]
+    # the [nbgrader] extra is there: only the report (matplotlib for its plots) and the hub (jupyterhub) name theirs
+    assert re.findall(r"needs: pip install '([^']+)'", out) == ["chainrule-grader[report]", "chainrule-grader[hub]"]
 
 
 def test_equiv_runs_from_the_wheel(fresh_venv):
