@@ -372,11 +372,17 @@ SOCKET_ROOT = re.compile(r"agk-(\d+)-(\d+)-")  # agk-<owner pid>-<owner's start 
 
 
 def _start_time(pid: int) -> str | None:
-    """When process ``pid`` started (clock ticks since boot, from /proc), or None if there is no such process: with
-    the pid it names one process for good, whatever reuses the pid later."""
+    """When process ``pid`` started (clock ticks since boot, from /proc), or None if there is no such process or it
+    has ended (a zombie: a container's PID 1 may take its time to reap an orphan): with the pid it names one
+    process for good, whatever reuses the pid later.
+
+    >>> _start_time(os.getpid()) is not None
+    True
+    """
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[19].decode()
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return None if fields[0] in (b"Z", b"X") else fields[19].decode()
     except (OSError, IndexError):
         return None
 

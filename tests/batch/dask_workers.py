@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
+from autograder.sandbox import sweep_socket_roots
 from autograder.venv_path import console_script_path, env_with_bin
 
 
@@ -25,16 +26,22 @@ class DaskWorkers:
         return {nanny.pid for nanny in self.nannies}
 
     def kill(self, nanny: subprocess.Popen) -> None:
-        """Kill ``nanny`` and the worker process under it with SIGKILL, as a machine that fails does."""
+        """Kill ``nanny`` and the worker process under it with SIGKILL, as a machine that fails does, and wait until
+        both are gone (a worker the test process adopted as a subreaper is reaped here, not left a zombie)."""
         import psutil
 
         try:
-            for process in psutil.Process(nanny.pid).children():
-                process.kill()
+            workers = psutil.Process(nanny.pid).children()
         except psutil.NoSuchProcess:
-            pass
+            workers = []
+        for process in workers:
+            try:
+                process.kill()
+            except psutil.NoSuchProcess:
+                pass
         nanny.kill()
         nanny.wait()
+        psutil.wait_procs(workers, timeout=30)
 
 
 def dask_worker(address: str) -> subprocess.Popen:
@@ -60,6 +67,9 @@ def dask_workers(count: int = 2, timeout: float = 120) -> Iterator[DaskWorkers]:
         finally:
             for nanny in workers.nannies:
                 workers.kill(nanny)
+            # a worker killed so never removes its kernels' socket folders: on a real machine the next grading run
+            # sweeps them; here they go at once (the tests count them)
+            sweep_socket_roots()
             with Client(cluster.scheduler_address) as client:  # closed with none left: no reconnect attempts
                 deadline = time.monotonic() + 30
                 while client.scheduler_info()["workers"] and time.monotonic() < deadline:

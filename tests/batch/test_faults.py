@@ -21,13 +21,21 @@ import pytest
 
 from .conftest import BIN, ENV, autograder, gradebook_scores, make_course, nbgrader, submit
 from .dask_workers import dask_workers
-from .orphans import Orphans
+from .orphans import Orphans, sweep_what_the_killed_left
 
 pytestmark = pytest.mark.e2e
 
 # six students (no looping one: a timeout per cell would only cost time); three scores, so grades differ
 ANSWERS = ["    return 2 * x", "    return 3 * x", "    return x + x if x != 3 else 0"]
 CLASS = {f"s{i}": ANSWERS[i % len(ANSWERS)] for i in range(6)}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def nothing_of_the_killed_left():
+    """A killed grader's workers cannot remove their kernels' socket folders; the next grading run on a machine
+    sweeps them, and this module is the last run here: it sweeps, and fails if one cannot go."""
+    yield
+    assert not sweep_what_the_killed_left(), "socket folders of killed processes are still there"
 
 
 @pytest.fixture(scope="module")

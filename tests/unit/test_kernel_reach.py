@@ -7,9 +7,11 @@ from __future__ import annotations
 import os
 import re
 import signal
+import time
 import tomllib
 from pathlib import Path
 
+import psutil
 import pytest
 
 from autograder import sandbox
@@ -125,3 +127,26 @@ def test_a_reused_pid_does_not_keep_a_folder(tmp_path):
         folder.mkdir()
     assert sweep_socket_roots(str(tmp_path)) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([kept.name, other.name])
+
+
+def test_an_owner_that_ended_but_is_not_yet_reaped_keeps_nothing(tmp_path):
+    """A killed grader's worker can stay a zombie for a while (a container's PID 1 may reap orphans late): it has
+    ended, so its folder goes; the near miss, a live owner, keeps its folder."""
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    try:
+        deadline = time.monotonic() + 10
+        while psutil.Process(pid).status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        with open(f"/proc/{pid}/stat") as f:
+            started = f.read().rsplit(")", 1)[1].split()[19]
+        ended = tmp_path / f"agk-{pid}-{started}-abc"
+        alive = tmp_path / f"agk-{os.getpid()}-{sandbox._start_time(os.getpid())}-abc"
+        ended.mkdir()
+        alive.mkdir()
+        assert sweep_socket_roots(str(tmp_path)) == 1
+        assert [p.name for p in tmp_path.iterdir()] == [alive.name]
+    finally:
+        os.waitpid(pid, 0)
