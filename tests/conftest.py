@@ -1,5 +1,9 @@
 """Real nbgrader runs of the demo classes, once per test session, shared by the e2e, plugin and browser tests."""
 
+import os
+import shutil
+import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -10,6 +14,20 @@ from .helpers import LocalChecks
 
 # Short cell timeout: the looping student then costs seconds, not nbgrader_config.py's 20 s.
 E2E_TIMEOUT = 5
+
+# Dask workers keep their scratch folders in /tmp/dask-scratch-space, and a worker the tests kill never removes its
+# own: the session's workers (in this process or started as commands, which inherit the variable) use a folder
+# that goes with the session.
+DASK_SCRATCH = tempfile.mkdtemp(prefix="dask-scratch-")
+os.environ["DASK_TEMPORARY_DIRECTORY"] = DASK_SCRATCH
+if "dask" in sys.modules:  # already read its configuration: read it again
+    import dask.config
+
+    dask.config.refresh()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(DASK_SCRATCH, ignore_errors=True)
 
 
 def demo_in_temp_course(tmp_path_factory, assignment: str) -> dict:

@@ -124,6 +124,7 @@ def open_submission(folder) -> int:
     autograder.grading.hostile_files.HostileFile: [Errno 1] bob is a link: not graded, not returned
     >>> os.path.lexists(f"{top}/bob"), os.path.isdir(f"{top}/alice/ps1")
     (False, True)
+    >>> import shutil; shutil.rmtree(top)
     """
     folder = os.path.abspath(folder)
     course = os.path.dirname(os.path.dirname(folder))
