@@ -22,15 +22,32 @@ FORMGRADER_SERVER_EXTENSION = "nbgrader.server_extensions.formgrader"
 QUIET_LAB_SETTINGS = {"@jupyterlab/apputils-extension/notification": {"fetchNews": "false"}}
 
 
-def make_exchange(root: Path) -> Path:
-    """Create nbgrader's exchange root, world-writable with the sticky bit (no one deletes another's folder).
+def make_exchange(root: Path) -> list[Path]:
+    """Create nbgrader's exchange root, world-writable with the sticky bit (no one deletes another's folder);
+    return the folders this made, outermost first (taking the hub down removes them again when empty).
 
     nbgrader's release step makes the course's own folders in it (outbound 0755, inbound and feedback 0733, so a
     student writes into them but cannot list them) and checks the root's ``rwxrwxrwx``.
     """
+    made = [folder for folder in (*reversed(root.parents), root) if not folder.exists()]
     root.mkdir(parents=True, exist_ok=True)
     root.chmod(0o1777)
-    return root
+    return made
+
+
+def remove_made_folders(made: list[str]) -> list[str]:
+    """Remove the folders ``make_exchange`` made (innermost first) that are empty now; one line for each folder
+    removed or kept (a folder someone put something into stays)."""
+    done = []
+    for folder in reversed(made):
+        try:
+            os.rmdir(folder)
+            done.append(f"removed {folder}")
+        except FileNotFoundError:
+            pass
+        except OSError:
+            done.append(f"kept {folder}: not empty")
+    return done
 
 
 def course_id(repo: Path) -> str:

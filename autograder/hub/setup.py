@@ -8,7 +8,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.hub.course import course_id, install_course, make_exchange, write_user_settings
+from autograder.hub.course import (course_id, install_course, make_exchange, remove_made_folders,
+                                   write_user_settings)
 from autograder.hub.users import HubUser, HubUserError, create_user, ours, remove_user
 
 #: The record of what a set-up created, in the hub's state folder.
@@ -49,7 +50,8 @@ def set_up(state: Path, repo: Path, instructor: str, students: list[str], home_b
         record["users"].append(name)  # before creating it: a failure half-way still names it
         _write_record(state, record)
         users.append(create_user(name, role, home_base))
-    make_exchange(exchange)
+    record["made_folders"] = [str(folder) for folder in make_exchange(exchange)]
+    _write_record(state, record)
     course = install_course(users[0], repo, exchange)
     for user in users:
         write_user_settings(user, exchange, the_course, course if user.role == "instructor" else None,
@@ -71,6 +73,7 @@ def take_down(state: Path) -> list[str]:
     if exchange_course and Path(exchange_course).is_dir():
         shutil.rmtree(exchange_course)
         done.append(f"removed {exchange_course}")
+    done += remove_made_folders(record.get("made_folders", []))
     (state / RECORD).unlink(missing_ok=True)
     return done
 

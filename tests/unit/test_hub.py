@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from autograder.hub.config import HubSettings, config_text
+from autograder.hub.course import make_exchange, remove_made_folders
 from autograder.hub.reach import closed_ancestor, needed_folders, reopenings
 from autograder.hub.users import HubUserError, ours, remove_user
 
@@ -56,3 +57,19 @@ def test_the_config_allows_only_the_course_users_through_pam(tmp_path):
     assert c.ConfigurableHTTPProxy.command == ["/opt/chp"]
     assert c.JupyterHub.spawner_class == "autograder.hub.spawner.CourseSpawner"
     assert config_text(settings).split("auth_token")[0] == text.split("auth_token")[0]  # stable but the token
+
+
+def test_taking_the_hub_down_removes_the_exchange_folders_it_made_when_empty(tmp_path):
+    (tmp_path / "srv").mkdir()  # there before: not the hub's
+    made = make_exchange(tmp_path / "srv" / "nbgrader" / "exchange")
+    assert made == [tmp_path / "srv" / "nbgrader", tmp_path / "srv" / "nbgrader" / "exchange"]
+    assert (tmp_path / "srv" / "nbgrader" / "exchange").stat().st_mode & 0o7777 == 0o1777
+    assert remove_made_folders([str(p) for p in made]) == [f"removed {made[1]}", f"removed {made[0]}"]
+    assert [p.name for p in tmp_path.iterdir()] == ["srv"] and not any((tmp_path / "srv").iterdir())
+
+
+def test_an_exchange_folder_someone_filled_is_kept(tmp_path):
+    made = make_exchange(tmp_path / "exchange")
+    (tmp_path / "exchange" / "other-course").mkdir()  # another course's, released meanwhile
+    assert remove_made_folders([str(p) for p in made]) == [f"kept {made[0]}: not empty"]
+    assert (tmp_path / "exchange" / "other-course").is_dir()
