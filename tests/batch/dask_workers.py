@@ -31,17 +31,20 @@ class DaskWorkers:
         import psutil
 
         try:
-            workers = psutil.Process(nanny.pid).children()
+            children = psutil.Process(nanny.pid).children()
         except psutil.NoSuchProcess:
-            workers = []
-        for process in workers:
+            children = []
+        for process in children:
             try:
-                process.kill()
+                # multiprocessing's resource tracker is left to do its job: once the nanny and the worker are gone
+                # it unlinks the semaphores they made in /dev/shm, and exits (killed, it would leave them there)
+                if not any("resource_tracker" in part for part in process.cmdline()):
+                    process.kill()
             except psutil.NoSuchProcess:
                 pass
         nanny.kill()
         nanny.wait()
-        psutil.wait_procs(workers, timeout=30)
+        psutil.wait_procs(children, timeout=30)
 
 
 def dask_worker(address: str) -> subprocess.Popen:

@@ -33,9 +33,15 @@ CLASS = {f"s{i}": ANSWERS[i % len(ANSWERS)] for i in range(6)}
 @pytest.fixture(scope="module", autouse=True)
 def nothing_of_the_killed_left():
     """A killed grader's workers cannot remove their kernels' socket folders; the next grading run on a machine
-    sweeps them, and this module is the last run here: it sweeps, and fails if one cannot go."""
+    sweeps them, and this module is the last run here: it sweeps, and fails if one cannot go. Nor may the killed
+    Dask workers leave multiprocessing's semaphores in /dev/shm."""
+    semaphores = {p.name for p in Path("/dev/shm").glob("sem.mp-*")}
     yield
     assert not sweep_what_the_killed_left(), "socket folders of killed processes are still there"
+    deadline = time.monotonic() + 10  # the resource tracker unlinks them once the processes it watched are gone
+    while (left := {p.name for p in Path("/dev/shm").glob("sem.mp-*")} - semaphores) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left, f"semaphores left in /dev/shm: {sorted(left)}"
 
 
 @pytest.fixture(scope="module")
