@@ -404,6 +404,16 @@ def kernel_socket_root() -> str:
     return root
 
 
+def owner_ended(name: str) -> bool:
+    """Whether ``name`` is a socket folder's name whose owner process has ended (one still running keeps it).
+
+    >>> owner_ended(f"agk-{os.getpid()}-{_start_time(os.getpid())}-x"), owner_ended("agk-1-0-x"), owner_ended("tmp")
+    (False, True, False)
+    """
+    found = SOCKET_ROOT.match(name)
+    return found is not None and _start_time(int(found.group(1))) != found.group(2)
+
+
 def sweep_socket_roots(tmp: str = "/tmp") -> int:
     """Remove the socket folders in ``tmp`` whose owner process is gone; returns how many went.
 
@@ -416,8 +426,7 @@ def sweep_socket_roots(tmp: str = "/tmp") -> int:
     except OSError:
         return 0
     for entry in entries:
-        found = SOCKET_ROOT.match(entry.name)
-        if found and _start_time(int(found.group(1))) != found.group(2) and entry.is_dir(follow_symlinks=False):
+        if owner_ended(entry.name) and entry.is_dir(follow_symlinks=False):
             shutil.rmtree(entry.path, ignore_errors=True)
             removed += not os.path.exists(entry.path)
     return removed

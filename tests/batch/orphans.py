@@ -66,8 +66,7 @@ class Orphans:
 def sweep_what_the_killed_left() -> list[str]:
     """Remove the kernel socket folders (/tmp/agk-*) of processes the faults killed, as the next grading run on the
     machine would (``sandbox.sweep_socket_roots``); returns those still there whose owner has ended."""
-    from autograder.sandbox import SOCKET_ROOT, _start_time, sweep_socket_roots
+    from autograder.sandbox import owner_ended, sweep_socket_roots
 
     sweep_socket_roots()
-    return [entry.path for entry in os.scandir("/tmp") if (found := SOCKET_ROOT.match(entry.name))
-            and _start_time(int(found.group(1))) != found.group(2)]
+    return [entry.path for entry in os.scandir("/tmp") if owner_ended(entry.name)]

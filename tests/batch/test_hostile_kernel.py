@@ -22,7 +22,7 @@ import pytest
 
 from autograder.demo import (ASSIGNMENT, Student, console_script, nbgrader, prepare_course, read_scores,
                              write_submissions)
-from autograder.sandbox import SOCKET_ROOT, _start_time
+from autograder.sandbox import owner_ended
 
 pytestmark = pytest.mark.e2e
 
@@ -57,12 +57,7 @@ def socket_roots() -> set[str]:
 def left_behind(before: set[str]) -> list[str]:
     """Socket folders made since ``before`` whose owner process is gone (an owner still running may be another
     grading on this machine; a folder named otherwise, by an older checkout's grading running beside this one)."""
-    left = []
-    for name in socket_roots() - before:
-        found = SOCKET_ROOT.match(name)
-        if found is not None and _start_time(int(found.group(1))) != found.group(2):
-            left.append(name)
-    return left
+    return [name for name in socket_roots() - before if owner_ended(name)]
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -34,23 +36,20 @@ def test_the_guides_build_strict(tmp_path):
         assert (tmp_path / "site" / page / "index.html").is_file(), page
 
 
-def test_a_broken_link_fails_the_build(tmp_path):
-    """The near miss of the strict build: one link to a page that does not exist."""
+@pytest.mark.parametrize("page, added, warning", [
+    ("student.md", "See the [missing guide](no-such-guide.md).",
+     "'student.md' contains a link 'no-such-guide.md', but the target is not found"),
+    ("authoring.md", "See [rounding](engine.md#no-such-heading).",
+     "the doc 'engine.md' does not contain an anchor '#no-such-heading'"),
+], ids=["broken link", "broken anchor"])
+def test_a_broken_link_or_anchor_fails_the_build(tmp_path, page, added, warning):
+    """The near misses of the strict build: one link to a page, or to a heading, that does not exist."""
     project = copy_of_docs(tmp_path)
-    with (project / "docs" / "student.md").open("a", encoding="utf-8") as page:
-        page.write("\nSee the [missing guide](no-such-guide.md).\n")
+    with (project / "docs" / page).open("a", encoding="utf-8") as text:
+        text.write(f"\n{added}\n")
     built = mkdocs_build(project, tmp_path / "site")
     assert built.returncode == 1
-    assert "'student.md' contains a link 'no-such-guide.md', but the target is not found" in built.stderr
-
-
-def test_a_broken_anchor_fails_the_build(tmp_path):
-    project = copy_of_docs(tmp_path)
-    with (project / "docs" / "authoring.md").open("a", encoding="utf-8") as page:
-        page.write("\nSee [rounding](engine.md#no-such-heading).\n")
-    built = mkdocs_build(project, tmp_path / "site")
-    assert built.returncode == 1
-    assert "the doc 'engine.md' does not contain an anchor '#no-such-heading'" in built.stderr
+    assert warning in built.stderr
 
 
 def slug(heading: str) -> str:
